@@ -1,0 +1,58 @@
+"""`newsletter items ...`: import a day's digest, list stored items."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from newsletter import db
+from newsletter.cli.context import runtime
+from newsletter.cli.output import print_json, print_table
+from newsletter.digest import load_digests
+from newsletter.items import item_dict, list_items, store_digest
+
+app = typer.Typer(help="The day's news items.", no_args_is_help=True)
+
+DateOpt = Annotated[
+    dt.datetime | None, typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD")
+]
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="Markdown digest, RSS/Atom feed, or JSON file.")],
+    date: DateOpt = None,
+) -> None:
+    """Import a digest; a day imported again is replaced in one transaction, never duplicated."""
+    day = date.date() if date else None
+    digests = load_digests(path, date=day)  # parse everything before writing anything
+    engine = runtime(ctx).engine()
+    with db.transaction(engine) as session:
+        results = [store_digest(session, d, source=str(path)) for d in digests]
+    for r in results:
+        action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
+        typer.echo(f"{r.date}: imported {r.items} items in {r.sections} sections ({action})")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    date: DateOpt = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List stored items in digest order."""
+    engine = runtime(ctx).engine()
+    with db.transaction(engine) as session:
+        items = [item_dict(i) for i in list_items(session, date=date.date() if date else None)]
+    if as_json:
+        print_json(items)
+        return
+    rows = [
+        [i["date"], i["section"], i["position"], i["title"], len(i["links"]), len(i["images"])]
+        for i in items
+    ]
+    print_table("Items", ["date", "section", "#", "title", "links", "images"], rows)

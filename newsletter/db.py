@@ -1,0 +1,119 @@
+"""Database access: engines, sessions, and the schema (Alembic migrations shipped in the package).
+
+Nothing is built at import. :func:`make_engine` applies SQLite's WAL and busy timeout, so
+that the web service, the CLI and the send workers can share one file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from newsletter.errors import ConfigError, SchemaMissingError
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _normalize_url(url: str) -> str:
+    """Map plain ``postgresql://`` URLs to the psycopg 3 driver that we install."""
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return url
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for ``url`` (NEWSLETTER_DATABASE_URL); SQLite gets WAL, busy timeout, FKs."""
+    try:
+        parsed = make_url(_normalize_url(url))
+    except ArgumentError:
+        raise ConfigError(f"NEWSLETTER_DATABASE_URL is not a database URL: {url!r}") from None
+    kwargs: dict[str, Any] = {}
+    if parsed.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {
+            "check_same_thread": False,
+            "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000,
+        }
+    else:
+        kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(parsed, **kwargs)
+    if parsed.get_backend_name() == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    # WAL lets readers (the web service) run during a send; busy_timeout waits instead of failing.
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.close()
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded objects usable after commit."""
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Session]:
+    """A session in one transaction: committed on success, rolled back on any error."""
+    with session_factory(engine).begin() as session:
+        yield session
+
+
+def alembic_config(engine: Engine) -> Config:
+    """An Alembic config bound to ``engine`` (env.py uses the connection we pass)."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def head_revision() -> str | None:
+    """The newest migration shipped with the package."""
+    script = ScriptDirectory(str(MIGRATIONS_DIR))
+    return script.get_current_head()
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an empty database."""
+    try:
+        with engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+    except OperationalError as exc:
+        raise ConfigError(f"NEWSLETTER_DATABASE_URL: cannot connect: {exc.orig}") from None
+
+
+def upgrade(engine: Engine) -> tuple[str | None, str | None]:
+    """Migrate to the newest schema; returns (revision before, revision after)."""
+    before = current_revision(engine)
+    command.upgrade(alembic_config(engine), "head")
+    return before, current_revision(engine)
+
+
+def check_schema(engine: Engine) -> None:
+    """Raise :class:`SchemaMissingError` unless the database is at the newest revision."""
+    current = current_revision(engine)
+    if current is None:
+        raise SchemaMissingError("the database has no schema: run `newsletter db upgrade`")
+    if current != head_revision():
+        raise SchemaMissingError(
+            f"the database schema is at {current}, not {head_revision()}: "
+            "run `newsletter db upgrade`"
+        )

@@ -1,0 +1,85 @@
+"""Text helpers shared by the digest parsers: dates, sentences, titles."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
+_MD_MARK = re.compile(r"\*\*|__|`")
+_TAG = re.compile(r"<[^>]{0,200}>")
+_SPACES = re.compile(r"\s+")
+TITLE_MAX = 120
+TITLE_MIN = 12
+
+
+def find_date(text: str) -> dt.date | None:
+    """The first valid calendar date written like 2025-08-14, 2026/1/20 or 2025年8月14日."""
+    for m in _DATE.finditer(text):
+        try:
+            return dt.date(int(m[1]), int(m[2]), int(m[3]))
+        except ValueError:
+            continue
+    return None
+
+
+def join_lines(lines: list[str]) -> str:
+    """Join wrapped lines: no space between CJK characters, one space between Latin words."""
+    out = ""
+    for raw in lines:
+        line = raw.strip()
+        if not line:
+            continue
+        if (
+            out
+            and (out[-1].isascii() and out[-1].isalnum())
+            and (line[0].isascii() and line[0].isalnum())
+        ):
+            out += " "
+        out += line
+    return out
+
+
+def summary_lines(lines: list[str]) -> list[str]:
+    """The summary as lines: kept as written when each line ends a phrase, else re-flowed.
+
+    Digests wrap their summary at a fixed width ("引发安全担忧。OpenAI模型调整"); such
+    text is joined and split into sentences instead.
+    """
+    kept = [ln.strip() for ln in lines if ln.strip()]
+    if all(ln[-1] in "。！？!?.，,；;：:" for ln in kept):
+        return kept
+    return sentences(join_lines(kept))
+
+
+def sentences(text: str) -> list[str]:
+    """Split at sentence-ending punctuation (。！？!?), keeping it; empty parts dropped."""
+    return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
+
+
+def plain(markdown: str) -> str:
+    """Markdown (and stray tags) to one line of plain text, for titles and previews."""
+    text = _MD_LINK.sub(lambda m: m[1], markdown)
+    text = _TAG.sub(" ", text)
+    text = _MD_MARK.sub("", text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def item_title(body: str) -> str:
+    """An item title: its bold lead sentence if it starts with one, else its first sentence."""
+    stripped = body.lstrip()
+    if stripped.startswith("**"):
+        end = stripped.find("**", 2)
+        lead = stripped[2:end].strip() if end > 2 else ""
+        if lead and lead[-1] in "。！？.!?":
+            return lead[:TITLE_MAX]
+    text = plain(body)
+    title = ""
+    # A very short first sentence ("痛心！") says little: take the next one too.
+    for part in sentences(text) or [text]:
+        title += part
+        if len(title) >= TITLE_MIN:
+            break
+    return title if len(title) <= TITLE_MAX else title[: TITLE_MAX - 1].rstrip() + "…"

@@ -1,0 +1,1 @@
+"""The subscriber-facing web service (ASGI): unsubscribe, confirm, archive, SNS webhook."""
