@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -34,7 +35,7 @@ def main() -> None:
         NEWSLETTER_DATABASE_URL=f"sqlite:///{work / 'newsletter.db'}",
         NEWSLETTER_BASE_URL="http://127.0.0.1:8000",
         NEWSLETTER_SENDER="AI 日报 <news@example.com>",
-        NEWSLETTER_SECRET_KEY="demo-secret-key-not-for-production-0123456789",
+        NEWSLETTER_SECRET_KEY=secrets.token_urlsafe(32),
     )
     _run(env, "db", "upgrade")
     _run(env, "items", "import", str(DIGEST))

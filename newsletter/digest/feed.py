@@ -18,7 +18,7 @@ from lxml import etree, html
 from pydantic import ValidationError
 
 from newsletter.digest.model import Digest, DigestItem, Image, Link, Section
-from newsletter.digest.text import find_date, item_title, plain, summary_lines
+from newsletter.digest.text import find_date, item_title, plain, source_host, summary_lines
 from newsletter.errors import InputError
 
 _HEADINGS = {"h1", "h2", "h3", "h4"}
@@ -71,7 +71,8 @@ def _item(li: Any, where: str) -> DigestItem:
         raise InputError(f"{where}: broken link or image URL {str(url)[:80]!r}") from None
     if not body:
         raise InputError(f"{where}: item has no text")
-    return DigestItem(title=item_title(body), body=body, links=links, images=images)
+    source = source_host([link.url for link in links], body)
+    return DigestItem(title=item_title(body), body=body, links=links, images=images, source=source)
 
 
 def _entry_digest(entry: Any, *, where: str, date: dt.date | None) -> Digest:

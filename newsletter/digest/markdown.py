@@ -12,12 +12,11 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from pydantic import ValidationError
 
 from newsletter.digest.model import Digest, DigestItem, Image, Link, Section
-from newsletter.digest.text import find_date, item_title, plain, summary_lines
+from newsletter.digest.text import find_date, item_title, plain, source_host, summary_lines
 from newsletter.errors import InputError
 
 _TITLE = re.compile(r"^#{1,2}\s+(\S.*)$")
@@ -27,7 +26,6 @@ _BULLET = re.compile(r"^\s*[*+-]\s+(.*)$")
 _LINK_LINE = re.compile(r"^\[([^\]]*)\]\((\S+)\)$")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\(([^()\s]*(?:\([^()\s]*\)[^()\s]*)*)\)")
 _BR = re.compile(r"<br\s*/?>", re.IGNORECASE)
-_INLINE_LINK = re.compile(r"(?<!!)\[[^\]]*\]\((https?://[^)\s]+)\)")
 _FENCE = re.compile(r"^\s*(```|~~~)")
 _SUMMARY_WORDS = ("摘要", "summary", "tl;dr", "概要")
 
@@ -153,13 +151,6 @@ class _Parser:
             raise self.error(lineno, f"link with a broken URL: {url[:80]!r}") from None
 
 
-def _source_host(item: _Item, body: str) -> str:
-    url = item.links[0].url if item.links else None
-    if url is None and (m := _INLINE_LINK.search(body)):
-        url = m[1]
-    return urlsplit(url).hostname or "" if url else ""
-
-
 def parse_markdown(text: str, *, source: str, date: dt.date | None = None) -> Digest:
     """Parse one Markdown digest. ``date`` overrides the date in the title."""
     p = _Parser(text, source)
@@ -183,7 +174,7 @@ def parse_markdown(text: str, *, source: str, date: dt.date | None = None) -> Di
                     body=body,
                     links=it.links,
                     images=it.images,
-                    source=_source_host(it, body),
+                    source=source_host([link.url for link in it.links], body),
                 )
             )
         sections.append(Section(name=sec.name, items=items))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from urllib.parse import urlsplit
 
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
@@ -13,6 +14,17 @@ _TAG = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"\s+")
 TITLE_MAX = 120
 TITLE_MIN = 12
+
+
+_INLINE_URL = re.compile(r"(?<!!)\[[^\]]*\]\((https?://[^)\s]+)\)")
+
+
+def source_host(link_urls: list[str], body: str) -> str:
+    """Where an item comes from: the host of its first link, or of its first inline link."""
+    url = link_urls[0] if link_urls else None
+    if url is None and (m := _INLINE_URL.search(body)):
+        url = m[1]
+    return (urlsplit(url).hostname or "") if url else ""
 
 
 def find_date(text: str) -> dt.date | None:
@@ -32,11 +44,7 @@ def join_lines(lines: list[str]) -> str:
         line = raw.strip()
         if not line:
             continue
-        if (
-            out
-            and (out[-1].isascii() and out[-1].isalnum())
-            and (line[0].isascii() and line[0].isalnum())
-        ):
+        if out and out[-1].isascii() and (line[0].isascii() and line[0].isalnum()):
             out += " "
         out += line
     return out

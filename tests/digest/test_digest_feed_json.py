@@ -1,0 +1,88 @@
+"""RSS 2.0, Atom and JSON digests."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from newsletter.digest import load_digests
+from newsletter.errors import InputError
+
+
+def test_rss_each_entry_is_one_day(samples: Path) -> None:
+    digests = load_digests(samples / "ai-daily-feed.rss.xml")
+    assert [d.date for d in digests] == [dt.date(2026, 1, 20), dt.date(2026, 1, 19)]
+    day = digests[0]
+    assert [(s.name, len(s.items)) for s in day.sections] == [
+        ("产品与功能更新", 2),
+        ("前沿研究", 1),
+    ]
+    assert len(day.summary.splitlines()) == 3
+    first, second = day.sections[0].items
+    assert first.title == "某开源社区发布新一代多模态模型。"
+    assert "[模型主页(AI资讯)](https://example.org/models/omni-2)" in first.body
+    assert first.images[0].alt == "多模态模型架构示意"
+    assert [(link.text, link.url) for link in second.links] == [
+        ("定价说明", "https://example.org/pricing?plan=pro&region=cn")
+    ]
+    assert "**30%**" in second.body
+    assert digests[1].summary == "一家实验室开放了新的评测集。"
+
+
+def test_rss_date_option_selects_that_entry(samples: Path) -> None:
+    [day] = load_digests(samples / "ai-daily-feed.rss.xml", date=dt.date(2026, 1, 19))
+    assert day.sections[0].items[0].title.startswith("eval-kit")
+    with pytest.raises(InputError, match="no entry for 2025-01-01"):
+        load_digests(samples / "ai-daily-feed.rss.xml", date=dt.date(2025, 1, 1))
+
+
+def test_atom_entry_date_from_published(samples: Path) -> None:
+    [day] = load_digests(samples / "ai-daily-feed.atom.xml")
+    assert day.date == dt.date(2026, 1, 21)
+    assert day.summary == "Two labs released models."
+    items = day.sections[0].items
+    assert items[0].body.startswith("**Lab A released a model.**")
+    assert items[1].images[0].url == "https://example.org/b.png"
+
+
+def _doc() -> dict[str, object]:
+    return {
+        "date": "2025-08-14",
+        "title": "Daily",
+        "summary": "One.\nTwo.",
+        "sections": [
+            {
+                "name": "S1",
+                "items": [
+                    {
+                        "title": "T",
+                        "body": "**B** [x](https://example.org/x)",
+                        "links": [{"text": "l", "url": "https://example.org/l"}],
+                        "images": [{"url": "https://example.org/i.png", "alt": "a"}],
+                        "source": "example.org",
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize("wrap", ["object", "list", "digests"])
+def test_json_forms(tmp_path: Path, wrap: str) -> None:
+    doc = _doc()
+    data: object = {"object": doc, "list": [doc], "digests": {"digests": [doc]}}[wrap]
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    [digest] = load_digests(path)
+    assert digest.date == dt.date(2025, 8, 14)
+    assert digest.sections[0].items[0].links[0].url == "https://example.org/l"
+
+
+def test_json_round_trips_the_markdown_sample(samples: Path, tmp_path: Path) -> None:
+    [digest] = load_digests(samples / "ai-daily-2025-08-14.md")
+    path = tmp_path / "same.json"
+    path.write_text(digest.model_dump_json(), encoding="utf-8")
+    assert load_digests(path) == [digest]

@@ -1,0 +1,169 @@
+"""`newsletter items ...` and `newsletter issue ...` through the CLI, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, select
+from typer.testing import CliRunner
+
+from newsletter import db
+from newsletter.cli import app
+from newsletter.models import Digest, Issue, Item
+from newsletter.settings import Settings
+
+SAMPLE = "ai-daily-2025-08-14.md"
+
+
+def _count(engine: Engine) -> int:
+    with db.transaction(engine) as session:
+        return session.scalar(select(func.count()).select_from(Item)) or 0
+
+
+def test_import_list_compose_show(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine
+) -> None:
+    result = runner.invoke(app, ["items", "import", str(samples / SAMPLE)])
+    assert result.exit_code == 0, result.output
+    assert "2025-08-14: imported 13 items in 4 sections (new day)" in result.output
+
+    listed = runner.invoke(app, ["items", "list", "--date", "2025-08-14", "--json"])
+    assert listed.exit_code == 0, listed.output
+    items = json.loads(listed.output)
+    assert [(i["section"], i["position"]) for i in items][:4] == [
+        ("AI前沿研究", 1),
+        ("AI前沿研究", 2),
+        ("AI前沿研究", 3),
+        ("开源TOP项目", 1),
+    ]
+    assert len(items) == 13
+    assert sum(len(i["links"]) for i in items) == 16
+    assert sum(len(i["images"]) for i in items) == 9
+
+    composed = runner.invoke(app, ["issue", "compose", "--date", "2025-08-14"])
+    assert composed.exit_code == 0, composed.output
+    shown = runner.invoke(app, ["issue", "show", "--date", "2025-08-14", "--json"])
+    issue = json.loads(shown.output)
+    assert issue["subject"] == "AI科技日报-2025-08-14 AI模型大逆转！"
+    assert issue["status"] == "draft"
+    assert len(issue["summary"].splitlines()) == 3
+    assert issue["preheader"].startswith("上海交大发布类人脑大模型")
+    assert [s["name"] for s in issue["sections"]] == [
+        "AI前沿研究",
+        "开源TOP项目",
+        "社媒分享",
+        "其他",
+    ]
+    flat = [i for s in issue["sections"] for i in s["items"]]
+    assert [i["body"] for i in flat] == [i["body"] for i in items]
+    assert [i["links"] for i in flat] == [i["links"] for i in items]
+    assert [i["images"] for i in flat] == [i["images"] for i in items]
+
+    listing = runner.invoke(app, ["issue", "list", "--json"])
+    assert [i["date"] for i in json.loads(listing.output)] == ["2025-08-14"]
+    assert runner.invoke(app, ["issue", "list"]).exit_code == 0
+    assert runner.invoke(app, ["items", "list"]).exit_code == 0
+    assert "1. 上海交通大学" in runner.invoke(app, ["issue", "show", "--date", "2025-08-14"]).output
+
+
+def test_reimport_replaces_the_day(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
+    smaller = tmp_path / "smaller.md"
+    smaller.write_text(
+        "# AI科技日报-2025-08-14 更正\n### 唯一一节\n1. **更正**内容。\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["items", "import", str(smaller)])
+    assert result.exit_code == 0, result.output
+    assert "replaced 13 earlier items" in result.output
+    assert _count(engine) == 1
+    with db.transaction(engine) as session:
+        digest = session.get(Digest, dt.date(2025, 8, 14))
+        assert digest is not None
+        assert digest.title.endswith("更正")
+
+
+def test_date_option_and_other_days_untouched(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine
+) -> None:
+    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
+    result = runner.invoke(
+        app, ["items", "import", str(samples / "ai-daily-2026-01-20.md"), "--date", "2026-01-21"]
+    )
+    assert "2026-01-21: imported 5 items" in result.output
+    assert _count(engine) == 18
+    feed = runner.invoke(app, ["items", "import", str(samples / "ai-daily-feed.rss.xml")])
+    assert feed.exit_code == 0, feed.output
+    assert "2026-01-20: imported 3 items" in feed.output
+    assert "2026-01-19: imported 1 items" in feed.output
+    assert _count(engine) == 22
+
+
+def test_bad_input_exit_2_and_nothing_written(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine, tmp_path: Path
+) -> None:
+    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
+    broken = tmp_path / "broken.md"
+    broken.write_text(
+        "# AI科技日报-2025-08-14\n### A\n1. ok\n    *   [x](https://example.org\n", encoding="utf-8"
+    )
+    result = runner.invoke(app, ["items", "import", str(broken)])
+    assert result.exit_code == 2
+    assert (
+        result.stderr.strip() == f"error: {broken}:4: broken link line: '[x](https://example.org'"
+    )
+    assert _count(engine) == 13  # the earlier import is intact
+
+
+def test_feed_with_one_bad_entry_imports_nothing(
+    runner: CliRunner, cli_env: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    feed = tmp_path / "feed.xml"
+    good = "<h3>S</h3><ol><li>fine</li></ol>"
+    bad = "<h3>S</h3><h3>T</h3><ol><li>x</li></ol>"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
+        f"<item><title>日报 2026-01-02</title><description><![CDATA[{good}]]></description></item>"
+        f"<item><title>日报 2026-01-03</title><description><![CDATA[{bad}]]></description></item>"
+        "</channel></rss>",
+        encoding="utf-8",
+    )
+    result = runner.invoke(app, ["items", "import", str(feed)])
+    assert result.exit_code == 2
+    assert "entry 2 (日报 2026-01-03): section 'S' has no items" in result.stderr
+    assert _count(engine) == 0
+
+
+def test_compose_needs_items_and_subject_is_one_line(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine
+) -> None:
+    missing = runner.invoke(app, ["issue", "compose", "--date", "2025-08-14"])
+    assert missing.exit_code == 2
+    assert "no items for 2025-08-14" in missing.stderr
+    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
+    bad = runner.invoke(app, ["issue", "compose", "--date", "2025-08-14", "--subject", "a\nBcc: x"])
+    assert bad.exit_code == 2
+    assert "one line" in bad.stderr
+    ok = runner.invoke(app, ["issue", "compose", "--date", "2025-08-14", "--subject", "自定义标题"])
+    assert ok.exit_code == 0
+    with db.transaction(engine) as session:
+        assert session.scalars(select(Issue.subject)).all() == ["自定义标题"]
+    assert runner.invoke(app, ["issue", "show", "--date", "2024-01-01"]).exit_code == 2
+
+
+def test_missing_schema_is_explained(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
+    result = runner.invoke(app, ["items", "list"])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == "error: the database has no schema: run `newsletter db upgrade`"
+    up = runner.invoke(app, ["db", "upgrade"])
+    assert up.exit_code == 0
+    assert "upgraded from empty" in up.output
+    assert runner.invoke(app, ["items", "list", "--json"]).output.strip() == "[]"
+    assert "already at" in runner.invoke(app, ["db", "upgrade"]).output
