@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 export NEWSLETTER_TEST_REQUIRE_POSTGRES ?= 1
 
-.PHONY: all demo test lint typecheck pytest browser clean
+.PHONY: all demo test lint typecheck pytest browser clean deploy-check lambda-package
 
 all: test
 
@@ -30,7 +30,36 @@ typecheck: $(STAMP)
 pytest: $(STAMP) browser
 	$(BIN)/pytest -q
 
-test: lint typecheck pytest
+test: lint typecheck deploy-check pytest
+
+# AWS: the Lambda zip (code + dependencies as CPython 3.12 manylinux x86_64 wheels), and the
+# offline check of serverless.yml: `osls package` with dummy credentials, then cfn-lint.
+LAMBDA_DIR := build/lambda
+LAMBDA_ZIP := build/lambda.zip
+LAMBDA_SOURCES := $(shell find newsletter subscribers emails -type f -not -path '*/__pycache__/*' 2>/dev/null)
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+$(LAMBDA_ZIP): pyproject.toml $(LAMBDA_SOURCES) | $(STAMP)
+	rm -rf $(LAMBDA_DIR) $(LAMBDA_ZIP) && mkdir -p $(LAMBDA_DIR)
+	$(BIN)/python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["dependencies"]))' > build/lambda-requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --target $(LAMBDA_DIR) \
+		--implementation cp --python-version 3.12 --only-binary=:all: \
+		--platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 -r build/lambda-requirements.txt
+	cp -r newsletter subscribers emails $(LAMBDA_DIR)/
+	find $(LAMBDA_DIR) -name __pycache__ -prune -exec rm -rf {} +
+	$(BIN)/python -c 'import shutil; shutil.make_archive("build/lambda", "zip", "$(LAMBDA_DIR)")'
+
+lambda-package: $(LAMBDA_ZIP)
+
+# W3005 is ignored: osls itself emits a redundant DependsOn on the HTTP API route.
+deploy-check: $(STAMP) node_modules/.package-lock.json $(LAMBDA_ZIP)
+	rm -rf .serverless
+	env -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE AWS_SECRET_ACCESS_KEY=dummy-secret-for-offline-packaging \
+		node_modules/.bin/osls package --stage prod --region us-east-1
+	$(BIN)/cfn-lint --ignore-checks W3005 -- .serverless/cloudformation-template-update-stack.json
 
 demo: $(STAMP)
 	$(BIN)/python -m newsletter.demo --dir $(DEMO_DIR)
