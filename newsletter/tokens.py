@@ -10,10 +10,13 @@ expire after NEWSLETTER_CONFIRM_TOKEN_DAYS.
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import re
 from dataclasses import dataclass
 
-from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
+from itsdangerous import BadData, SignatureExpired, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous.encoding import base64_decode, base64_encode
 
 from newsletter.errors import NewsletterError
 from newsletter.settings import Settings
@@ -44,10 +47,41 @@ class TokenData:
     issue_id: int | None = None
 
 
-def _serializer(settings: Settings, purpose: TokenPurpose) -> URLSafeTimedSerializer:
+#: payload.timestamp.signature, each unpadded URL-safe base64. Anything else is refused as is.
+_TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def _serializer(
+    settings: Settings, purpose: TokenPurpose, now: dt.datetime | None = None
+) -> URLSafeTimedSerializer:
     # itsdangerous signs with the last key and accepts every key of the list.
     keys = [*settings.old_secret_keys, settings.require_secret_key()]
-    return URLSafeTimedSerializer(keys, salt=f"newsletter.{purpose.value}")
+    salt = f"newsletter.{purpose.value}"
+    if now is None:
+        return URLSafeTimedSerializer(keys, salt=salt)
+    fixed = int(now.timestamp())
+
+    class _Signer(TimestampSigner):
+        # Signs and checks the age against ``now`` instead of the clock.
+        def get_timestamp(self) -> int:
+            return fixed
+
+    return URLSafeTimedSerializer(keys, salt=salt, signer=_Signer)
+
+
+def _is_canonical(token: str) -> bool:
+    """True if ``token`` is exactly as it was issued.
+
+    base64 decoding is lenient (padding, and the unused low bits of the last character), so
+    several spellings decode to the same signature: only the one we issued is accepted.
+    """
+    if _TOKEN_SHAPE.fullmatch(token) is None:
+        return False
+    signature = token.rsplit(".", 1)[1]
+    try:
+        return base64_encode(base64_decode(signature)).decode("ascii") == signature
+    except BadData:
+        return False
 
 
 def make_token(
@@ -57,19 +91,27 @@ def make_token(
     subscriber_id: int,
     list_id: int,
     issue_id: int | None = None,
+    now: dt.datetime | None = None,
 ) -> str:
-    """A URL-safe signed token."""
+    """A URL-safe signed token (``now``: the issue time, for tests; default the clock)."""
     payload = [subscriber_id, list_id, issue_id]
-    token = _serializer(settings, purpose).dumps(payload)
+    token = _serializer(settings, purpose, now).dumps(payload)
     assert isinstance(token, str)
     return token
 
 
-def read_token(settings: Settings, token: str, *, purpose: TokenPurpose) -> TokenData:
-    """Verify ``token`` for ``purpose``; raises :class:`InvalidTokenError` on any doubt."""
+def read_token(
+    settings: Settings, token: str, *, purpose: TokenPurpose, now: dt.datetime | None = None
+) -> TokenData:
+    """Verify ``token`` for ``purpose``; raises :class:`InvalidTokenError` on any doubt.
+
+    ``now`` (for tests) is the time the age of a confirm token is measured at.
+    """
     max_age = settings.confirm_token_days * 86400 if purpose is TokenPurpose.CONFIRM else None
+    if not _is_canonical(token):
+        raise InvalidTokenError("the link is not valid")
     try:
-        payload = _serializer(settings, purpose).loads(token, max_age=max_age)
+        payload = _serializer(settings, purpose, now).loads(token, max_age=max_age)
     except SignatureExpired:
         raise InvalidTokenError("the link has expired", expired=True) from None
     except (BadData, ValueError, TypeError):

@@ -1,0 +1,83 @@
+"""The audience: lists, subscribers and every change of their state.
+
+Every function works in the caller's :class:`~sqlalchemy.orm.Session`; the caller commits.
+Each transition records a :class:`~newsletter.models.SubscriberEvent` (when, how, through
+which issue); history is never deleted. Nobody who left is mailed again: see
+:func:`is_mailable` and the suppression rules in :mod:`newsletter.audience.subscribe`.
+"""
+
+from newsletter.audience.addresses import ascii_address, email_hash, mask_email, normalize_email
+from newsletter.audience.confirmation import (
+    ConfirmationSender,
+    ConfirmationTarget,
+    confirmation_targets,
+)
+from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem, read_subscriber_csv
+from newsletter.audience.erasure import erase_subscriber
+from newsletter.audience.export import EXPORT_COLUMNS, export_subscribers
+from newsletter.audience.feedback import record_bounce, record_complaint
+from newsletter.audience.importer import ImportReport, import_subscribers
+from newsletter.audience.listing import (
+    STATUS_CHOICES,
+    list_subscribers,
+    parse_status,
+    subscriber_detail,
+)
+from newsletter.audience.lists import (
+    create_list,
+    find_list,
+    get_list,
+    get_or_create_list,
+    list_summaries,
+)
+from newsletter.audience.mailable import is_mailable
+from newsletter.audience.stats import subscriber_stats
+from newsletter.audience.subscribe import (
+    AddResult,
+    Outcome,
+    add_subscriber,
+    confirm_subscription,
+    find_subscriber,
+    request_subscription,
+)
+from newsletter.audience.unsubscribe import UNSUBSCRIBE_METHODS, unsubscribe
+
+__all__ = [
+    "EXPORT_COLUMNS",
+    "STATUS_CHOICES",
+    "UNSUBSCRIBE_METHODS",
+    "AddResult",
+    "ConfirmationSender",
+    "ConfirmationTarget",
+    "CsvSubscriber",
+    "ImportReport",
+    "Outcome",
+    "ParsedCsv",
+    "RowProblem",
+    "add_subscriber",
+    "ascii_address",
+    "confirm_subscription",
+    "confirmation_targets",
+    "create_list",
+    "email_hash",
+    "erase_subscriber",
+    "export_subscribers",
+    "find_list",
+    "find_subscriber",
+    "get_list",
+    "get_or_create_list",
+    "import_subscribers",
+    "is_mailable",
+    "list_subscribers",
+    "list_summaries",
+    "mask_email",
+    "normalize_email",
+    "parse_status",
+    "read_subscriber_csv",
+    "record_bounce",
+    "record_complaint",
+    "request_subscription",
+    "subscriber_detail",
+    "subscriber_stats",
+    "unsubscribe",
+]

@@ -1,0 +1,290 @@
+"""Importing a parsed subscriber CSV into one list, in bulk and in the caller's transaction.
+
+Rows are classified first (a few ``IN`` queries per 5000 addresses), then written with Core
+``executemany`` inserts: 100k rows take seconds, not the minutes that one ORM object per row
+would. The suppression rules are those of :func:`~newsletter.audience.add_subscriber`: an
+address that unsubscribed from the list, bounced, complained or was erased is reported as
+suppressed and never made active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import PurePath
+from typing import Any
+
+from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy.orm import Session
+
+from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem
+from newsletter.audience.lists import find_list, get_or_create_list
+from newsletter.audience.sqlutil import chunks
+from newsletter.models import (
+    Base,
+    EventKind,
+    Subscriber,
+    SubscriberEvent,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+    Suppression,
+)
+from newsletter.models.base import utcnow
+
+IMPORT_METHOD = "import"
+
+# The Core tables (typed as Table) behind the models.
+_SUBSCRIBERS = Base.metadata.tables[Subscriber.__tablename__]
+_SUBSCRIPTIONS = Base.metadata.tables[Subscription.__tablename__]
+_EVENTS = Base.metadata.tables[SubscriberEvent.__tablename__]
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with ``dry_run``, would do).
+
+    ``rows`` = invalid + duplicates + suppressed + subscribed + activated + unchanged.
+    """
+
+    source: str
+    list_name: str
+    status: str  # the status of new subscriptions: "active" (confirmed) or "pending"
+    dry_run: bool
+    rows: int = 0
+    new_subscribers: int = 0  # people not in the database before
+    subscribed: int = 0  # subscriptions created on the list (new people and existing ones)
+    activated: int = 0  # pending subscriptions made active (confirmed imports only)
+    unchanged: int = 0  # already on the list
+    invalid: list[RowProblem] = field(default_factory=list)
+    duplicates: list[RowProblem] = field(default_factory=list)
+    suppressed: list[RowProblem] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class _Existing:
+    id: int
+    status: SubscriberStatus
+    name: str
+    language: str
+    attributes: dict[str, Any]
+
+
+@dataclass
+class _Plan:
+    new: list[CsvSubscriber] = field(default_factory=list)
+    join: list[tuple[int, CsvSubscriber]] = field(default_factory=list)
+    activate: list[tuple[int, CsvSubscriber]] = field(default_factory=list)
+    merge: list[dict[str, Any]] = field(default_factory=list)  # blank fields to fill
+
+
+def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
+    found: dict[str, _Existing] = {}
+    for part in chunks(hashes):
+        rows = session.execute(
+            select(
+                Subscriber.email_hash,
+                Subscriber.id,
+                Subscriber.status,
+                Subscriber.name,
+                Subscriber.language,
+                Subscriber.attributes,
+            ).where(Subscriber.email_hash.in_(part))
+        )
+        for address_hash, *rest in rows:
+            found[address_hash] = _Existing(*rest)
+    return found
+
+
+def _suppressions(session: Session, hashes: Sequence[str]) -> dict[str, str]:
+    found: dict[str, str] = {}
+    for part in chunks(hashes):
+        query = select(Suppression.email_hash, Suppression.reason)
+        found.update(session.execute(query.where(Suppression.email_hash.in_(part))).tuples().all())
+    return found
+
+
+def _on_list(session: Session, list_id: int | None, ids: Sequence[int]) -> dict[int, Any]:
+    found: dict[int, Any] = {}
+    if list_id is None:
+        return found
+    for part in chunks(ids):
+        query = select(Subscription.subscriber_id, Subscription.status).where(
+            Subscription.list_id == list_id, Subscription.subscriber_id.in_(part)
+        )
+        found.update(session.execute(query).tuples().all())
+    return found
+
+
+def _merge(existing: _Existing, row: CsvSubscriber) -> dict[str, Any] | None:
+    # Existing data wins: the file only fills what is empty.
+    name = existing.name or row.name
+    language = existing.language or row.language
+    attributes = {**row.attributes, **existing.attributes}
+    if (name, language, attributes) == (existing.name, existing.language, existing.attributes):
+        return None
+    return {"b_id": existing.id, "b_name": name, "b_language": language, "b_attributes": attributes}
+
+
+def _plan(
+    session: Session,
+    parsed: ParsedCsv,
+    report: ImportReport,
+    *,
+    list_id: int | None,
+    confirmed: bool,
+) -> _Plan:
+    hashes = [row.email_hash for row in parsed.subscribers]
+    existing = _existing(session, hashes)
+    suppressed = _suppressions(session, hashes)
+    on_list = _on_list(session, list_id, [e.id for e in existing.values()])
+    plan = _Plan()
+    for row in parsed.subscribers:
+        known = existing.get(row.email_hash)
+        if known is not None and known.status is not SubscriberStatus.OK:
+            report.suppressed.append(RowProblem(row.line, f"suppressed: {known.status.value}"))
+            continue
+        if row.email_hash in suppressed:
+            reason = suppressed[row.email_hash]
+            report.suppressed.append(RowProblem(row.line, f"suppressed: {reason}"))
+            continue
+        if known is None:
+            plan.new.append(row)
+            continue
+        state = on_list.get(known.id)
+        if state is SubscriptionStatus.UNSUBSCRIBED:
+            reason = f"suppressed: unsubscribed from {report.list_name}"
+            report.suppressed.append(RowProblem(row.line, reason))
+            continue
+        merged = _merge(known, row)
+        if merged is not None:
+            plan.merge.append(merged)
+        if state is None:
+            plan.join.append((known.id, row))
+        elif state is SubscriptionStatus.PENDING and confirmed:
+            plan.activate.append((known.id, row))
+        else:
+            report.unchanged += 1
+    report.new_subscribers = len(plan.new)
+    report.subscribed = len(plan.new) + len(plan.join)
+    report.activated = len(plan.activate)
+    return plan
+
+
+def _write(session: Session, plan: _Plan, *, list_id: int, confirmed: bool, source: str) -> None:
+    conn = session.connection()
+    now = utcnow()
+    origin = PurePath(source).name
+    new_ids: list[int] = []
+    if plan.new:
+        rows = [
+            {
+                "email": r.email,
+                "email_hash": r.email_hash,
+                "name": r.name,
+                "language": r.language,
+                "attributes": r.attributes,
+                "status": SubscriberStatus.OK,
+                "soft_bounces": 0,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for r in plan.new
+        ]
+        stmt = insert(_SUBSCRIBERS).returning(_SUBSCRIBERS.c.id, sort_by_parameter_order=True)
+        new_ids = list(conn.execute(stmt, rows).scalars())
+    joined = [*zip(new_ids, plan.new, strict=True), *plan.join]
+    if joined:
+        status = SubscriptionStatus.ACTIVE if confirmed else SubscriptionStatus.PENDING
+        conn.execute(
+            insert(_SUBSCRIPTIONS),
+            [
+                {
+                    "subscriber_id": sid,
+                    "list_id": list_id,
+                    "status": status,
+                    "created_at": now,
+                    "confirmed_at": now if confirmed else None,
+                    "unsubscribed_at": None,
+                }
+                for sid, _ in joined
+            ],
+        )
+    for part in chunks([sid for sid, _ in plan.activate]):
+        conn.execute(
+            update(_SUBSCRIPTIONS)
+            .where(
+                _SUBSCRIPTIONS.c.list_id == list_id,
+                _SUBSCRIPTIONS.c.subscriber_id.in_(part),
+                _SUBSCRIPTIONS.c.status == SubscriptionStatus.PENDING,
+            )
+            .values(status=SubscriptionStatus.ACTIVE, confirmed_at=now)
+        )
+    if plan.merge:
+        conn.execute(
+            update(_SUBSCRIBERS)
+            .where(_SUBSCRIBERS.c.id == bindparam("b_id"))
+            .values(
+                name=bindparam("b_name"),
+                language=bindparam("b_language"),
+                attributes=bindparam("b_attributes"),
+                updated_at=now,
+            ),
+            plan.merge,
+        )
+    events = [(sid, row, EventKind.SUBSCRIBED) for sid, row in joined]
+    if confirmed:
+        events += [(sid, row, EventKind.CONFIRMED) for sid, row in [*joined, *plan.activate]]
+    if events:
+        conn.execute(
+            insert(_EVENTS),
+            [
+                {
+                    "subscriber_id": sid,
+                    "list_id": list_id,
+                    "kind": kind,
+                    "method": IMPORT_METHOD,
+                    "issue_id": None,
+                    "detail": f"{origin}, line {row.line}",
+                    "created_at": now,
+                }
+                for sid, row, kind in events
+            ],
+        )
+
+
+def import_subscribers(
+    session: Session,
+    parsed: ParsedCsv,
+    *,
+    list_name: str,
+    confirmed: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """Import ``parsed`` into ``list_name`` (created on demand) in the caller's transaction.
+
+    New subscriptions are pending (awaiting double opt-in) unless ``confirmed``, which also
+    activates pending ones. Existing people keep their data; the file fills empty fields and
+    adds attributes they do not have. With ``dry_run`` nothing is written (not even the list).
+    Events: ``subscribed`` (and ``confirmed``), method ``import``, detail naming file and line.
+    """
+    lst = find_list(session, list_name) if dry_run else get_or_create_list(session, list_name)
+    report = ImportReport(
+        source=parsed.source,
+        list_name=list_name.strip(),
+        status=(SubscriptionStatus.ACTIVE if confirmed else SubscriptionStatus.PENDING).value,
+        dry_run=dry_run,
+        rows=parsed.rows,
+        invalid=list(parsed.invalid),
+        duplicates=list(parsed.duplicates),
+    )
+    list_id = None if lst is None else lst.id
+    plan = _plan(session, parsed, report, list_id=list_id, confirmed=confirmed)
+    if not dry_run:
+        assert list_id is not None
+        _write(session, plan, list_id=list_id, confirmed=confirmed, source=parsed.source)
+    return report
