@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from typing import TextIO
+from typing import Protocol
 
 from sqlalchemy.orm import Session
 
@@ -24,6 +24,14 @@ EXPORT_COLUMNS = (
     "unsubscribed_at",
 )
 _BATCH = 2000
+
+
+class TextSink(Protocol):
+    """Where CSV text goes: an open text file, or anything with ``write(str)``."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 # A cell starting with one of these is a formula to a spreadsheet (CSV injection).
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -39,7 +47,7 @@ def _stamp(value: dt.datetime | None) -> str:
 
 def export_subscribers(
     session: Session,
-    out: TextIO,
+    out: TextSink,
     *,
     list_name: str | None = None,
     status: StatusFilter | None = None,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from newsletter.cli import db, issue, items
+from newsletter.cli import db, issue, items, lists, subscribers
 from newsletter.cli.context import Group, Runtime
 from newsletter.settings import load_settings
 
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(items.app, name="items")
 app.add_typer(issue.app, name="issue")
+app.add_typer(lists.app, name="lists")
+app.add_typer(subscribers.app, name="subscribers")
 
 
 @app.callback()

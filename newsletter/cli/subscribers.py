@@ -1,0 +1,361 @@
+"""`newsletter subscribers ...`: add, import, export, list, show, unsubscribe, erase, stats."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from sqlalchemy.orm import Session
+
+from newsletter import db
+from newsletter.audience import (
+    STATUS_CHOICES,
+    ConfirmationSender,
+    ConfirmationTarget,
+    ImportReport,
+    add_subscriber,
+    confirmation_targets,
+    erase_subscriber,
+    export_subscribers,
+    find_subscriber,
+    get_list,
+    import_subscribers,
+    list_subscribers,
+    parse_status,
+    read_subscriber_csv,
+    subscriber_detail,
+    subscriber_stats,
+    unsubscribe,
+)
+from newsletter.cli.context import Runtime, runtime
+from newsletter.cli.output import print_json, print_table
+from newsletter.errors import InputError, NotFoundError
+
+app = typer.Typer(
+    help="Subscribers: add, import, export, inspect, unsubscribe.", no_args_is_help=True
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ListOpt = Annotated[str | None, typer.Option("--list", help="List name (default: all lists).")]
+AddListOpt = Annotated[
+    str | None, typer.Option("--list", help="List name (default: NEWSLETTER_DEFAULT_LIST).")
+]
+StatusOpt = Annotated[
+    str | None, typer.Option("--status", help=f"One of: {', '.join(STATUS_CHOICES)}.")
+]
+ConfirmedOpt = Annotated[
+    bool,
+    typer.Option(
+        "--confirmed",
+        help="The people already confirmed elsewhere: active now, no double opt-in.",
+    ),
+]
+
+
+def _confirmation_sender(rt: Runtime) -> ConfirmationSender | None:
+    """What sends double opt-in emails from the command line; None: this command sends none."""
+    del rt
+    return None
+
+
+def _confirm(rt: Runtime, session: Session, targets: Sequence[ConfirmationTarget]) -> str:
+    """Hand pending subscriptions to the confirmation sender; a line saying what happened."""
+    if not targets:
+        return ""
+    sender = _confirmation_sender(rt)
+    if sender is None:
+        return (
+            f"{len(targets)} pending: no confirmation email was sent from the command line; "
+            "they stay pending until confirmed"
+        )
+    sent = sender(session, targets)
+    return f"{len(targets)} pending: {sent} confirmation emails sent"
+
+
+_ADD_MESSAGES = {
+    "added": "{email}: active on {list}",
+    "pending": "{email}: pending on {list} until the person confirms",
+    "already": "{email}: already on {list} ({status}), nothing changed",
+    "suppressed": "{email}: suppressed ({why}), not added",
+    "reactivated_pending": "{email}: pending again on {list}",
+}
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address.")],
+    name: Annotated[str, typer.Option(help="The person's name.")] = "",
+    language: Annotated[str, typer.Option(help="Language tag, e.g. zh-CN.")] = "",
+    list_name: AddListOpt = None,
+    confirmed: ConfirmedOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add one address; pending (awaiting double opt-in) unless --confirmed."""
+    rt = runtime(ctx)
+    target_list = list_name or rt.settings.default_list
+    with db.transaction(rt.engine()) as session:
+        result = add_subscriber(
+            session,
+            email=email,
+            list_name=target_list,
+            name=name,
+            language=language,
+            confirmed=confirmed,
+        )
+        subscriber, subscription = result.subscriber, result.subscription
+        data: dict[str, Any] = {
+            "outcome": result.outcome,
+            "email": subscriber.email if subscriber else email.strip(),
+            "list": target_list,
+            "status": subscription.status.value if subscription else None,
+            "subscriber_status": subscriber.status.value if subscriber else None,
+        }
+        note = ""
+        if result.outcome == "pending" and subscriber and subscription:
+            targets = confirmation_targets(
+                session, list_id=subscription.list_id, subscriber_ids=[subscriber.id]
+            )
+            note = _confirm(rt, session, targets)
+    if as_json:
+        print_json(data)
+        return
+    why = data["subscriber_status"] if data["subscriber_status"] not in (None, "ok") else None
+    why = why or ("unsubscribed from " + target_list if data["status"] else "suppressed address")
+    typer.echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
+    if note:
+        typer.echo(note)
+
+
+def _print_report(report: ImportReport) -> None:
+    where = f"{report.source} -> list {report.list_name!r}"
+    typer.echo(f"{where}{' (dry run: nothing written)' if report.dry_run else ''}")
+    typer.echo(f"  rows read:            {report.rows}")
+    typer.echo(
+        f"  subscribed ({report.status}): {report.subscribed} ({report.new_subscribers} new people)"
+    )
+    if report.activated:
+        typer.echo(f"  made active:          {report.activated}")
+    typer.echo(f"  already on the list:  {report.unchanged}")
+    typer.echo(f"  suppressed:           {len(report.suppressed)}")
+    typer.echo(f"  duplicates merged:    {len(report.duplicates)}")
+    typer.echo(f"  invalid:              {len(report.invalid)}")
+    problems = sorted(
+        [*report.invalid, *report.suppressed, *report.duplicates], key=lambda p: p.line
+    )
+    for problem in problems:
+        typer.echo(f"  line {problem.line}: {problem.reason}")
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="CSV with an email column (name, language, ...).")],
+    list_name: AddListOpt = None,
+    confirmed: ConfirmedOpt = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report only; write nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a CSV in one transaction; bad rows are reported by line and skipped."""
+    rt = runtime(ctx)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
+    parsed = read_subscriber_csv(data, source=str(path))  # everything is read before writing
+    with db.transaction(rt.engine()) as session:
+        report = import_subscribers(
+            session,
+            parsed,
+            list_name=list_name or rt.settings.default_list,
+            confirmed=confirmed,
+            dry_run=dry_run,
+        )
+        note = ""
+        if not dry_run and not confirmed and report.subscribed:
+            lst = get_list(session, report.list_name)
+            note = _confirm(rt, session, confirmation_targets(session, list_id=lst.id))
+    if as_json:
+        print_json(report.to_dict())
+        return
+    _print_report(report)
+    if note:
+        typer.echo(note)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    path: Annotated[Path, typer.Argument(help="The CSV file to write ('-': standard output).")],
+    list_name: ListOpt = None,
+    status: StatusOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export subscriptions as CSV, one row per person and list (erased people left out)."""
+    wanted = parse_status(status)
+    with db.transaction(runtime(ctx).engine()) as session:
+        if str(path) == "-":
+            export_subscribers(session, _Stdout(), list_name=list_name, status=wanted)
+            return
+        # Written beside the target and renamed at the end: never a half-written file.
+        partial = path.with_name(f".{path.name}.partial")
+        try:
+            with partial.open("w", encoding="utf-8", newline="") as out:
+                count = export_subscribers(session, out, list_name=list_name, status=wanted)
+            os.replace(partial, path)
+        except OSError as exc:
+            partial.unlink(missing_ok=True)
+            raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+    if as_json:
+        print_json({"path": str(path), "rows": count})
+    else:
+        typer.echo(f"exported {count} rows to {path}")
+
+
+class _Stdout:
+    """A text sink that writes through typer.echo (so CliRunner captures it)."""
+
+    def write(self, text: str) -> int:
+        typer.echo(text, nl=False)
+        return len(text)
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    list_name: ListOpt = None,
+    status: StatusOpt = None,
+    limit: Annotated[int | None, typer.Option(min=1, help="At most this many people.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List subscribers with their status on each list."""
+    wanted = parse_status(status)
+    with db.transaction(runtime(ctx).engine()) as session:
+        people = list_subscribers(session, list_name=list_name, status=wanted, limit=limit)
+    if as_json:
+        print_json(people)
+        return
+    rows = [
+        [
+            p["email"] or "(erased)",
+            p["name"],
+            p["status"],
+            ", ".join(f"{k}: {v}" for k, v in p["lists"].items()),
+        ]
+        for p in people
+    ]
+    print_table("Subscribers", ["email", "name", "status", "lists"], rows)
+
+
+@app.command()
+def show(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address (any case).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """One person: status per list and the whole event history."""
+    with db.transaction(runtime(ctx).engine()) as session:
+        data = subscriber_detail(session, email)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"{data['email'] or '(erased)'}  [{data['status']}]  {data['name']}")
+    if data["soft_bounces"]:
+        typer.echo(f"soft bounces: {data['soft_bounces']}")
+    for s in data["subscriptions"]:
+        typer.echo(f"  {s['list']}: {s['status']}")
+    rows = [
+        [
+            e["at"].isoformat(timespec="seconds"),
+            e["kind"],
+            e["list"],
+            e["method"],
+            e["issue_date"] or e["issue_id"],
+            e["detail"],
+        ]
+        for e in data["events"]
+    ]
+    print_table("History", ["at", "event", "list", "method", "issue", "detail"], rows)
+
+
+@app.command("unsubscribe")
+def unsubscribe_(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address (any case).")],
+    list_name: ListOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Unsubscribe (method operator) from one list, or from every list without --list."""
+    with db.transaction(runtime(ctx).engine()) as session:
+        subscriber = find_subscriber(session, email)
+        if subscriber is None:
+            raise NotFoundError("no subscriber with that address")
+        list_id = None if list_name is None else get_list(session, list_name).id
+        changed = unsubscribe(
+            session, subscriber_id=subscriber.id, list_id=list_id, method="operator"
+        )
+    where = f"list {list_name!r}" if list_name else "every list"
+    if as_json:
+        print_json({"email": subscriber.email, "list": list_name, "changed": changed})
+    elif changed:
+        typer.echo(f"{subscriber.email}: unsubscribed from {where}")
+    else:
+        typer.echo(f"{subscriber.email}: not subscribed to {where}, nothing changed")
+
+
+@app.command()
+def erase(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address (any case).")],
+    yes: Annotated[bool, typer.Option("--yes", help="Do not ask for confirmation.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Erase a person's data on request; only a hash stays, to keep the address suppressed."""
+    if not yes:
+        typer.confirm("Erase this person's data? This cannot be undone", abort=True)
+    with db.transaction(runtime(ctx).engine()) as session:
+        changed = erase_subscriber(session, email=email)
+    if as_json:
+        print_json({"erased": changed})
+    elif changed:
+        typer.echo("erased: personal data removed; the address stays suppressed")
+    else:
+        typer.echo("already erased, nothing changed")
+
+
+@app.command()
+def stats(
+    ctx: typer.Context,
+    list_name: ListOpt = None,
+    days: Annotated[int, typer.Option(min=1, max=366, help="Days of growth to show.")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """Counts by status, unsubscribes per issue and method, growth over the last days."""
+    with db.transaction(runtime(ctx).engine()) as session:
+        data = subscriber_stats(session, list_name=list_name, days=days)
+    if as_json:
+        print_json(data)
+        return
+    typer.echo(f"list: {data['list'] or 'all lists'}")
+    subs = data["subscriptions"]
+    typer.echo("subscriptions: " + ", ".join(f"{k} {v}" for k, v in subs.items()))
+    typer.echo(f"mailable now: {data['mailable']}")
+    typer.echo("people: " + ", ".join(f"{k} {v}" for k, v in data["subscribers"].items()))
+    rows = [
+        [u["issue_date"] or u["issue_id"] or "(no issue)", u["method"], u["count"]]
+        for u in data["unsubscribes"]
+    ]
+    print_table("Unsubscribes", ["issue", "method", "count"], rows)
+    growth = data["growth"]
+    kinds = list(growth["totals"])
+    daily = [
+        [d["date"], *(d[k] for k in kinds)] for d in growth["daily"] if any(d[k] for k in kinds)
+    ]
+    daily.append(["total", *(growth["totals"][k] for k in kinds)])
+    print_table(f"Growth {growth['from']} to {growth['to']}", ["date", *kinds], daily)
