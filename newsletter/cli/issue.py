@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,8 +12,12 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
+from newsletter.render import LintError, lint_email, render_and_store, render_issue_mjml
+from newsletter.render.files import write_files
+from newsletter.render.issue import stored_or_render
+from newsletter.render.preview import open_browser, preview_rendering, start_preview
 
-app = typer.Typer(help="Issues: compose, show, list.", no_args_is_help=True)
+app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
 
 DateArg = Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
@@ -72,3 +77,83 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         return
     rows = [[i["date"], i["status"], i["item_count"], i["subject"]] for i in issues]
     print_table("Issues", ["date", "status", "items", "subject"], rows)
+
+
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on any lint warning.")]
+
+
+def _print_warnings(warnings: list[object]) -> None:
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@app.command()
+def render(
+    ctx: typer.Context,
+    date: DateArg,
+    out: Annotated[Path, typer.Option("--out", help="Write the HTML part here.")],
+    text: Annotated[Path | None, typer.Option("--text", help="Write the text part here.")] = None,
+    mjml: Annotated[Path | None, typer.Option("--mjml", help="Write the MJML here.")] = None,
+    strict: StrictOpt = False,
+) -> None:
+    """Render the issue, store it with the issue, and write the HTML (and text, MJML)."""
+    rt = runtime(ctx)
+    with db.transaction(rt.engine()) as session:
+        issue = get_issue(session, date.date())
+        rendered = render_and_store(session, issue, rt.settings, strict=strict)
+        files = {out: rendered.html}
+        if text is not None:
+            files[text] = rendered.text
+        if mjml is not None:
+            files[mjml] = render_issue_mjml(issue, rt.settings)
+        write_files(files)
+    _print_warnings(list(lint_email(rendered)))
+    size = len(rendered.html.encode("utf-8")) / 1024
+    typer.echo(f"rendered {date.date().isoformat()}: {rendered.subject}")
+    for path in files:
+        typer.echo(f"  {path}" + (f"  ({size:.1f} KB)" if path == out else ""))
+
+
+@app.command()
+def lint(ctx: typer.Context, date: DateArg, strict: StrictOpt = False) -> None:
+    """Lint the issue's email (its stored rendering, else a fresh one)."""
+    rt = runtime(ctx)
+    with db.transaction(rt.engine()) as session:
+        rendered = stored_or_render(get_issue(session, date.date()), rt.settings)
+    warnings = lint_email(rendered)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}")
+    typer.echo(f"{len(warnings)} warning(s)" if warnings else "no warnings")
+    if strict and warnings:
+        raise LintError(f"{len(warnings)} lint warning(s) and --strict")
+
+
+@app.command()
+def preview(
+    ctx: typer.Context,
+    date: DateArg,
+    host: Annotated[str, typer.Option(help="Interface to serve on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port; 0 picks a free one.")] = 8025,
+    open_: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open a browser if there is one.")
+    ] = True,
+    seconds: Annotated[
+        float | None, typer.Option("--for", help="Stop after SECONDS (default: until Ctrl-C).")
+    ] = None,
+) -> None:
+    """Serve the rendered issue on localhost (/ HTML, /text, /mobile) and print the URL."""
+    rt = runtime(ctx)
+    with db.transaction(rt.engine()) as session:
+        rendered = preview_rendering(get_issue(session, date.date()), rt.settings)
+    server = start_preview(rendered, host=host, port=port)
+    try:
+        typer.echo(f"Preview of {date.date().isoformat()}: {server.url}")
+        typer.echo(f"  text part: {server.url}text   phone width: {server.url}mobile")
+        if open_ and not open_browser(server.url):
+            typer.echo("  (no browser here: open the URL yourself)")
+        typer.echo("Ctrl-C stops." if seconds is None else f"Serving for {seconds:g} s.")
+        server.wait(seconds)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.close()

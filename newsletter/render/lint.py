@@ -1,0 +1,113 @@
+"""A lint of a rendered email: what makes it clipped, unreadable or non-compliant somewhere.
+
+Run by every render (warnings are logged) and by ``newsletter issue lint`` (printed;
+``--strict`` makes them fail). It reads the rendered email before personalization: the
+unsubscribe link is found by its placeholder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlsplit
+
+from newsletter.render.htmlscan import scan_html
+from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
+from newsletter.render.rendered import RenderedEmail
+
+#: Gmail clips an HTML body over about 102 KB, hiding the footer and its unsubscribe link.
+GMAIL_CLIP_BYTES = 102 * 1024
+#: Warn early, leaving room for the per-recipient values and the MIME headers.
+SIZE_WARN_BYTES = 90 * 1024
+#: Image formats that Outlook for Windows does not show.
+OUTLOOK_UNSUPPORTED = ("avif", "webp", "svg")
+_FORMAT_PARAMS = {"fmt", "format", "wx_fmt", "type"}
+
+
+@dataclass(frozen=True)
+class LintWarning:
+    """One problem: a short code (e.g. ``img-alt``) and a one-line message."""
+
+    code: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+def _image_format(url: str) -> str | None:
+    """The unsupported format an image URL names by its extension or a format parameter."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    path = parts.path.lower()
+    for fmt in OUTLOOK_UNSUPPORTED:
+        if path.endswith(f".{fmt}"):
+            return fmt
+    for key, value in parse_qsl(parts.query):
+        if key.lower() in _FORMAT_PARAMS and value.lower() in OUTLOOK_UNSUPPORTED:
+            return value.lower()
+    return None
+
+
+def _short(url: str, limit: int = 90) -> str:
+    return url if len(url) <= limit else url[: limit - 1] + "…"
+
+
+def lint_email(rendered: RenderedEmail) -> list[LintWarning]:
+    """Every warning for ``rendered``, in a stable order (an empty list when it is clean).
+
+    Checked: HTML size against Gmail's clipping (warning over 90 KB), images without alt
+    text, AVIF/WebP/SVG images (not shown by Outlook for Windows), ``http://`` links and
+    images, a missing unsubscribe link (in either part), a missing plain-text part.
+    """
+    warnings: list[LintWarning] = []
+    size = len(rendered.html.encode("utf-8"))
+    if size > SIZE_WARN_BYTES:
+        clipped = " and Gmail clips it" if size > GMAIL_CLIP_BYTES else ""
+        warnings.append(
+            LintWarning(
+                "size",
+                f"the HTML is {size / 1024:.1f} KB{clipped} (Gmail clips over about "
+                f"{GMAIL_CLIP_BYTES // 1024} KB; keep it under {SIZE_WARN_BYTES // 1024} KB)",
+            )
+        )
+    if not rendered.text.strip():
+        warnings.append(LintWarning("no-text", "the plain-text part is missing"))
+    if not rendered.html.strip():
+        warnings.append(LintWarning("no-html", "the HTML part is missing"))
+        return warnings
+    doc = scan_html(rendered.html)
+    seen: set[str] = set()
+    for img in doc.find("img"):
+        src = (img.get("src") or "").strip()
+        if not (img.get("alt") or "").strip():
+            warnings.append(LintWarning("img-alt", f"image without alt text: {_short(src)}"))
+        fmt = _image_format(src)
+        if fmt and src not in seen:
+            warnings.append(
+                LintWarning(
+                    "img-format",
+                    f"{fmt.upper()} image, not shown by Outlook for Windows: {_short(src)}",
+                )
+            )
+        if src.lower().startswith("http://") and src not in seen:
+            warnings.append(LintWarning("insecure-image", f"image over http://: {_short(src)}"))
+        seen.add(src)
+    unsubscribe = False
+    for a in doc.find("a"):
+        href = (a.get("href") or "").strip()
+        if href == UNSUBSCRIBE_URL_MARK:
+            unsubscribe = True
+        if href.lower().startswith("http://") and href not in seen:
+            warnings.append(LintWarning("insecure-link", f"link over http://: {_short(href)}"))
+        seen.add(href)
+    if not unsubscribe:
+        warnings.append(
+            LintWarning("no-unsubscribe", "the HTML part has no unsubscribe link placeholder")
+        )
+    if rendered.text.strip() and UNSUBSCRIBE_URL_MARK not in rendered.text:
+        warnings.append(
+            LintWarning("no-unsubscribe", "the plain-text part has no unsubscribe link placeholder")
+        )
+    return warnings

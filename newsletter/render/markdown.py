@@ -1,0 +1,131 @@
+"""Untrusted item Markdown to safe HTML (allowlist sanitized) and to plain text.
+
+Item bodies come from imported digests and are never trusted. Markdown is parsed with
+markdown-it-py with raw HTML turned off (inline HTML comes out as visible, escaped text), and
+the HTML it makes is then cleaned by nh3 against a small allowlist. Only absolute http(s) and
+mailto links survive: any other scheme (``javascript:``, ``data:``, relative URLs) loses its
+link and keeps its text.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+import nh3
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from newsletter.render.cjk_emphasis import cjk_emphasis
+from newsletter.render.personalize import scrub_markers
+
+ALLOWED_TAGS = frozenset(
+    {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "code", "pre", "blockquote"}
+)
+_ALLOWED_ATTRIBUTES = {"a": {"href"}}
+_SCHEMES = ("http", "https", "mailto")
+_BARE_ANCHOR = re.compile(r"<a>(.*?)</a>", re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def safe_url(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) or mailto URL, else None."""
+    url = url.strip()
+    if not url or any(c.isspace() or ord(c) < 32 for c in url):
+        return None
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        return None
+    if scheme != "mailto" and not parts.netloc:
+        return None
+    return url
+
+
+def safe_web_url(url: str) -> str | None:
+    """``url`` when it is an absolute http(s) URL (images and item links), else None."""
+    ok = safe_url(url)
+    return ok if ok is not None and not ok.lower().startswith("mailto:") else None
+
+
+def clean_text(value: str) -> str:
+    """Untrusted plain text made safe to template: no control characters, no markers."""
+    return scrub_markers(_CONTROL.sub("", value))
+
+
+@lru_cache(maxsize=1)
+def _parser() -> MarkdownIt:
+    # CommonMark without raw HTML; images stay out of bodies (an item's images are listed
+    # apart, with alt text, and scaled by the layout).
+    return MarkdownIt("commonmark", {"html": False}).disable("image").use(cjk_emphasis)
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "a" and attribute == "href":
+        return safe_url(value)
+    return value
+
+
+def to_html(body: str) -> str:
+    """Sanitized HTML for an item body in Markdown (bold, emphasis, links, lists, code)."""
+    raw = _parser().render(clean_text(body))
+    cleaned = nh3.clean(
+        raw,
+        tags=set(ALLOWED_TAGS),
+        attributes={k: set(v) for k, v in _ALLOWED_ATTRIBUTES.items()},
+        url_schemes=set(_SCHEMES),
+        link_rel=None,
+        strip_comments=True,
+        attribute_filter=_attribute_filter,
+    )
+    # A link whose URL was refused keeps its text, without an empty anchor around it.
+    return _BARE_ANCHOR.sub(r"\1", cleaned).strip()
+
+
+def _inline_text(children: list[Token]) -> str:
+    out: list[str] = []
+    href_stack: list[str | None] = []
+    link_text_start: list[int] = []
+    for tok in children:
+        if tok.type in ("text", "code_inline"):
+            out.append(tok.content)
+        elif tok.type in ("softbreak", "hardbreak"):
+            out.append("\n")
+        elif tok.type == "link_open":
+            href = tok.attrs.get("href")
+            href_stack.append(safe_url(str(href)) if href is not None else None)
+            link_text_start.append(len(out))
+        elif tok.type == "link_close" and href_stack:
+            href = href_stack.pop()
+            start = link_text_start.pop()
+            label = "".join(out[start:]).strip()
+            if href and href.removeprefix("mailto:") != label:
+                out.append(f" ({href})")
+    return "".join(out)
+
+
+def to_text(body: str) -> str:
+    """Plain text for an item body: emphasis marks dropped, each link as ``text (url)``.
+
+    Links with a refused scheme keep their text only, as in the HTML part.
+    """
+    tokens = _parser().parse(clean_text(body))
+    blocks: list[str] = []
+    bullet: list[str] = []
+    for tok in tokens:
+        if tok.type in ("bullet_list_open", "ordered_list_open"):
+            bullet.append("-")
+        elif tok.type in ("bullet_list_close", "ordered_list_close") and bullet:
+            bullet.pop()
+        elif tok.type == "inline":
+            text = _inline_text(tok.children or [])
+            if bullet:
+                text = "- " + text.replace("\n", "\n  ")
+            blocks.append(text)
+        elif tok.type in ("fence", "code_block"):
+            blocks.append(tok.content.rstrip("\n"))
+    return "\n".join(b for b in blocks if b.strip())
