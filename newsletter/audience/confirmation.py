@@ -64,7 +64,7 @@ def confirmation_targets(
     if subscriber_ids is not None:
         query = query.where(Subscription.subscriber_id.in_(list(subscriber_ids)))
     targets = []
-    for subscription, subscriber, list_name in session.execute(query).tuples():
+    for subscription, subscriber, list_name in session.execute(query):
         assert subscriber.email is not None
         targets.append(
             ConfirmationTarget(

@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.history import add_event, suppress
+from newsletter.audience.sqlutil import expire_loaded
 from newsletter.audience.subscribe import find_subscriber
 from newsletter.audience.unsubscribe import unsubscribe
 from newsletter.errors import NotFoundError
@@ -30,14 +31,17 @@ def erase_subscriber(session: Session, *, email: str, method: str = "operator") 
         update(SubscriberEvent)
         .where(SubscriberEvent.subscriber_id == subscriber.id)
         .values(detail="")
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
     session.execute(
         update(Delivery)
         .where(Delivery.subscriber_id == subscriber.id)
         .values(error="")
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
+    mine = subscriber.id
+    expire_loaded(session, SubscriberEvent, ["detail"], lambda e: e.subscriber_id == mine)
+    expire_loaded(session, Delivery, ["error"], lambda d: d.subscriber_id == mine)
     unsubscribe(
         session,
         subscriber_id=subscriber.id,

@@ -70,7 +70,7 @@ def export_subscribers(
     writer = csv.writer(out)
     writer.writerow([*EXPORT_COLUMNS, *attribute_keys])
     count = 0
-    result = session.execute(query.execution_options(yield_per=_BATCH)).tuples()
+    result = session.execute(query.execution_options(yield_per=_BATCH))
     for subscriber, subscription, mailing_list in result:
         attributes = subscriber.attributes or {}
         writer.writerow(

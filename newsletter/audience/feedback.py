@@ -98,10 +98,11 @@ def record_bounce(
         .where(Subscriber.id == subscriber.id, Subscriber.status == SubscriberStatus.OK)
         .values(soft_bounces=Subscriber.soft_bounces + 1)
         .returning(Subscriber.soft_bounces)
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     ).scalar()
     if counted is None:
         return False
+    session.expire(subscriber, ["soft_bounces"])
     add_event(
         session,
         subscriber_id=subscriber.id,

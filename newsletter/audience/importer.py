@@ -104,7 +104,7 @@ def _suppressions(session: Session, hashes: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in chunks(hashes):
         query = select(Suppression.email_hash, Suppression.reason)
-        found.update(session.execute(query.where(Suppression.email_hash.in_(part))).tuples().all())
+        found.update(session.execute(query.where(Suppression.email_hash.in_(part))).all())
     return found
 
 
@@ -116,7 +116,7 @@ def _on_list(session: Session, list_id: int | None, ids: Sequence[int]) -> dict[
         query = select(Subscription.subscriber_id, Subscription.status).where(
             Subscription.list_id == list_id, Subscription.subscriber_id.in_(part)
         )
-        found.update(session.execute(query).tuples().all())
+        found.update(session.execute(query).all())
     return found
 
 

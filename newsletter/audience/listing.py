@@ -71,7 +71,7 @@ def list_subscribers(
     """Subscribers with their matching subscriptions (``lists``: list name → status)."""
     people: dict[int, dict[str, Any]] = {}
     query = filtered_subscriptions(session, list_name=list_name, status=status)
-    for subscriber, subscription, mailing_list in session.execute(query).tuples():
+    for subscriber, subscription, mailing_list in session.execute(query):
         entry = people.get(subscriber.id)
         if entry is None:
             if limit is not None and len(people) >= limit:
@@ -104,13 +104,13 @@ def subscriber_detail(session: Session, email: str) -> dict[str, Any]:
         .options(selectinload(Subscription.mailing_list))
         .order_by(Subscription.list_id)
     )
-    list_names = dict(session.execute(select(MailingList.id, MailingList.name)).tuples().all())
+    list_names = dict(session.execute(select(MailingList.id, MailingList.name)).all())
     events = session.execute(
         select(SubscriberEvent, Issue.date)
         .outerjoin(Issue, Issue.id == SubscriberEvent.issue_id)
         .where(SubscriberEvent.subscriber_id == subscriber.id)
         .order_by(SubscriberEvent.created_at, SubscriberEvent.id)
-    ).tuples()
+    )
     return {
         "id": subscriber.id,
         "email": subscriber.email,

@@ -87,9 +87,7 @@ def list_summaries(session: Session) -> list[dict[str, Any]]:
                 Subscriber.status == SubscriberStatus.OK,
             )
             .group_by(Subscription.list_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     result = []
     for lst in session.scalars(select(MailingList).order_by(MailingList.name)):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import CursorResult, Result
+from sqlalchemy.orm import Session
 
 T = TypeVar("T")
 
@@ -31,3 +32,16 @@ def as_utc(value: dt.datetime | None) -> dt.datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=dt.UTC)
+
+
+def expire_loaded(
+    session: Session, model: type[Any], attributes: list[str], match: Callable[[Any], bool]
+) -> None:
+    """Expire ``attributes`` of the in-session ``model`` objects that ``match``.
+
+    Bulk UPDATEs do not reliably refresh attributes that were never loaded (a column left to
+    its default), so the objects a caller holds are expired and re-read on next access.
+    """
+    for obj in list(session.identity_map.values()):
+        if isinstance(obj, model) and match(obj):
+            session.expire(obj, attributes)

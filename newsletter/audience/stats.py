@@ -108,7 +108,7 @@ def subscriber_stats(
             daily[key][EventKind(kind).value] = n
     # Newest issue first; unsubscribes that came with no issue (operator, erasure) last.
     found = sorted(
-        session.execute(unsubscribes).tuples(),
+        session.execute(unsubscribes).all(),
         key=lambda r: (r[1] is None, -(r[1] or dt.date.min).toordinal(), r[2]),
     )
     unsubscribe_rows = [

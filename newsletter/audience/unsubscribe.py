@@ -6,6 +6,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.history import add_event
+from newsletter.audience.sqlutil import expire_loaded
 from newsletter.models import EventKind, Subscription, SubscriptionStatus
 from newsletter.models.base import utcnow
 
@@ -38,13 +39,18 @@ def unsubscribe(
         )
         .values(status=SubscriptionStatus.UNSUBSCRIBED, unsubscribed_at=utcnow())
         .returning(Subscription.list_id)
-        # The in-session objects are brought up to date from the rows actually changed.
-        .execution_options(synchronize_session="fetch")
+        .execution_options(synchronize_session=False)
     )
     if list_id is not None:
         stmt = stmt.where(Subscription.list_id == list_id)
     # A conditional UPDATE: of two racing requests only one sees the rows and records events.
     changed = sorted(session.execute(stmt).scalars())
+    expire_loaded(
+        session,
+        Subscription,
+        ["status", "unsubscribed_at"],
+        lambda s: s.subscriber_id == subscriber_id and s.list_id in changed,
+    )
     for changed_list in changed:
         add_event(
             session,
