@@ -79,6 +79,10 @@ class Settings(BaseSettings):
     # --- web service and daily job -----------------------------------------------------
     daily_source: str = Field(default="", description="Digest file or feed URL for `daily`.")
     sns_topic_arns: list[str] = Field(default_factory=list)
+    ssm_path: str = Field(
+        default="",
+        description="On AWS Lambda: SSM Parameter Store path holding settings (e.g. secret_key).",
+    )
     soft_bounce_limit: int = Field(default=3, ge=1)
     subscribe_rate_per_address: int = 3
     subscribe_rate_per_client: int = 10
