@@ -94,7 +94,10 @@ def _row(line: int, cells: list[str], columns: dict[str, int], width: int) -> Cs
 
     def cell(name: str) -> str:
         index = columns.get(name)
-        return cells[index].strip() if index is not None and index < len(cells) else ""
+        if index is None or index >= len(cells):
+            return ""
+        # A quoted line break is kept, as one newline whatever the file's line endings.
+        return cells[index].strip().replace("\r\n", "\n").replace("\r", "\n")
 
     address = normalize_email(cell("email"))
     attributes = {
