@@ -1,0 +1,127 @@
+"""The subscriber web service: :func:`create_app` builds the Starlette app (nothing at import).
+
+Routes::
+
+    GET  /unsubscribe/{token}   page with a button; changes nothing (link scanners GET links)
+    POST /unsubscribe/{token}   unsubscribe: the button, or RFC 8058 one-click
+    GET  /subscribe             sign-up form
+    POST /subscribe             sign-up (double opt-in), the same answer for every address
+    GET  /confirm/{token}       page with a button; changes nothing
+    POST /confirm/{token}       confirm the subscription
+    GET  /archive               sent issues
+    GET  /archive/feed.xml      RSS 2.0 of sent issues
+    GET  /archive/{date}        one sent issue, as sent, without personal links
+    POST /ses/notifications     SES bounces and complaints via SNS (signatures verified)
+    GET  /healthz               200 when the database answers, else 503
+
+No cookies are set by any route.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from newsletter import db
+from newsletter.settings import Settings
+from newsletter.sns import SnsVerifier
+from newsletter.transport import Transport
+from subscribers import archive, notifications, subscribe, unsubscribe
+from subscribers.services import Services, services
+
+log = logging.getLogger(__name__)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    engine: Engine | None = None,
+    transport: object | None = None,
+    sns_verifier: SnsVerifier | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Starlette:
+    """The ASGI app.
+
+    ``engine`` defaults to one made from ``settings.database_url`` (and disposed at
+    shutdown); ``transport`` (a :class:`~newsletter.transport.Transport`) to the one the
+    settings name, made on first use; ``sns_verifier`` to one accepting
+    ``settings.sns_topic_arns``; ``clock`` drives the sign-up rate limits.
+    """
+    own_engine = engine is None
+    engine = engine if engine is not None else db.make_engine(settings.database_url)
+    svc = Services(
+        settings,
+        engine=engine,
+        transport=_as_transport(transport),
+        sns_verifier=sns_verifier,
+        clock=clock,
+    )
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        yield
+        if own_engine:
+            engine.dispose()
+
+    routes = [
+        Route("/unsubscribe/{token}", unsubscribe.unsubscribe_page, methods=["GET"]),
+        Route("/unsubscribe/{token}", unsubscribe.unsubscribe_post, methods=["POST"]),
+        Route("/subscribe", subscribe.subscribe_form, methods=["GET"], name="subscribe"),
+        Route("/subscribe", subscribe.subscribe_post, methods=["POST"]),
+        Route("/confirm/{token}", subscribe.confirm_page, methods=["GET"]),
+        Route("/confirm/{token}", subscribe.confirm_post, methods=["POST"]),
+        Route("/archive", archive.archive_index, methods=["GET"], name="archive_index"),
+        Route("/archive/feed.xml", archive.archive_feed, methods=["GET"], name="archive_feed"),
+        Route("/archive/{date}", archive.archive_issue, methods=["GET"], name="archive_issue"),
+        Route("/ses/notifications", notifications.ses_notifications, methods=["POST"]),
+        Route("/healthz", healthz, methods=["GET"]),
+    ]
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
+    )
+    app.state.services = svc
+    return app
+
+
+def _as_transport(transport: object | None) -> Transport | None:
+    if transport is None:
+        return None
+    if not callable(getattr(transport, "send", None)):
+        raise TypeError(f"not a transport: {transport!r}")
+    return transport  # type: ignore[return-value]
+
+
+async def healthz(request: Request) -> Response:
+    """200 ``{"status": "ok"}`` when the database answers, else 503."""
+    engine = services(request).engine
+    try:
+        await run_in_threadpool(_ping, engine)
+    except SQLAlchemyError as exc:
+        log.error("health check: the database does not answer: %s", exc)
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ok"}, headers={"Cache-Control": "no-store"})
+
+
+def _ping(engine: Engine) -> None:
+    with engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return services(request).pages.not_found()
+    return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)

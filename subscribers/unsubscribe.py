@@ -1,0 +1,99 @@
+"""Unsubscribe: ``GET /unsubscribe/{token}`` shows a page, ``POST`` unsubscribes.
+
+The GET changes nothing, because link scanners and mail-security gateways fetch every link in
+an email. The POST comes either from the page's button (method ``link``) or from the mail
+client as RFC 8058 one-click (body ``List-Unsubscribe=One-Click``, method ``one-click``), with
+no cookies and no other state: the signed token alone authorizes it. It is idempotent and
+answers 200 at once; the event records the method and the issue the link came from.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import Response
+
+from newsletter.audience import unsubscribe
+from newsletter.db import transaction
+from newsletter.models import MailingList, SubscriptionStatus
+from newsletter.tokens import TokenData, TokenPurpose
+from subscribers.links import path_token
+from subscribers.services import Services, services
+from subscribers.views import list_label, subscription_view
+
+log = logging.getLogger(__name__)
+
+ONE_CLICK_BODY = b"List-Unsubscribe=One-Click"
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def unsubscribe_page(request: Request) -> Response:
+    """The confirm page (masked address, list, button); already unsubscribed: the result."""
+    svc = services(request)
+    data = path_token(request, TokenPurpose.UNSUBSCRIBE)
+    if data is None:
+        return svc.pages.invalid_link()
+    view = await run_in_threadpool(subscription_view, svc.settings, svc.engine, data)
+    if view.status in (None, SubscriptionStatus.UNSUBSCRIBED):
+        return _done(svc, view.list_name)
+    return svc.pages.response(
+        "unsubscribe.html", masked_email=view.masked_email, list_name=view.list_name, action=""
+    )
+
+
+async def unsubscribe_post(request: Request) -> Response:
+    """Unsubscribe (button or one-click); the same 200 page however often it is repeated."""
+    svc = services(request)
+    data = path_token(request, TokenPurpose.UNSUBSCRIBE)
+    if data is None:
+        return svc.pages.invalid_link()
+    method = "one-click" if await _is_one_click(request) else "link"
+    list_name = await run_in_threadpool(_unsubscribe, svc, data, method)
+    return _done(svc, list_name)
+
+
+async def _is_one_click(request: Request) -> bool:
+    # RFC 8058 clients send a form (urlencoded or multipart); a few send the bare body.
+    content_type = request.headers.get("content-type", "")
+    if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        try:
+            form = await request.form(max_fields=20, max_files=0)
+        except HTTPException:  # a malformed form counts as the button's POST
+            return False
+        return form.get("List-Unsubscribe") == "One-Click"
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return False
+    return body.strip() == ONE_CLICK_BODY
+
+
+def _unsubscribe(svc: Services, data: TokenData, method: str) -> str:
+    with transaction(svc.engine) as session:
+        changed = unsubscribe(
+            session,
+            subscriber_id=data.subscriber_id,
+            list_id=data.list_id,
+            method=method,
+            issue_id=data.issue_id,
+        )
+        label = list_label(svc.settings, session.get(MailingList, data.list_id))
+    if changed:
+        log.info(
+            "unsubscribed subscriber %s from list %s (%s)", data.subscriber_id, data.list_id, method
+        )
+    return label
+
+
+def _done(svc: Services, list_name: str) -> Response:
+    m = svc.pages.messages
+    return svc.pages.message(
+        title=m.unsubscribed_title,
+        body=m.unsubscribed_body.format(list_name=list_name),
+        link_url="/subscribe",
+        link_text=m.resubscribe,
+    )

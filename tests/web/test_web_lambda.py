@@ -1,0 +1,257 @@
+"""The Lambda handlers named in serverless.yml: each imports and answers a sample event.
+
+Settings come as on AWS: the environment plus SSM Parameter Store (moto's server over HTTP).
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import json
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+import yaml
+from sqlalchemy import Engine
+
+from newsletter.errors import ConfigError
+from newsletter.models import EventKind
+from newsletter.settings import Settings
+from subscribers import lambda_handlers
+from subscribers.aws_settings import lambda_settings, ssm_overrides
+
+from .conftest import (
+    TOPIC,
+    add_person,
+    db_state,
+    events_of,
+    ses_bounce,
+    ses_complaint,
+    unsubscribe_token,
+)
+
+SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
+
+
+class _CloudFormationLoader(yaml.SafeLoader):
+    """Reads serverless.yml; CloudFormation short forms (!Ref, !Sub, ...) become plain values."""
+
+
+def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    if isinstance(node, yaml.ScalarNode):
+        return loader.construct_scalar(node)
+    if isinstance(node, yaml.SequenceNode):
+        return loader.construct_sequence(node)
+    assert isinstance(node, yaml.MappingNode)
+    return loader.construct_mapping(node)
+
+
+_CloudFormationLoader.add_multi_constructor("!", _any_tag)
+
+
+def _handlers() -> dict[str, str]:
+    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    return {name: fn["handler"] for name, fn in config["functions"].items()}
+
+
+def _resolve(handler: str) -> Callable[..., Any]:
+    module, _, attr = handler.rpartition(".")
+    function = getattr(importlib.import_module(module), attr)
+    assert callable(function)
+    return function  # type: ignore[no-any-return]
+
+
+def test_serverless_yml_names_the_three_handlers_and_each_imports() -> None:
+    handlers = _handlers()
+    assert handlers == {
+        "web": "subscribers.lambda_handlers.web",
+        "daily": "subscribers.lambda_handlers.daily",
+        "sesNotifications": "subscribers.lambda_handlers.sns",
+    }
+    for handler in handlers.values():
+        _resolve(handler)
+
+
+def test_serverless_yml_runtime_schedule_and_permissions() -> None:
+    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    assert config["provider"]["runtime"] == "python3.12"
+    schedule = config["functions"]["daily"]["events"][0]["schedule"]["rate"]
+    assert schedule == "${param:dailyCron}"
+    assert config["params"]["default"]["dailyCron"].startswith("cron(")
+    actions = sorted(
+        action
+        for statement in config["provider"]["iam"]["role"]["statements"]
+        for action in statement["Action"]
+    )
+    assert actions == [
+        "ses:GetAccount",
+        "ses:GetSendQuota",
+        "ses:SendEmail",
+        "ses:SendRawEmail",
+        "ssm:GetParametersByPath",
+    ]
+
+
+@pytest.fixture
+def lambda_env(
+    cli_env: Settings, aws_env: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Settings, str]:
+    """The Lambda's environment: the secret key and sender live in SSM, not in the env."""
+    path = f"/newsletter/test-{uuid.uuid4().hex[:8]}"
+    ssm = boto3.client("ssm")
+    ssm.put_parameter(
+        Name=f"{path}/secret_key", Value=cli_env.secret_key, Type="SecureString", Overwrite=True
+    )
+    ssm.put_parameter(Name=f"{path}/sender", Value=cli_env.sender, Type="String", Overwrite=True)
+    ssm.put_parameter(
+        Name=f"{path}/sns-topic-arns", Value=json.dumps([TOPIC]), Type="String", Overwrite=True
+    )
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    monkeypatch.delenv("NEWSLETTER_SENDER")
+    monkeypatch.setenv("NEWSLETTER_SSM_PATH", path)
+    monkeypatch.setattr(lambda_handlers, "_web_adapter", [])  # a fresh container
+    return cli_env, path
+
+
+def test_settings_come_from_ssm(lambda_env: tuple[Settings, str]) -> None:
+    expected, _ = lambda_env
+    settings = lambda_settings()
+    assert settings.secret_key == expected.secret_key
+    assert settings.sender == expected.sender
+    assert settings.sns_topic_arns == [TOPIC]
+    assert settings.database_url == expected.database_url
+
+
+def test_unknown_ssm_parameter_is_a_config_error(lambda_env: tuple[Settings, str]) -> None:
+    _, path = lambda_env
+    boto3.client("ssm").put_parameter(Name=f"{path}/secret_kye", Value="x", Type="String")
+    with pytest.raises(ConfigError, match="no such setting 'secret_kye'"):
+        ssm_overrides(path)
+
+
+def test_unreachable_ssm_is_a_config_error(monkeypatch: pytest.MonkeyPatch, aws_env: str) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL_SSM", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "1")
+    with pytest.raises(ConfigError, match="cannot read /newsletter/x"):
+        ssm_overrides("/newsletter/x")
+
+
+def _http_event(
+    method: str, path: str, *, body: bytes = b"", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """An API Gateway HTTP API (payload 2.0) event."""
+    return {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path,
+        "rawQueryString": "",
+        "headers": {"host": "abc123.execute-api.us-east-1.amazonaws.com", **(headers or {})},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "abc123",
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "203.0.113.7",
+                "userAgent": "Mozilla/5.0",
+            },
+            "requestId": "req-1",
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": "14/Aug/2025:07:00:00 +0000",
+            "timeEpoch": 1755154800000,
+        },
+        "body": base64.b64encode(body).decode() if body else None,
+        "isBase64Encoded": bool(body),
+    }
+
+
+def test_web_handler_answers_http_api_events(
+    lambda_env: tuple[Settings, str], engine: Engine
+) -> None:
+    settings, _ = lambda_env
+    handler = _resolve(_handlers()["web"])
+    health = handler(_http_event("GET", "/healthz"), None)
+    assert health["statusCode"] == 200
+    assert json.loads(health["body"]) == {"status": "ok"}
+    person = add_person(engine, "lambda@example.com")
+    path = f"/unsubscribe/{unsubscribe_token(settings, person)}"
+    page = handler(_http_event("GET", path), None)
+    assert page["statusCode"] == 200
+    assert "la***@example.com" in page["body"]
+    one_click = handler(
+        _http_event(
+            "POST",
+            path,
+            body=b"List-Unsubscribe=One-Click",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
+        None,
+    )
+    assert one_click["statusCode"] == 200
+    assert "set-cookie" not in {k.lower() for k in one_click.get("headers", {})}
+    assert not one_click.get("cookies")
+    assert [(e.kind, e.method) for e in events_of(engine, person.subscriber_id)][-1] == (
+        EventKind.UNSUBSCRIBED,
+        "one-click",
+    )
+
+
+def _sns_event(message: str, *, topic: str = TOPIC) -> dict[str, Any]:
+    """SNS delivering straight to Lambda."""
+    return {
+        "Records": [
+            {
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": f"{topic}:0f6a8f0e",
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": f"m-{uuid.uuid4()}",
+                    "TopicArn": topic,
+                    "Subject": None,
+                    "Message": message,
+                    "Timestamp": "2025-08-14T07:00:06.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "c2lnbmF0dXJl",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/x.pem",
+                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                    "MessageAttributes": {},
+                },
+            }
+        ]
+    }
+
+
+def test_sns_handler_applies_bounces_and_complaints(
+    lambda_env: tuple[Settings, str], engine: Engine
+) -> None:
+    handler = _resolve(_handlers()["sesNotifications"])
+    bounced = add_person(engine, "bounce@example.com")
+    angry = add_person(engine, "angry@example.com")
+    assert handler(_sns_event(ses_bounce("bounce@example.com")), None) == {
+        "records": 1,
+        "ignored": 0,
+        "changed": 1,
+    }
+    assert handler(_sns_event(ses_complaint("angry@example.com")), None)["changed"] == 1
+    statuses = {s[0]: s[1] for s in db_state(engine).subscribers}
+    assert statuses == {bounced.subscriber_id: "bounced", angry.subscriber_id: "complained"}
+
+
+def test_sns_handler_ignores_foreign_topics_and_garbage(
+    lambda_env: tuple[Settings, str], engine: Engine
+) -> None:
+    handler = _resolve(_handlers()["sesNotifications"])
+    add_person(engine, "bounce@example.com")
+    before = db_state(engine)
+    foreign = _sns_event(ses_bounce("bounce@example.com"), topic="arn:aws:sns:us-east-1:1:x")
+    assert handler(foreign, None) == {"records": 1, "ignored": 1, "changed": 0}
+    assert handler(_sns_event("not json"), None) == {"records": 1, "ignored": 1, "changed": 0}
+    assert db_state(engine) == before
