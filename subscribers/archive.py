@@ -9,7 +9,6 @@ name is empty. Only issues with status ``sent`` are shown.
 from __future__ import annotations
 
 import datetime as dt
-import html
 from dataclasses import dataclass
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
@@ -21,7 +20,8 @@ from starlette.responses import HTMLResponse, Response
 
 from newsletter.db import transaction
 from newsletter.models import Issue, IssueStatus
-from newsletter.render import NAME_MARK, UNSUBSCRIBE_URL_MARK
+from newsletter.render.issue import stored_rendering
+from newsletter.render.personalize import archive_copy
 from subscribers.pages import PUBLIC_HEADERS
 from subscribers.services import services
 
@@ -59,14 +59,13 @@ def sent_issues(engine: Engine, *, limit: int | None = None) -> list[ArchivedIss
 def issue_page(engine: Engine, day: dt.date, *, archive_url: str) -> str | None:
     """The sent issue of ``day`` as a web page, or None."""
     with transaction(engine) as session:
-        page = session.scalar(
-            select(Issue.rendered_html).where(Issue.date == day, Issue.status == IssueStatus.SENT)
+        issue = session.scalar(
+            select(Issue).where(Issue.date == day, Issue.status == IssueStatus.SENT)
         )
-    if page is None:
+        rendering = None if issue is None else stored_rendering(issue)
+    if rendering is None:
         return None
-    return page.replace(UNSUBSCRIBE_URL_MARK, html.escape(archive_url, quote=True)).replace(
-        NAME_MARK, ""
-    )
+    return archive_copy(rendering, archive_url=archive_url).html
 
 
 async def archive_index(request: Request) -> Response:

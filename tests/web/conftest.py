@@ -340,16 +340,17 @@ def client(web_settings: Settings, engine: Engine, sns_signer: SnsSigner) -> Ite
         yield test_client
 
 
-def publish_sample(engine: Engine, settings: Settings, path: Path) -> Issue:
-    """Import a sample digest, compose and render its issue, and mark it sent (the archive's
-    input); returns the issue."""
+def publish_sample(engine: Engine, settings: Settings, path: Path, *, sent: bool = True) -> Issue:
+    """Import a sample digest, compose and render its issue; with ``sent`` also mark it sent
+    (the archive's input). Returns the issue."""
     digest = load_digests(path)[0]
     with transaction(engine) as session:
         store_digest(session, digest, source=str(path))
         issue = compose_issue(session, date=digest.date)
         render_and_store(session, issue, settings)
-        issue.status = IssueStatus.SENT
-        issue.sent_at = dt.datetime.now(dt.UTC)
+        if sent:
+            issue.status = IssueStatus.SENT
+            issue.sent_at = dt.datetime.now(dt.UTC)
     return issue
 
 
