@@ -31,7 +31,7 @@ _IGNORE = ' data-premailer="ignore"'
 _STYLE_OPEN = re.compile(r"<style(?P<attrs>[^>]*)>(?P<start>\s*/\* newsletter)?")
 
 
-def _mark_mjml_styles(page: str) -> str:
+def mark_mjml_styles(page: str) -> str:
     def mark(m: re.Match[str]) -> str:
         if m["start"]:
             return m[0]
@@ -50,7 +50,7 @@ def mjml_to_html(source: str) -> str:
     except ValueError as exc:
         raise RenderError(f"MJML does not parse: {exc}") from None
     inlined: str = Premailer(
-        _mark_mjml_styles(page),
+        mark_mjml_styles(page),
         strip_important=False,
         keep_style_tags=True,
         allow_network=False,
