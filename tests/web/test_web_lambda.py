@@ -203,6 +203,26 @@ def test_web_handler_answers_http_api_events(
     )
 
 
+def test_web_handler_sends_the_confirmation_email_before_returning(
+    lambda_env: tuple[Settings, str], engine: Engine
+) -> None:
+    settings, _ = lambda_env
+    handler = _resolve(_handlers()["web"])
+    response = handler(
+        _http_event(
+            "POST",
+            "/subscribe",
+            body=b"email=lambda-new%40example.com&name=",
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
+        None,
+    )
+    assert response["statusCode"] == 200
+    # The email goes out after the response body, still within the invocation.
+    assert len(list(Path(settings.file_outbox).glob("*.eml"))) == 1
+    assert [s[2] for s in db_state(engine).subscriptions] == ["pending"]
+
+
 def _sns_event(message: str, *, topic: str = TOPIC) -> dict[str, Any]:
     """SNS delivering straight to Lambda."""
     return {
