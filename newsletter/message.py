@@ -1,0 +1,267 @@
+"""MIME building: one multipart/alternative message (text and HTML, UTF-8) per recipient.
+
+The headers are RFC 5322 with RFC 2047 encoded words for non-ASCII subjects and names, CRLF
+line ends, and the bulk-mail headers mailbox providers ask for: ``List-Id`` (RFC 2919),
+``List-Unsubscribe`` with the recipient's own https link (plus a mailto when configured) and
+``List-Unsubscribe-Post: List-Unsubscribe=One-Click`` (RFC 8058).
+
+:class:`MessageBuilder` encodes everything that is the same for every recipient once per
+issue; :meth:`MessageBuilder.build` then only adds the recipient's headers and encodes the
+two personalized bodies (base64 for non-ASCII text, 7bit or quoted-printable for ASCII),
+which is what makes building a message per recipient cheap.
+"""
+
+from __future__ import annotations
+
+import binascii
+import datetime as dt
+import re
+import uuid
+from dataclasses import dataclass
+from email.header import Header
+from email.utils import format_datetime, parseaddr
+
+from newsletter.errors import InputError
+
+#: RFC 5322 line limit (without CRLF); longer lines must be encoded.
+MAX_LINE = 998
+_BASE64_LINE = 76
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_SLUG = re.compile(r"[^a-z0-9-]+")
+#: RFC 5322 atext words separated by single spaces: a phrase that needs no quoting.
+_ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
+
+
+def _check_header_value(value: str, *, field: str) -> str:
+    if "\r" in value or "\n" in value or "\x00" in value:
+        raise InputError(f"{field} must be one line (it contains a line break)")
+    return value
+
+
+def _is_ascii(text: str) -> bool:
+    return text.isascii()
+
+
+def encode_text_header(name: str, value: str) -> str:
+    """``Name: value`` with RFC 2047 encoding and folding when needed (no trailing CRLF)."""
+    _check_header_value(value, field=name)
+    if _is_ascii(value) and len(name) + 2 + len(value) <= 78:
+        return f"{name}: {value}"
+    charset = "us-ascii" if _is_ascii(value) else "utf-8"
+    encoded = Header(value, charset, header_name=name).encode(linesep="\r\n")
+    return f"{name}: {encoded}"
+
+
+def encode_phrase(text: str, *, header: str) -> str:
+    """A display name: as is when it is plain ASCII words, quoted with specials, else RFC 2047."""
+    _check_header_value(text, field=header)
+    text = " ".join(_CONTROL.sub(" ", text).split())
+    if not _is_ascii(text):
+        return Header(text, "utf-8", header_name=header).encode(linesep="\r\n")
+    if _ATOMS.fullmatch(text):
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def encode_address(name: str, address: str, *, header: str) -> str:
+    """A mailbox ``display name <address>``; a non-ASCII name becomes encoded words."""
+    _check_header_value(address, field=header)
+    if "@" not in address or not address.isascii() or any(c in address for c in '<>" ,;'):
+        raise InputError(f"{header}: not an email address: {address!r}")
+    phrase = encode_phrase(name, header=header)
+    return f"{phrase} <{address}>" if phrase else address
+
+
+def split_address(value: str, *, field: str) -> tuple[str, str]:
+    """``"Name <a@example.com>"`` into (name, address); :class:`InputError` when invalid."""
+    _check_header_value(value, field=field)
+    name, address = parseaddr(value)
+    if "@" not in address:
+        raise InputError(f"{field}: not an email address: {value!r}")
+    return name, address
+
+
+def list_id_value(*, list_name: str, sender_address: str) -> str:
+    """A List-Id dot-atom from the list name and the sender's domain, e.g. ``daily.example.com``."""
+    domain = sender_address.rpartition("@")[2].lower()
+    label = _SLUG.sub("-", list_name.lower()).strip("-") or "list"
+    return f"{label}.{domain}"
+
+
+def deterministic_message_id(*, key: str, sender_address: str) -> str:
+    """A Message-ID (with brackets) that is the same every time for ``key``.
+
+    Sending the same (issue, subscriber) message again, after an uncertain crash, reuses the
+    Message-ID, so mail clients that de-duplicate by Message-ID show it once.
+    """
+    domain = sender_address.rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key).hex}@{domain}>"
+
+
+def random_message_id(*, sender_address: str) -> str:
+    """A fresh Message-ID (with brackets) on the sender's domain."""
+    domain = sender_address.rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def _encode_body(text: str) -> tuple[str, bytes]:
+    """(Content-Transfer-Encoding, CRLF body) for one text part."""
+    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    if data.isascii():
+        lines = data.split(b"\n")
+        if max((len(line) for line in lines), default=0) <= MAX_LINE:
+            return "7bit", b"\r\n".join(lines)
+        qp = binascii.b2a_qp(data, quotetabs=False, istext=True, header=False)
+        return "quoted-printable", qp.replace(b"\n", b"\r\n")
+    # MIME's canonical form of text has CRLF line breaks, also inside base64 (RFC 2045 6.8).
+    encoded = binascii.b2a_base64(data.replace(b"\n", b"\r\n"), newline=False)
+    chunks = [encoded[i : i + _BASE64_LINE] for i in range(0, len(encoded), _BASE64_LINE)]
+    return "base64", b"\r\n".join(chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """Who one message goes to."""
+
+    address: str
+    name: str = ""
+
+
+class MessageBuilder:
+    """Builds the messages of one mailing; the per-issue headers are encoded once.
+
+    ``sender`` is the From value with its display name (``"AI 日报 <news@example.com>"``);
+    ``list_id`` is a List-Id dot-atom (see :func:`list_id_value`) and ``list_name`` its
+    human label; empty ``list_id`` leaves out the list headers (for confirmation emails).
+    """
+
+    def __init__(
+        self,
+        *,
+        sender: str,
+        subject: str,
+        reply_to: str = "",
+        list_id: str = "",
+        list_name: str = "",
+        unsubscribe_mailto: str = "",
+        extra_headers: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        sender_name, self.sender_address = split_address(sender, field="NEWSLETTER_SENDER")
+        head = [
+            encode_address(sender_name, self.sender_address, header="From"),
+        ]
+        lines = [f"From: {head[0]}"]
+        if reply_to:
+            rt_name, rt_address = split_address(reply_to, field="NEWSLETTER_REPLY_TO")
+            lines.append(f"Reply-To: {encode_address(rt_name, rt_address, header='Reply-To')}")
+        lines.append(encode_text_header("Subject", subject))
+        lines.append("MIME-Version: 1.0")
+        if list_id:
+            _check_header_value(list_id, field="List-Id")
+            if not re.fullmatch(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+", list_id):
+                raise InputError(f"List-Id: not a dot-atom such as daily.example.com: {list_id!r}")
+            phrase = encode_phrase(list_name, header="List-Id")
+            lines.append(f"List-Id: {phrase} <{list_id}>" if phrase else f"List-Id: <{list_id}>")
+        for name, value in extra_headers:
+            lines.append(encode_text_header(name, value))
+        self._fixed = ("\r\n".join(lines) + "\r\n").encode("ascii")
+        self._mailto = ""
+        if unsubscribe_mailto:
+            _check_header_value(unsubscribe_mailto, field="NEWSLETTER_UNSUBSCRIBE_MAILTO")
+            address = unsubscribe_mailto.removeprefix("mailto:")
+            if "@" not in address or any(c in address for c in "<> ,"):
+                raise InputError(
+                    f"NEWSLETTER_UNSUBSCRIBE_MAILTO: not an email address: {unsubscribe_mailto!r}"
+                )
+            self._mailto = f"<mailto:{address}?subject=unsubscribe>"
+        self._list = bool(list_id)
+
+    def build(
+        self,
+        *,
+        to: Recipient,
+        html: str,
+        text: str,
+        unsubscribe_url: str = "",
+        message_id: str = "",
+        date: dt.datetime | None = None,
+    ) -> bytes:
+        """The complete message for one recipient, CRLF line ends, ASCII only.
+
+        ``unsubscribe_url`` (https, the recipient's signed link) adds List-Unsubscribe and
+        List-Unsubscribe-Post; ``message_id`` defaults to a random one.
+        """
+        when = date or dt.datetime.now(dt.UTC)
+        if message_id:
+            _check_header_value(message_id, field="Message-ID")
+        else:
+            message_id = random_message_id(sender_address=self.sender_address)
+        lines = [
+            f"To: {encode_address(to.name, to.address, header='To')}",
+            f"Date: {format_datetime(when)}",
+            f"Message-ID: {message_id}",
+        ]
+        if unsubscribe_url:
+            _check_header_value(unsubscribe_url, field="List-Unsubscribe")
+            if any(c in unsubscribe_url for c in "<> ") or not unsubscribe_url.isascii():
+                raise InputError(f"List-Unsubscribe: not a URL: {unsubscribe_url!r}")
+            targets = [f"<{unsubscribe_url}>"]
+            if self._mailto:
+                targets.append(self._mailto)
+            lines.append("List-Unsubscribe: " + ",\r\n ".join(targets))
+            if unsubscribe_url.startswith("https://"):
+                lines.append("List-Unsubscribe-Post: List-Unsubscribe=One-Click")
+        boundary = f"=_nl_{uuid.uuid4().hex}"
+        lines.append(f'Content-Type: multipart/alternative; boundary="{boundary}"')
+        text_cte, text_body = _encode_body(text)
+        html_cte, html_body = _encode_body(html)
+        b = boundary.encode("ascii")
+        parts = [
+            self._fixed,
+            ("\r\n".join(lines) + "\r\n\r\n").encode("ascii"),
+            b"--" + b + b"\r\n",
+            b'Content-Type: text/plain; charset="utf-8"\r\n',
+            b"Content-Transfer-Encoding: " + text_cte.encode() + b"\r\n\r\n",
+            text_body,
+            b"\r\n--" + b + b"\r\n",
+            b'Content-Type: text/html; charset="utf-8"\r\n',
+            b"Content-Transfer-Encoding: " + html_cte.encode() + b"\r\n\r\n",
+            html_body,
+            b"\r\n--" + b + b"--\r\n",
+        ]
+        return b"".join(parts)
+
+
+def build_message(
+    *,
+    sender: str,
+    to: Recipient,
+    subject: str,
+    html: str,
+    text: str,
+    reply_to: str = "",
+    list_id: str = "",
+    list_name: str = "",
+    unsubscribe_url: str = "",
+    unsubscribe_mailto: str = "",
+    message_id: str = "",
+    date: dt.datetime | None = None,
+) -> bytes:
+    """One message, for callers that send a single one (tests, confirmations)."""
+    builder = MessageBuilder(
+        sender=sender,
+        subject=subject,
+        reply_to=reply_to,
+        list_id=list_id,
+        list_name=list_name,
+        unsubscribe_mailto=unsubscribe_mailto,
+    )
+    return builder.build(
+        to=to,
+        html=html,
+        text=text,
+        unsubscribe_url=unsubscribe_url,
+        message_id=message_id,
+        date=date,
+    )

@@ -1,0 +1,129 @@
+"""From a ledger job to a finished message: token, personalization, MIME. Never re-renders.
+
+The issue is rendered once and stored; per recipient only the markers are substituted
+(:func:`newsletter.render.personalize`) and the MIME built around the result.
+"""
+
+from __future__ import annotations
+
+import re
+
+from newsletter.audience import ascii_address
+from newsletter.message import (
+    MessageBuilder,
+    Recipient,
+    deterministic_message_id,
+    list_id_value,
+    random_message_id,
+)
+from newsletter.render import RenderedEmail, personalize
+from newsletter.sending.ledger import Job
+from newsletter.settings import Settings
+from newsletter.tokens import TokenPurpose, make_token
+from newsletter.transport import OutgoingMessage
+
+_TAG_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+
+
+def tag_value(text: str) -> str:
+    """``text`` reduced to what SES accepts in a message tag."""
+    return _TAG_SAFE.sub("-", text).strip("-")[:256] or "none"
+
+
+def envelope_address(email: str) -> str:
+    """The address as the wire needs it: an internationalized domain in its IDNA form."""
+    return email if email.isascii() else ascii_address(email)
+
+
+class IssueMailer:
+    """Builds each recipient's message of one issue for one list."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        rendered: RenderedEmail,
+        issue_id: int,
+        issue_date: str,
+        list_id: int,
+        list_name: str,
+    ) -> None:
+        self._settings = settings
+        self._rendered = rendered
+        self._issue_id = issue_id
+        self._list_id = list_id
+        self._base = settings.require_base_url()
+        settings.require_secret_key()
+        self._builder = MessageBuilder(
+            sender=settings.require_sender(),
+            subject=rendered.subject,
+            reply_to=settings.reply_to,
+            list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
+            list_name=settings.newsletter_name,
+            unsubscribe_mailto=settings.unsubscribe_mailto,
+        )
+        self.sender_address = self._builder.sender_address
+        self._tags = (("issue", tag_value(issue_date)), ("list", tag_value(list_name)))
+
+    def unsubscribe_url(self, subscriber_id: int) -> str:
+        """The recipient's one-click unsubscribe link (signed token, never the address)."""
+        token = make_token(
+            self._settings,
+            purpose=TokenPurpose.UNSUBSCRIBE,
+            subscriber_id=subscriber_id,
+            list_id=self._list_id,
+            issue_id=self._issue_id,
+        )
+        return f"{self._base}/unsubscribe/{token}"
+
+    def message(self, job: Job) -> OutgoingMessage:
+        """The message for ``job``; :class:`InputError` when the address cannot be sent to."""
+        url = self.unsubscribe_url(job.subscriber_id)
+        copy = personalize(self._rendered, unsubscribe_url=url, name=job.name)
+        address = envelope_address(job.email)
+        raw = self._builder.build(
+            to=Recipient(address, job.name),
+            html=copy.html,
+            text=copy.text,
+            unsubscribe_url=url,
+            # The same id for every attempt of this (issue, subscriber): mail clients that
+            # de-duplicate by Message-ID show an uncertain re-send once.
+            message_id=deterministic_message_id(
+                key=f"newsletter:{self._issue_id}:{job.subscriber_id}",
+                sender_address=self.sender_address,
+            ),
+        )
+        return OutgoingMessage(self.sender_address, (address,), raw, self._tags)
+
+
+class EditorCopyMailer:
+    """Builds the test copies of an issue for editors: the test rendering, a harmless link."""
+
+    def __init__(self, settings: Settings, *, rendered: RenderedEmail, list_name: str) -> None:
+        self._rendered = rendered
+        base = settings.require_base_url()
+        # A token that verifies for nobody: following it (or one-click POSTing it) changes
+        # nothing, and it shows the editor where the real link goes.
+        self._url = f"{base}/unsubscribe/test-send"
+        self._builder = MessageBuilder(
+            sender=settings.require_sender(),
+            subject=rendered.subject,
+            reply_to=settings.reply_to,
+            list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
+            list_name=settings.newsletter_name,
+            unsubscribe_mailto=settings.unsubscribe_mailto,
+        )
+        self.sender_address = self._builder.sender_address
+
+    def message(self, address: str, *, name: str = "") -> OutgoingMessage:
+        """One test copy to ``address``."""
+        copy = personalize(self._rendered, unsubscribe_url=self._url, name=name)
+        to = envelope_address(address)
+        raw = self._builder.build(
+            to=Recipient(to, name),
+            html=copy.html,
+            text=copy.text,
+            unsubscribe_url=self._url,
+            message_id=random_message_id(sender_address=self.sender_address),
+        )
+        return OutgoingMessage(self.sender_address, (to,), raw, (("test", "yes"),))

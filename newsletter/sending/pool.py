@@ -1,0 +1,191 @@
+"""The send workers: threads that take jobs, wait for the rate limiter, claim, send, record.
+
+Each message goes through::
+
+    build -> rate token -> daily budget -> claim (committed "sending") -> transport.send
+          -> sent | retry after backoff (transient) | failed (permanent) | stop (account)
+
+Threads are enough: the work is waiting on the network and the database, and one transport
+client (with a connection pool sized to the workers) is shared by all of them.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import random
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from newsletter.errors import NewsletterError
+from newsletter.sending.backoff import Backoff
+from newsletter.sending.control import Budget, StopKind, StopSignal, Tally
+from newsletter.sending.ledger import Job, Outcome, Result
+from newsletter.sending.ratelimit import RateLimiter
+from newsletter.sending.writer import Claimed, LedgerWriter
+from newsletter.transport import (
+    AccountError,
+    OutgoingMessage,
+    PermanentError,
+    TransientError,
+    Transport,
+)
+
+log = logging.getLogger(__name__)
+
+_DONE = object()
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """How the workers behave."""
+
+    concurrency: int
+    max_attempts: int
+    backoff: Backoff
+    #: Called when the 24-hour budget runs out; returns the stop reason to report.
+    quota_reason: Callable[[], str]
+
+
+class WorkerPool:
+    """``concurrency`` threads fed through a small bounded queue (memory stays flat)."""
+
+    def __init__(
+        self,
+        *,
+        config: PoolConfig,
+        transport: Transport,
+        build: Callable[[Job], OutgoingMessage],
+        writer: LedgerWriter,
+        limiter: RateLimiter,
+        budget: Budget,
+        stop: StopSignal,
+        tally: Tally,
+        seed: int | None = None,
+    ) -> None:
+        self._config = config
+        self._transport = transport
+        self._build = build
+        self._writer = writer
+        self._limiter = limiter
+        self._budget = budget
+        self._stop = stop
+        self._tally = tally
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=config.concurrency * 4)
+        self._rng = random.Random(seed)  # noqa: S311 (jitter, not secrets)
+        self._rng_lock = threading.Lock()
+        self._threads = [
+            threading.Thread(target=self._loop, name=f"send-worker-{n}", daemon=True)
+            for n in range(config.concurrency)
+        ]
+
+    def start(self) -> None:
+        """Start the workers."""
+        for t in self._threads:
+            t.start()
+
+    def submit(self, job: Job) -> bool:
+        """Queue ``job`` (blocks while the queue is full); False once the send is stopping."""
+        while not self._stop.is_set:
+            try:
+                self._queue.put(job, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def finish(self) -> None:
+        """No more jobs: let the workers drain the queue and end; wait for them."""
+        for _ in self._threads:
+            self._queue.put(_DONE)
+        for t in self._threads:
+            t.join()
+
+    def abort(self) -> None:
+        """After a stop: drop queued jobs (their rows stay queued) and wait for the workers."""
+        while True:
+            try:
+                self._queue.get_nowait()
+            except queue.Empty:
+                break
+        self.finish()
+
+    def _loop(self) -> None:
+        while True:
+            job = self._queue.get()
+            if job is _DONE:
+                return
+            assert isinstance(job, Job)
+            if self._stop.is_set:
+                continue  # drain without sending: the row stays queued
+            try:
+                self._send(job)
+            except Exception as exc:  # a bug must stop the run, not kill a worker silently
+                log.exception("send worker failed")
+                self._stop.stop(StopKind.ERROR, f"unexpected error in a send worker: {exc!r}")
+
+    def _delay(self, attempt: int, *, throttled: bool) -> float:
+        with self._rng_lock:
+            return self._config.backoff.delay(attempt, throttled=throttled, rng=self._rng)
+
+    def _send(self, job: Job) -> None:
+        try:
+            message = self._build(job)
+        except NewsletterError as exc:
+            # An address the wire cannot carry (or a header that would be unsafe): this
+            # recipient fails with the reason, nothing was sent.
+            answer = self._writer.claim(job.delivery_id)
+            if answer is Claimed.YES:
+                self._writer.record(Result(job.delivery_id, Outcome.FAILED, error=str(exc)))
+                self._tally.add(failed=1)
+            elif answer is Claimed.NOT_MAILABLE:
+                self._tally.add(skipped=1)
+            return
+        for attempt in range(1, self._config.max_attempts + 1):
+            if self._stop.is_set or not self._limiter.acquire(len(message.recipients)):
+                return
+            if not self._budget.take():
+                self._stop.stop(StopKind.QUOTA, self._config.quota_reason())
+                return
+            used = False
+            try:
+                used, again = self._attempt(job, message, attempt)
+            finally:
+                self._budget.settle(used=used)
+            if not again:
+                return
+
+    def _attempt(self, job: Job, message: OutgoingMessage, attempt: int) -> tuple[bool, bool]:
+        """One claimed attempt; returns (the provider took it, try again)."""
+        answer = self._writer.claim(job.delivery_id)
+        if answer is not Claimed.YES:
+            if answer is Claimed.NOT_MAILABLE:
+                self._tally.add(skipped=1)
+            return False, False
+        try:
+            message_id = self._transport.send(message)
+        except TransientError as exc:
+            last = attempt == self._config.max_attempts
+            outcome = Outcome.DEFERRED if last else Outcome.REQUEUED
+            note = f"attempt {attempt}: {exc}"
+            self._writer.record(Result(job.delivery_id, outcome, error=note))
+            if last:
+                self._tally.add(deferred=1)
+                return False, False
+            self._tally.add(retries=1)
+            stopping = self._stop.wait(self._delay(attempt, throttled=exc.throttled))
+            return False, not stopping
+        except PermanentError as exc:
+            self._writer.record(Result(job.delivery_id, Outcome.FAILED, error=str(exc)))
+            self._tally.add(failed=1)
+            return False, False
+        except AccountError as exc:
+            note = f"not sent: {exc}"
+            self._writer.record(Result(job.delivery_id, Outcome.REQUEUED, error=note))
+            kind = StopKind.QUOTA if exc.daily_quota else StopKind.ACCOUNT
+            self._stop.stop(kind, str(exc))
+            return False, False
+        self._writer.record(Result(job.delivery_id, Outcome.SENT, message_id=message_id))
+        self._tally.add(sent=1)
+        return True, False

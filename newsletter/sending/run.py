@@ -1,0 +1,518 @@
+"""`send issue` and `send retry`: the whole run, from the lock to the final report.
+
+A run:
+
+1. checks the settings, finds the issue and the list, renders the issue if it is a draft
+   (once, stored), and reads the provider's quota: the rate is the lower of ``rate`` and
+   SES's MaxSendRate, the daily budget what is left of Max24HourSend;
+2. takes the run lock (one running send per issue), deals with rows a crashed run left
+   ``sending`` (uncertain: queued again, or skipped with ``--uncertain skip``), and marks the
+   issue SENDING;
+3. reads recipients in keyset batches, adds their ledger rows, and feeds the workers;
+4. ends FINISHED (issue SENT) after a complete pass, or STOPPED with the reason (account
+   error, quota, Ctrl-C, lost lock) and every row's state kept, so that running the same
+   command again continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsletter.audience import get_list
+from newsletter.compose import get_issue
+from newsletter.db import transaction
+from newsletter.errors import StateError
+from newsletter.models import DeliveryState, Issue, IssueStatus, SendRun, SendRunStatus
+from newsletter.models.base import utcnow
+from newsletter.render import RenderedEmail, render_and_store, render_issue
+from newsletter.render.issue import stored_rendering
+from newsletter.sending import ledger
+from newsletter.sending.backoff import Backoff
+from newsletter.sending.control import Budget, Snapshot, StopKind, StopSignal, Tally
+from newsletter.sending.lock import (
+    HEARTBEAT_EVERY,
+    STALE_AFTER,
+    RunLock,
+    acquire,
+    make_owner,
+    release,
+)
+from newsletter.sending.mailer import IssueMailer
+from newsletter.sending.pool import PoolConfig, WorkerPool
+from newsletter.sending.ratelimit import MARGIN, RateLimiter
+from newsletter.sending.recipients import BATCH_SIZE, active_batches, count_to_send
+from newsletter.sending.writer import LedgerWriter
+from newsletter.settings import Settings
+from newsletter.transport import SendQuota, Transport
+
+log = logging.getLogger(__name__)
+
+
+class UncertainPolicy(enum.StrEnum):
+    """What to do with rows a crashed run left ``sending``."""
+
+    RESEND = "resend"
+    SKIP = "skip"
+
+
+class Mode(enum.StrEnum):
+    """Which command the run serves."""
+
+    SEND = "send"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Knobs that tests and benchmarks turn; the defaults are for production."""
+
+    batch_size: int = BATCH_SIZE
+    stale_after: float = STALE_AFTER
+    heartbeat_every: float = HEARTBEAT_EVERY
+    backoff: Backoff = field(default_factory=Backoff)
+    max_attempts: int | None = None
+    seed: int | None = None
+    rate_margin: float = MARGIN
+
+
+@dataclass(frozen=True)
+class RatePlan:
+    """The pace of a send and where its numbers come from."""
+
+    requested: float | None
+    provider_max: float | None
+    effective: float | None
+    remaining_24h: float | None
+    quota_source: str
+    quota_note: str
+
+    @classmethod
+    def make(cls, quota: SendQuota | None, *, requested: float | None) -> RatePlan:
+        """Combine the requested rate with the provider's quota (ignored unless real)."""
+        if quota is None:
+            return cls(requested, None, requested, None, "", "the transport reports no quota")
+        if not quota.real:
+            note = (
+                f"placeholder quota of a local endpoint ignored ({quota.max_send_rate:g}/s, "
+                f"{quota.max_24_hour_send:g} a day)"
+            )
+            return cls(requested, None, requested, None, quota.source, note)
+        provider = quota.max_send_rate if quota.max_send_rate > 0 else None
+        rates = [r for r in (requested, provider) if r is not None]
+        effective = min(rates) if rates else None
+        remaining = quota.remaining_24h
+        note = (
+            f"{quota.sent_last_24_hours:g} of {quota.max_24_hour_send:g} sent in the last 24 h"
+            if quota.max_24_hour_send >= 0
+            else "no 24-hour limit"
+        )
+        return cls(requested, provider, effective, remaining, quota.source, note)
+
+
+@dataclass
+class SendReport:
+    """What a run did; :meth:`as_dict` is the ``--json`` output."""
+
+    date: str
+    list_name: str
+    mode: str
+    status: str
+    rate: RatePlan
+    concurrency: int
+    transport: str
+    to_send: int = 0
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    retries: int = 0
+    requeued: int = 0
+    uncertain: int = 0
+    uncertain_policy: str = UncertainPolicy.RESEND.value
+    uncertain_subscriber_ids: list[int] = field(default_factory=list)
+    stop_kind: str = ""
+    stop_reason: str = ""
+    resume_after: dt.datetime | None = None
+    run_id: int | None = None
+    took_over: str = ""
+    elapsed: float = 0.0
+    achieved_rate: float = 0.0
+    lost_results: int = 0
+    issue_status: str = ""
+    ledger: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def stopped(self) -> bool:
+        """True when the run ended before its end (see ``stop_reason``)."""
+        return self.status == SendRunStatus.STOPPED.value
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        data = asdict(self)
+        data["resume_after"] = self.resume_after.isoformat() if self.resume_after else None
+        return data
+
+
+ProgressCallback = Callable[[Snapshot], None]
+
+
+def _check_settings(settings: Settings) -> None:
+    settings.require_sender()
+    settings.require_base_url()
+    settings.require_secret_key()
+
+
+def _quota_reason(engine: Engine, plan: RatePlan, report: SendReport) -> Callable[[], str]:
+    def reason() -> str:
+        oldest = ledger.oldest_send_within(engine)
+        when = (oldest + dt.timedelta(hours=24)) if oldest else utcnow() + dt.timedelta(hours=24)
+        report.resume_after = when
+        return (
+            f"stopped before the 24-hour sending quota runs out ({plan.quota_note} at the "
+            f"start); it can go on from about {when:%Y-%m-%d %H:%M} UTC, when earlier sends "
+            "leave the 24-hour window: run the same command again then"
+        )
+
+    return reason
+
+
+def send_issue(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    date: dt.date,
+    list_name: str | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    uncertain: UncertainPolicy = UncertainPolicy.RESEND,
+    dry_run: bool = False,
+    on_progress: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
+    tuning: Tuning | None = None,
+) -> SendReport:
+    """Send the issue of ``date`` to every mailable subscriber of the list, exactly once.
+
+    ``rate`` is messages (recipients) per second at most, None for no limit of ours (the
+    provider's MaxSendRate still applies). With ``dry_run`` nothing is written or sent: the
+    report says what would happen. Raises :class:`StateError` when the issue was already sent
+    to this list or another send of it is running; configuration problems raise
+    :class:`ConfigError` before anything changes. A stop (account error, quota, Ctrl-C) is
+    not an exception: the report says ``stopped`` with the reason.
+    """
+    return _run(
+        engine,
+        settings,
+        transport,
+        mode=Mode.SEND,
+        date=date,
+        list_name=list_name,
+        rate=rate,
+        concurrency=concurrency,
+        uncertain=uncertain,
+        dry_run=dry_run,
+        on_progress=on_progress,
+        stop=stop,
+        tuning=tuning or Tuning(),
+    )
+
+
+def retry_issue(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    date: dt.date,
+    list_name: str | None = None,
+    rate: float | None = None,
+    concurrency: int | None = None,
+    uncertain: UncertainPolicy = UncertainPolicy.RESEND,
+    on_progress: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
+    tuning: Tuning | None = None,
+) -> SendReport:
+    """Send the deferred and failed messages of the issue again (still to mailable ones only)."""
+    return _run(
+        engine,
+        settings,
+        transport,
+        mode=Mode.RETRY,
+        date=date,
+        list_name=list_name,
+        rate=rate,
+        concurrency=concurrency,
+        uncertain=uncertain,
+        dry_run=False,
+        on_progress=on_progress,
+        stop=stop,
+        tuning=tuning or Tuning(),
+    )
+
+
+@dataclass
+class _Prepared:
+    issue_id: int
+    issue_date: str
+    issue_status: IssueStatus
+    list_id: int
+    list_name: str
+    rendered: RenderedEmail
+
+
+def _prepare(
+    engine: Engine, settings: Settings, *, mode: Mode, date: dt.date, list_name: str, dry_run: bool
+) -> _Prepared:
+    with transaction(engine) as session:
+        issue = get_issue(session, date)
+        mailing_list = get_list(session, list_name)
+        if mode is Mode.SEND and not dry_run:
+            finished = session.scalar(
+                select(SendRun)
+                .where(
+                    SendRun.issue_id == issue.id,
+                    SendRun.list_id == mailing_list.id,
+                    SendRun.status == SendRunStatus.FINISHED,
+                )
+                .limit(1)
+            )
+            if finished is not None:
+                when = f"{finished.finished_at:%Y-%m-%d %H:%M}" if finished.finished_at else ""
+                raise StateError(
+                    f"the issue of {date.isoformat()} was already sent to {list_name!r} "
+                    f"(run {finished.id}, finished {when}); `newsletter send status --date "
+                    f"{date.isoformat()}` shows the ledger, `newsletter send retry` re-sends "
+                    "deferred and failed messages"
+                )
+        if mode is Mode.RETRY and issue.status not in (IssueStatus.SENDING, IssueStatus.SENT):
+            raise StateError(
+                f"the issue of {date.isoformat()} has not been sent: use `newsletter send issue`"
+            )
+        rendered = stored_rendering(issue)
+        if rendered is None:
+            # A draft is rendered here, once; the send never renders per recipient.
+            rendered = render_issue(issue, settings) if dry_run else None
+            if rendered is None:
+                rendered = render_and_store(session, issue, settings)
+        return _Prepared(
+            issue.id,
+            issue.date.isoformat(),
+            issue.status,
+            mailing_list.id,
+            mailing_list.name,
+            rendered,
+        )
+
+
+def _run(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    mode: Mode,
+    date: dt.date,
+    list_name: str | None,
+    rate: float | None,
+    concurrency: int | None,
+    uncertain: UncertainPolicy,
+    dry_run: bool,
+    on_progress: ProgressCallback | None,
+    stop: StopSignal | None,
+    tuning: Tuning,
+) -> SendReport:
+    _check_settings(settings)
+    workers = concurrency or settings.send_concurrency
+    name = list_name or settings.default_list
+    prep = _prepare(engine, settings, mode=mode, date=date, list_name=name, dry_run=dry_run)
+    mailer = IssueMailer(
+        settings,
+        rendered=prep.rendered,
+        issue_id=prep.issue_id,
+        issue_date=prep.issue_date,
+        list_id=prep.list_id,
+        list_name=prep.list_name,
+    )
+    plan = RatePlan.make(transport.quota(), requested=rate)
+    report = SendReport(
+        date=prep.issue_date,
+        list_name=prep.list_name,
+        mode=mode.value,
+        status="dry-run" if dry_run else SendRunStatus.RUNNING.value,
+        rate=plan,
+        concurrency=workers,
+        transport=transport.name,
+        uncertain_policy=uncertain.value,
+    )
+    if dry_run:
+        return _dry_run(engine, report, prep=prep, mailer=mailer)
+
+    stop = stop or StopSignal()
+    with transaction(engine) as session:
+        issue = session.get(Issue, prep.issue_id)
+        assert issue is not None
+        lock = acquire(
+            session,
+            issue=issue,
+            list_id=prep.list_id,
+            owner=make_owner(),
+            stale_after=tuning.stale_after,
+        )
+        report.uncertain, report.uncertain_subscriber_ids = ledger.take_uncertain(
+            session, issue_id=prep.issue_id, resend=uncertain is UncertainPolicy.RESEND
+        )
+        if mode is Mode.RETRY:
+            report.requeued = ledger.requeue_for_retry(
+                session, issue_id=prep.issue_id, list_id=prep.list_id
+            )
+        if issue.status in (IssueStatus.DRAFT, IssueStatus.RENDERED):
+            issue.status = IssueStatus.SENDING
+    report.run_id = lock.run_id
+    report.took_over = lock.took_over
+    if report.uncertain:
+        log.warning(
+            "%d messages were left 'sending' by a crashed run (%s)",
+            report.uncertain,
+            "sending them again" if uncertain is UncertainPolicy.RESEND else "leaving them",
+        )
+
+    if mode is Mode.SEND:
+        report.to_send = count_to_send(engine, issue_id=prep.issue_id, list_id=prep.list_id)
+    else:
+        report.to_send = ledger.state_counts(engine, issue_id=prep.issue_id)[DeliveryState.QUEUED]
+    tally = Tally(report.to_send)
+    limiter = RateLimiter(plan.effective, margin=tuning.rate_margin, sleep=stop.wait)
+    writer = LedgerWriter(
+        engine,
+        lock=lock,
+        stop=stop,
+        heartbeat_every=tuning.heartbeat_every,
+        on_progress=(lambda: on_progress(tally.snapshot())) if on_progress else None,
+    )
+    pool = WorkerPool(
+        config=PoolConfig(
+            concurrency=workers,
+            max_attempts=tuning.max_attempts or settings.send_max_attempts,
+            backoff=tuning.backoff,
+            quota_reason=_quota_reason(engine, plan, report),
+        ),
+        transport=transport,
+        build=mailer.message,
+        writer=writer,
+        limiter=limiter,
+        budget=Budget(plan.remaining_24h),
+        stop=stop,
+        tally=tally,
+        seed=tuning.seed,
+    )
+    writer.start()
+    pool.start()
+    unexpected: BaseException | None = None
+    try:
+        for jobs in _job_batches(engine, mode=mode, prep=prep, batch_size=tuning.batch_size):
+            if stop.is_set:
+                break
+            for job in jobs:
+                if not pool.submit(job):
+                    break
+        if stop.is_set:
+            pool.abort()
+        else:
+            pool.finish()
+    except KeyboardInterrupt:
+        stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+        pool.abort()
+    except SQLAlchemyError as exc:
+        stop.stop(StopKind.ERROR, f"database error: {exc}")
+        pool.abort()
+    except BaseException as exc:
+        stop.stop(StopKind.ERROR, f"unexpected error: {exc!r}")
+        pool.abort()
+        unexpected = exc
+    finally:
+        writer.close()
+    _finish(engine, report, stop=stop, prep=prep, mode=mode, tally=tally, lock=lock)
+    report.lost_results = writer.lost_results
+    if unexpected is not None:
+        raise unexpected
+    return report
+
+
+def _job_batches(
+    engine: Engine, *, mode: Mode, prep: _Prepared, batch_size: int
+) -> Iterator[list[ledger.Job]]:
+    if mode is Mode.RETRY:
+        yield from ledger.queued_batches(
+            engine, issue_id=prep.issue_id, list_id=prep.list_id, batch_size=batch_size
+        )
+        return
+    for rows in active_batches(engine, list_id=prep.list_id, batch_size=batch_size):
+        yield ledger.plan_batch(engine, issue_id=prep.issue_id, list_id=prep.list_id, rows=rows)
+
+
+def _finish(
+    engine: Engine,
+    report: SendReport,
+    *,
+    stop: StopSignal,
+    prep: _Prepared,
+    mode: Mode,
+    tally: Tally,
+    lock: RunLock,
+) -> None:
+    snap = tally.snapshot()
+    report.sent, report.failed, report.deferred = snap.sent, snap.failed, snap.deferred
+    report.skipped, report.retries, report.elapsed = snap.skipped, snap.retries, snap.elapsed
+    report.achieved_rate = tally.achieved_rate()
+    try:
+        if stop.is_set:
+            if stop.kind is StopKind.QUOTA and report.resume_after is None:
+                oldest = ledger.oldest_send_within(engine)
+                start = oldest or utcnow()
+                report.resume_after = start + dt.timedelta(hours=24)
+            report.status = SendRunStatus.STOPPED.value
+            report.stop_kind = stop.kind.value if stop.kind else ""
+            report.stop_reason = stop.reason
+            release(engine, lock, status=SendRunStatus.STOPPED, reason=stop.reason)
+        else:
+            report.skipped += ledger.skip_unmailable(
+                engine, issue_id=prep.issue_id, list_id=prep.list_id
+            )
+            with transaction(engine) as session:
+                issue = session.get(Issue, prep.issue_id)
+                assert issue is not None
+                if mode is Mode.SEND and issue.status is not IssueStatus.SENT:
+                    issue.status = IssueStatus.SENT
+                    issue.sent_at = utcnow()
+            release(engine, lock, status=SendRunStatus.FINISHED)
+            report.status = SendRunStatus.FINISHED.value
+        counts = ledger.state_counts(engine, issue_id=prep.issue_id)
+        report.ledger = {s.value: n for s, n in counts.items()}
+        with transaction(engine) as session:
+            issue = session.get(Issue, prep.issue_id)
+            report.issue_status = issue.status.value if issue else ""
+    except SQLAlchemyError as exc:
+        # The database went away: the next run finds the lock stale and takes it over.
+        log.error("cannot close the send run: %s", exc)
+        report.status = SendRunStatus.STOPPED.value
+        report.stop_kind = report.stop_kind or StopKind.ERROR.value
+        report.stop_reason = report.stop_reason or f"database error: {exc}"
+
+
+def _dry_run(
+    engine: Engine, report: SendReport, *, prep: _Prepared, mailer: IssueMailer
+) -> SendReport:
+    report.to_send = count_to_send(engine, issue_id=prep.issue_id, list_id=prep.list_id)
+    counts = ledger.state_counts(engine, issue_id=prep.issue_id)
+    report.ledger = {s.value: n for s, n in counts.items()}
+    report.uncertain = counts[DeliveryState.SENDING]
+    report.issue_status = prep.issue_status.value
+    # Build one message to prove the settings and the rendering make a valid one.
+    mailer.message(ledger.Job(0, 0, "dry-run@example.com", ""))
+    return report

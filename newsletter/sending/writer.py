@@ -1,0 +1,170 @@
+"""The ledger writer: one thread that commits the workers' claims and results in groups.
+
+A worker hands over a claim and waits until it is committed (a message is never sent before
+its row says ``sending`` in the database); results are handed over without waiting. The
+writer commits whatever has arrived in one transaction: under load, the claims and results
+of all workers share a commit (group commit), which keeps the database cost per message
+small on PostgreSQL and avoids lock contention between writers on SQLite. The same thread
+refreshes the run's heartbeat and notices when the lock was taken over.
+
+A result that was handed over but not yet committed when the process dies leaves its row
+``sending``: exactly the uncertain case the next run reports.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import queue
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+
+from newsletter.errors import NewsletterError
+from newsletter.sending import ledger
+from newsletter.sending.control import StopKind, StopSignal
+from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock, heartbeat
+
+log = logging.getLogger(__name__)
+
+#: Most operations written in one transaction.
+GROUP_MAX = 500
+#: Least time between two progress callbacks.
+PROGRESS_EVERY = 0.2
+
+
+class LedgerError(NewsletterError):
+    """The ledger could not be written (the database is unreachable or refused)."""
+
+
+class Claimed(enum.Enum):
+    """Answer to a claim."""
+
+    YES = "yes"
+    NOT_MAILABLE = "not_mailable"
+    STOPPING = "stopping"
+
+
+@dataclass
+class _Claim:
+    delivery_id: int
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: Claimed = Claimed.STOPPING
+
+
+_CLOSE = object()
+
+
+class LedgerWriter:
+    """See the module docstring. ``lock`` is None for runs that hold none (never in a send)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        lock: RunLock | None,
+        stop: StopSignal,
+        heartbeat_every: float = HEARTBEAT_EVERY,
+        on_progress: Callable[[], None] | None = None,
+    ) -> None:
+        self._engine = engine
+        self._lock = lock
+        self._stop = stop
+        self._heartbeat_every = heartbeat_every
+        self._on_progress = on_progress
+        self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
+        self._last_progress = 0.0
+        #: Results that could not be written (their rows stay ``sending``: uncertain).
+        self.lost_results = 0
+
+    def start(self) -> None:
+        """Start the thread."""
+        self._thread.start()
+
+    def claim(self, delivery_id: int) -> Claimed:
+        """Commit the row as ``sending`` (if still queued and mailable); blocks until written."""
+        request = _Claim(delivery_id)
+        self._queue.put(request)
+        request.done.wait()
+        return request.answer
+
+    def record(self, result: ledger.Result) -> None:
+        """Queue an outcome for the next commit; does not wait."""
+        self._queue.put(result)
+
+    def close(self) -> None:
+        """Write everything queued, then stop the thread (call after the workers are done)."""
+        self._queue.put(_CLOSE)
+        self._thread.join()
+
+    def _run(self) -> None:
+        last_beat = time.monotonic()
+        closing = False
+        while not closing:
+            try:
+                ops = [self._queue.get(timeout=self._heartbeat_every)]
+            except queue.Empty:
+                ops = []
+            while len(ops) < GROUP_MAX:
+                try:
+                    ops.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            closing = any(op is _CLOSE for op in ops)
+            claims = [op for op in ops if isinstance(op, _Claim)]
+            results = [op for op in ops if isinstance(op, ledger.Result)]
+            beat = self._lock is not None and time.monotonic() - last_beat >= self._heartbeat_every
+            if claims or results or beat:
+                self._write(claims, results, beat=beat)
+                if beat:
+                    last_beat = time.monotonic()
+            self._progress(force=closing)
+
+    def _write(self, claims: list[_Claim], results: list[ledger.Result], *, beat: bool) -> None:
+        # Once a stop is asked for, no new message is started; results are still written.
+        granting = not self._stop.is_set
+        ids = [c.delivery_id for c in claims] if granting else []
+        alive = True
+        try:
+            with self._engine.begin() as conn:
+                if results:
+                    ledger.apply_results(conn, results)
+                granted = ledger.claim(conn, ids) if ids else set()
+                if beat and self._lock is not None:
+                    alive = heartbeat(conn, self._lock)
+        except Exception as exc:  # the thread must answer every claim, whatever happened
+            self.lost_results += len(results)
+            log.error("cannot write the deliveries ledger: %s", exc)
+            self._stop.stop(StopKind.ERROR, f"cannot write the deliveries ledger: {exc}")
+            for c in claims:
+                c.answer = Claimed.STOPPING
+                c.done.set()
+            return
+        for c in claims:
+            if not granting:
+                c.answer = Claimed.STOPPING
+            elif c.delivery_id in granted:
+                c.answer = Claimed.YES
+            else:
+                c.answer = Claimed.NOT_MAILABLE
+            c.done.set()
+        if not alive:
+            self._stop.stop(
+                StopKind.LOCK_LOST,
+                "another run took over this send (this one's heartbeat was too old)",
+            )
+
+    def _progress(self, *, force: bool) -> None:
+        if self._on_progress is None:
+            return
+        now = time.monotonic()
+        if force or now - self._last_progress >= PROGRESS_EVERY:
+            self._last_progress = now
+            try:
+                self._on_progress()
+            except Exception:  # a display problem must never stop the ledger
+                log.exception("progress callback failed")

@@ -1,0 +1,420 @@
+"""The delivery pipeline on SQLite and PostgreSQL, with the in-memory transport."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from newsletter.audience import record_bounce, record_complaint, unsubscribe
+from newsletter.db import transaction
+from newsletter.errors import ConfigError, StateError
+from newsletter.models import (
+    DeliveryState,
+    Issue,
+    IssueStatus,
+    SendRun,
+    SendRunStatus,
+)
+from newsletter.models.base import utcnow
+from newsletter.sending import (
+    Backoff,
+    SendLockedError,
+    SendReport,
+    StopKind,
+    Tuning,
+    UncertainPolicy,
+    retry_issue,
+    send_issue,
+    send_status,
+)
+from newsletter.sending.lock import acquire
+from newsletter.settings import Settings
+from newsletter.tokens import TokenPurpose, read_token
+from newsletter.transport import (
+    AccountError,
+    MemoryTransport,
+    OutgoingMessage,
+    PermanentError,
+    SendQuota,
+    TransientError,
+    Transport,
+)
+
+from .conftest import DATE, World, make_world, parse
+
+FAST = Tuning(backoff=Backoff(base=0.0, throttled_base=0.0), batch_size=7, seed=1)
+
+
+def recipients(transport: MemoryTransport) -> Counter[str]:
+    """How many messages each address received."""
+    return Counter(m.recipients[0] for m in transport.sent)
+
+
+def run(world: World, transport: Transport, **kw: Any) -> SendReport:
+    args: dict[str, Any] = {"date": DATE, "rate": None, "concurrency": 4, "tuning": FAST}
+    args.update(kw)
+    return send_issue(world.engine, world.settings, transport, **args)
+
+
+def test_every_active_subscriber_gets_exactly_one_personal_message(world: World) -> None:
+    ids = world.add(30)
+    transport = MemoryTransport()
+    report = send_issue(
+        world.engine, world.settings, transport, date=DATE, rate=None, concurrency=4, tuning=FAST
+    )
+    assert report.status == "finished"
+    assert report.sent == 30
+    assert report.failed == report.deferred == report.skipped == 0
+    got = recipients(transport)
+    assert set(got) == {world.emails[i] for i in ids}
+    assert set(got.values()) == {1}
+    rows = world.deliveries()
+    assert {r.state for r in rows.values()} == {DeliveryState.SENT}
+    assert all(r.message_id and r.attempts == 1 and r.sent_at for r in rows.values())
+    assert world.issue_status() is IssueStatus.SENT
+    # Each message carries its own recipient's token, in the header and in both parts.
+    for message in transport.sent:
+        msg = parse(message.raw)
+        url = msg["List-Unsubscribe"].strip("<>")
+        token = url.rsplit("/", 1)[1]
+        data = read_token(world.settings, token, purpose=TokenPurpose.UNSUBSCRIBE)
+        assert world.emails[data.subscriber_id] == message.recipients[0]
+        assert data.list_id == world.list_id
+        assert data.issue_id == world.issue_id
+        html_part, text_part = msg.get_body(("html",)), msg.get_body(("plain",))
+        assert html_part is not None
+        assert text_part is not None
+        html, text = html_part.get_content(), text_part.get_content()
+        assert url in html.replace("&amp;", "&")
+        assert url in text
+        assert "__NEWSLETTER_" not in html + text
+        assert message.sender == "news@example.com"
+        assert ("issue", "2025-08-14") in message.tags
+    assert transport.closed is False  # the caller owns the transport
+
+
+def test_nobody_who_left_is_mailed(world: World) -> None:
+    ids = world.add(6)
+    pending = world.add_one("pending@example.com", confirmed=False)
+    with transaction(world.engine) as session:
+        unsubscribe(session, subscriber_id=ids[0], list_id=world.list_id, method="operator")
+        record_bounce(
+            session, email=world.emails[ids[1]], permanent=True, detail="550", soft_limit=3
+        )
+        record_complaint(session, email=world.emails[ids[2]], detail="abuse")
+    transport = MemoryTransport()
+    report = run(world, transport)
+    got = set(recipients(transport))
+    assert got == {world.emails[i] for i in ids[3:]}
+    assert world.emails[pending] not in got
+    assert report.sent == 3
+
+
+class LeaveMidway:
+    """Sends through memory; on the first call, some subscribers unsubscribe and one bounces
+    (as the web service and the SNS webhook would, meanwhile)."""
+
+    name = "midway"
+
+    def __init__(self, world: World, *, unsubscribing: list[int], bouncing: int) -> None:
+        self.inner = MemoryTransport()
+        self.world = world
+        self.unsubscribing = unsubscribing
+        self.bouncing = bouncing
+        self.done = False
+
+    def send(self, message: OutgoingMessage) -> str:
+        if not self.done:
+            self.done = True
+            with transaction(self.world.engine) as session:
+                for sid in self.unsubscribing:
+                    unsubscribe(
+                        session, subscriber_id=sid, list_id=self.world.list_id, method="one-click"
+                    )
+                record_bounce(
+                    session,
+                    email=self.world.emails[self.bouncing],
+                    permanent=True,
+                    detail="550",
+                    soft_limit=3,
+                )
+        return self.inner.send(message)
+
+    def quota(self) -> SendQuota | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_who_leaves_during_the_send_is_not_mailed_afterwards(world: World) -> None:
+    ids = world.add(40)
+    # ids[1] and ids[2] are already queued in the first batch when they leave (checked at
+    # claim time); ids[-1] is in a batch not read yet (checked when it is read).
+    leaving = [ids[1], ids[2], ids[-1]]
+    transport = LeaveMidway(world, unsubscribing=[ids[1], ids[-1]], bouncing=ids[2])
+    report = run(world, transport, concurrency=1)
+    got = set(recipients(transport.inner))
+    assert got == {world.emails[i] for i in ids if i not in leaving}
+    rows = world.deliveries()
+    for sid in (ids[1], ids[2]):
+        assert rows[sid].state is DeliveryState.SKIPPED
+        assert "not mailable" in rows[sid].error
+    assert ids[-1] not in rows
+    assert report.skipped == 2
+    assert report.status == "finished"
+
+
+def test_a_draft_is_rendered_once_and_stored(engine: Engine, settings: Settings) -> None:
+    world = make_world(engine, settings, None, draft=True)
+    world.add(2)
+    assert world.issue_status() is IssueStatus.DRAFT
+    transport = MemoryTransport()
+    run(world, transport)
+    with transaction(world.engine) as session:
+        issue = session.get(Issue, world.issue_id)
+        assert issue is not None
+        assert issue.status is IssueStatus.SENT
+        assert issue.rendered_html
+        assert issue.rendered_at
+        assert issue.sent_at
+    assert len(transport.sent) == 2
+
+
+def test_dry_run_writes_and_sends_nothing(world: World) -> None:
+    world.add(5)
+    transport = MemoryTransport()
+    report = run(world, transport, dry_run=True)
+    assert report.status == "dry-run"
+    assert report.to_send == 5
+    assert transport.sent == []
+    assert world.deliveries() == {}
+    assert world.issue_status() is IssueStatus.RENDERED
+    with transaction(world.engine) as session:
+        assert session.scalars(select(SendRun)).all() == []
+
+
+def test_second_send_of_a_sent_issue_refuses(world: World) -> None:
+    world.add(3)
+    run(world, MemoryTransport())
+    transport = MemoryTransport()
+    with pytest.raises(StateError, match="already sent"):
+        run(world, transport)
+    assert transport.sent == []
+
+
+def test_a_concurrent_send_refuses_with_a_clear_message(world: World) -> None:
+    world.add(3)
+    with transaction(world.engine) as session:
+        issue = session.get(Issue, world.issue_id)
+        assert issue is not None
+        # A live run elsewhere: another host, a fresh heartbeat.
+        acquire(session, issue=issue, list_id=world.list_id, owner="other-host:123:abcd")
+    transport = MemoryTransport()
+    with pytest.raises(SendLockedError, match="another send of the issue of 2025-08-14 is running"):
+        run(world, transport)
+    assert transport.sent == []
+    assert world.deliveries() == {}
+
+
+def test_a_stale_lock_is_taken_over(world: World) -> None:
+    world.add(3)
+    with transaction(world.engine) as session:
+        issue = session.get(Issue, world.issue_id)
+        assert issue is not None
+        lock = acquire(session, issue=issue, list_id=world.list_id, owner="other-host:123:abcd")
+        run_row = session.get(SendRun, lock.run_id)
+        assert run_row is not None
+        run_row.heartbeat_at = utcnow() - dt.timedelta(minutes=10)
+    report = run(world, MemoryTransport())
+    assert report.status == "finished"
+    assert "took over run" in report.took_over
+    with transaction(world.engine) as session:
+        old = session.get(SendRun, lock.run_id)
+        assert old is not None
+        assert old.status is SendRunStatus.STOPPED
+        assert old.running_issue_id is None
+        assert "taken over" in old.stop_reason
+
+
+@pytest.mark.parametrize("policy", [UncertainPolicy.RESEND, UncertainPolicy.SKIP])
+def test_rows_left_sending_by_a_crash_are_reported_and_handled(
+    world: World, policy: UncertainPolicy
+) -> None:
+    ids = world.add(10)
+    # Stage what a killed run leaves: 4 sent, 2 "sending" (fate unknown), 4 queued, and
+    # a dead run still holding the lock.
+    run(world, MemoryTransport(), dry_run=True)
+    with transaction(world.engine) as session:
+        issue = session.get(Issue, world.issue_id)
+        assert issue is not None
+        lock = acquire(session, issue=issue, list_id=world.list_id, owner="other-host:9:dead")
+        stale = session.get(SendRun, lock.run_id)
+        assert stale is not None
+        stale.heartbeat_at = utcnow() - dt.timedelta(hours=1)
+        issue.status = IssueStatus.SENDING
+    first = MemoryTransport()
+    report = run(world, first, stop=None, tuning=FAST)
+    assert report.sent == 10
+    world.set_deliveries(ids[4:6], state=DeliveryState.SENDING)
+    world.set_deliveries(ids[6:], state=DeliveryState.QUEUED, message_id=None)
+    with transaction(world.engine) as session:
+        for r in session.scalars(select(SendRun)):
+            if r.status is SendRunStatus.FINISHED:
+                r.status = SendRunStatus.STOPPED  # pretend the run was killed
+        issue = session.get(Issue, world.issue_id)
+        assert issue is not None
+        issue.status = IssueStatus.SENDING
+
+    status = send_status(world.engine, date=DATE)
+    assert status.uncertain_open == 2
+    second = MemoryTransport()
+    report = run(world, second, uncertain=policy)
+    assert report.uncertain == 2
+    assert sorted(report.uncertain_subscriber_ids) == sorted(ids[4:6])
+    got = set(recipients(second))
+    rows = world.deliveries()
+    if policy is UncertainPolicy.RESEND:
+        assert got == {world.emails[i] for i in ids[4:]}
+        assert all(rows[i].state is DeliveryState.SENT for i in ids)
+        assert rows[ids[4]].error.startswith("uncertain")
+    else:
+        assert got == {world.emails[i] for i in ids[6:]}
+        assert all(rows[i].state is DeliveryState.SKIPPED for i in ids[4:6])
+        assert rows[ids[4]].error.startswith("uncertain")
+    assert send_status(world.engine, date=DATE).uncertain_open == 0
+
+
+class Scripted:
+    """A transport that fails some addresses in a given way and sends the others."""
+
+    name = "scripted"
+
+    def __init__(self, errors: dict[str, list[Exception]]) -> None:
+        self.inner = MemoryTransport()
+        self.errors = errors
+
+    def send(self, message: OutgoingMessage) -> str:
+        queue = self.errors.get(message.recipients[0])
+        if queue:
+            raise queue.pop(0)
+        return self.inner.send(message)
+
+    def quota(self) -> SendQuota | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_permanent_failure_fails_that_recipient_only(world: World) -> None:
+    ids = world.add(5)
+    bad = world.emails[ids[2]]
+    transport = Scripted({bad: [PermanentError("SES rejected the message (MessageRejected)")]})
+    report = run(world, transport)
+    rows = world.deliveries()
+    assert rows[ids[2]].state is DeliveryState.FAILED
+    assert "MessageRejected" in rows[ids[2]].error
+    assert report.failed == 1
+    assert report.sent == 4
+    assert report.status == "finished"
+
+
+def test_transient_errors_are_retried_then_deferred_never_dropped(world: World) -> None:
+    ids = world.add(4)
+    flaky = world.emails[ids[0]]
+    hopeless = world.emails[ids[1]]
+    transport = Scripted(
+        {
+            flaky: [TransientError("503"), TransientError("throttled", throttled=True)],
+            hopeless: [TransientError("503")] * 10,
+        }
+    )
+    tuning = Tuning(backoff=Backoff(base=0.0, throttled_base=0.0), max_attempts=3)
+    report = run(world, transport, tuning=tuning)
+    rows = world.deliveries()
+    assert rows[ids[0]].state is DeliveryState.SENT
+    assert rows[ids[0]].attempts == 3
+    assert rows[ids[0]].error == ""
+    assert rows[ids[1]].state is DeliveryState.DEFERRED
+    assert rows[ids[1]].attempts == 3
+    assert "503" in rows[ids[1]].error
+    assert report.deferred == 1
+    assert report.retries == 4
+    # `send retry` sends the deferred one once the provider is well again.
+    transport.errors.clear()
+    again = retry_issue(world.engine, world.settings, transport, date=DATE, rate=None, tuning=FAST)
+    assert again.requeued == 1
+    assert again.sent == 1
+    assert world.deliveries()[ids[1]].state is DeliveryState.SENT
+    assert Counter(m.recipients[0] for m in transport.inner.sent)[hopeless] == 1
+
+
+def test_account_error_stops_and_a_rerun_continues(world: World) -> None:
+    ids = world.add(20)
+    victim = world.emails[ids[5]]
+    transport = Scripted({victim: [AccountError("SES refuses (SendingPausedException)")]})
+    report = run(world, transport, concurrency=1)
+    assert report.status == "stopped"
+    assert report.stop_kind == StopKind.ACCOUNT.value
+    assert "SendingPausedException" in report.stop_reason
+    assert world.issue_status() is IssueStatus.SENDING
+    rows = world.deliveries()
+    assert rows[ids[5]].state is DeliveryState.QUEUED  # kept, not lost
+    assert not any(r.state is DeliveryState.SENDING for r in rows.values())
+    sent_first = set(recipients(transport.inner))
+    assert len(sent_first) == 5
+    # The account is fine again: the same command continues where it stopped.
+    report = run(world, transport)
+    assert report.status == "finished"
+    got = recipients(transport.inner)
+    assert set(got) == {world.emails[i] for i in ids}
+    assert set(got.values()) == {1}
+    assert world.issue_status() is IssueStatus.SENT
+
+
+def test_daily_quota_stops_before_it_runs_out_and_says_when(world: World) -> None:
+    world.add(12)
+    quota = SendQuota(
+        max_send_rate=1000.0,
+        max_24_hour_send=200.0,
+        sent_last_24_hours=195.0,
+        real=True,
+        source="test",
+    )
+    transport = MemoryTransport(quota=quota)
+    report = run(world, transport)
+    assert report.status == "stopped"
+    assert report.stop_kind == "quota"
+    assert len(transport.sent) == 5
+    assert report.resume_after is not None
+    assert "24-hour" in report.stop_reason
+    assert "run the same command again" in report.stop_reason
+    assert report.rate.effective == 1000.0
+
+
+def test_rate_is_the_lower_of_asked_and_provider_and_placeholders_are_ignored(
+    world: World,
+) -> None:
+    world.add(1)
+    real = SendQuota(14.0, 50000.0, 0.0, real=True, source="sesv2 GetAccount")
+    fake = SendQuota(1.0, 200.0, 0.0, real=False, source="ses GetSendQuota")
+    r1 = run(world, MemoryTransport(quota=real), rate=100.0, dry_run=True)
+    assert r1.rate.effective == 14.0
+    r2 = run(world, MemoryTransport(quota=fake), rate=100.0, dry_run=True)
+    assert r2.rate.effective == 100.0
+    assert r2.rate.remaining_24h is None
+    assert "placeholder" in r2.rate.quota_note
+
+
+def test_missing_settings_are_refused_before_anything_changes(world: World) -> None:
+    world.add(1)
+    bad = world.settings.model_copy(update={"secret_key": ""})
+    with pytest.raises(ConfigError, match="NEWSLETTER_SECRET_KEY"):
+        send_issue(world.engine, bad, MemoryTransport(), date=DATE)
+    assert world.deliveries() == {}
+    assert world.issue_status() is IssueStatus.RENDERED
