@@ -12,9 +12,9 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
-from newsletter.render import LintError, lint_email, render_and_store, render_issue_mjml
+from newsletter.render import LintError, lint_email, render_issue_mjml
 from newsletter.render.files import write_files
-from newsletter.render.issue import stored_or_render
+from newsletter.render.issue import render_lint_and_store, stored_or_render
 from newsletter.render.preview import open_browser, preview_rendering, start_preview
 
 app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
@@ -82,11 +82,6 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on any lint warning.")]
 
 
-def _print_warnings(warnings: list[object]) -> None:
-    for warning in warnings:
-        typer.echo(f"warning: {warning}", err=True)
-
-
 @app.command()
 def render(
     ctx: typer.Context,
@@ -100,14 +95,15 @@ def render(
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
         issue = get_issue(session, date.date())
-        rendered = render_and_store(session, issue, rt.settings, strict=strict)
+        rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)
         files = {out: rendered.html}
         if text is not None:
             files[text] = rendered.text
         if mjml is not None:
             files[mjml] = render_issue_mjml(issue, rt.settings)
         write_files(files)
-    _print_warnings(list(lint_email(rendered)))
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
     size = len(rendered.html.encode("utf-8")) / 1024
     typer.echo(f"rendered {date.date().isoformat()}: {rendered.subject}")
     for path in files:

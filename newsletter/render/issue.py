@@ -12,7 +12,8 @@ from newsletter.models import Issue, IssueStatus
 from newsletter.models.base import utcnow
 from newsletter.render.context import issue_context
 from newsletter.render.errors import LintError
-from newsletter.render.lint import lint_email
+from newsletter.render.lint import LintWarning, lint_email
+from newsletter.render.personalize import scrub_markers
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
 from newsletter.render.templates import render_template
@@ -26,7 +27,8 @@ _RENDERABLE = (IssueStatus.DRAFT, IssueStatus.RENDERED)
 
 def issue_subject(issue: Issue, *, test: bool = False) -> str:
     """The subject line; a subject with a line break is refused (:class:`InputError`)."""
-    subject = check_subject(issue.subject)
+    # Markers are scrubbed: the subject is shared by every recipient's copy.
+    subject = check_subject(scrub_markers(issue.subject))
     return f"{TEST_PREFIX}{subject}" if test else subject
 
 
@@ -61,6 +63,16 @@ def render_and_store(
     stored. Only a draft or rendered issue is rendered: an issue being sent or sent keeps
     the bytes it was sent with (:class:`StateError`).
     """
+    rendered, warnings = render_lint_and_store(session, issue, settings, strict=strict)
+    for warning in warnings:
+        log.warning("issue %s: %s", issue.date.isoformat(), warning)
+    return rendered
+
+
+def render_lint_and_store(
+    session: Session, issue: Issue, settings: Settings, *, strict: bool = False
+) -> tuple[RenderedEmail, list[LintWarning]]:
+    """:func:`render_and_store` that returns the lint warnings instead of logging them."""
     if issue.status not in _RENDERABLE:
         raise StateError(
             f"the issue of {issue.date.isoformat()} is {issue.status.value}: "
@@ -68,8 +80,6 @@ def render_and_store(
         )
     rendered = render_issue(issue, settings)
     warnings = lint_email(rendered)
-    for warning in warnings:
-        log.warning("issue %s: %s", issue.date.isoformat(), warning)
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
     issue.rendered_subject = rendered.subject
@@ -78,7 +88,7 @@ def render_and_store(
     issue.rendered_at = utcnow()
     issue.status = IssueStatus.RENDERED
     session.flush()
-    return rendered
+    return rendered, warnings
 
 
 def stored_rendering(issue: Issue) -> RenderedEmail | None:

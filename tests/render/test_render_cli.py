@@ -44,7 +44,8 @@ def test_render_writes_files_and_stores(
     assert f"rendered {DATE}" in result.stdout
     assert str(out) in result.stdout
     assert "KB" in result.stdout
-    assert "warning: img-format" in result.stderr
+    assert result.stderr.count("img-format") == 2  # each warning once
+    assert result.stderr.count("warning: ") == 3
     html = out.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>")
     assert UNSUBSCRIBE_URL_MARK in text.read_text(encoding="utf-8")
