@@ -269,7 +269,8 @@ def sns_signer(sns_key: rsa.RSAPrivateKey) -> Iterator[SnsSigner]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits for the serving loop to look up.
+    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
     thread.start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     yield SnsSigner(
