@@ -99,11 +99,12 @@ def _bounce(
     bounce_type = str(bounce.get("bounceType") or "Undetermined")
     sub_type = str(bounce.get("bounceSubType") or "")
     permanent = bounce_type == PERMANENT
-    feedback = f"feedback {bounce.get('feedbackId') or reference}"
+    # Bracketed, so that one id is never found inside a longer one.
+    feedback = f"[feedback {bounce.get('feedbackId') or reference}]"
     recipients = _addresses(bounce.get("bouncedRecipients"))
     changed = 0
     for email, diagnostic in recipients:
-        detail = f"{bounce_type}/{sub_type} {feedback}: {diagnostic}"[:DETAIL_MAX]
+        detail = f"{bounce_type}/{sub_type} {feedback} {diagnostic}"[:DETAIL_MAX]
         if not permanent and _soft_bounce_seen(session, email=email, feedback=feedback):
             continue  # a replay of a soft bounce already counted
         if record_bounce(
@@ -119,7 +120,7 @@ def _complaint(
 ) -> FeedbackResult:
     issue_id = _issue_id(session, note)
     kind = complaint.get("complaintFeedbackType") or "abuse"
-    feedback = f"feedback {complaint.get('feedbackId') or reference}"
+    feedback = f"[feedback {complaint.get('feedbackId') or reference}]"
     recipients = _addresses(complaint.get("complainedRecipients"))
     changed = 0
     for email, _ in recipients:

@@ -250,15 +250,16 @@ def test_transient_bounces_count_and_bounce_after_the_limit_and_replays_do_not_c
 ) -> None:
     person = add_person(engine, "full@example.com")
     first = sns_signer.sign(
-        sns_notification(ses_bounce("full@example.com", permanent=False, feedback_id="fb-a"))
+        sns_notification(ses_bounce("full@example.com", permanent=False, feedback_id="fb-a10"))
     )
     for _ in range(3):  # one bounce delivered three times
         assert _post(client, first).status_code == 200
     assert [s[1:] for s in db_state(engine).subscribers] == [("ok", 1)]
     for n in range(1, web_settings.soft_bounce_limit):
+        # "fb-a1" is the start of "fb-a10": still another bounce.
         message = sns_signer.sign(
             sns_notification(
-                ses_bounce("full@example.com", permanent=False, feedback_id=f"fb-{n}"),
+                ses_bounce("full@example.com", permanent=False, feedback_id=f"fb-a{n}"),
                 message_id=f"m-{n}",
             )
         )
