@@ -3,7 +3,8 @@
 
 An issue page is the stored rendered email, so it shows exactly what was sent, with the
 per-recipient markers filled for nobody: the unsubscribe link points to the archive and the
-name is empty. Only issues with status ``sent`` are shown.
+name is empty. Only issues being sent or sent are shown: the "view in browser" link of the
+first recipients must work while the send to the others goes on.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from subscribers.pages import PUBLIC_HEADERS
 from subscribers.services import services
 
 FEED_ITEMS = 50
+#: Once its send has started an issue is public; its rendering can no longer change.
+PUBLIC_STATUSES = (IssueStatus.SENDING, IssueStatus.SENT)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
@@ -44,7 +47,7 @@ def sent_issues(engine: Engine, *, limit: int | None = None) -> list[ArchivedIss
     """Sent issues, newest first."""
     query = (
         select(Issue.date, Issue.rendered_subject, Issue.subject, Issue.preheader, Issue.sent_at)
-        .where(Issue.status == IssueStatus.SENT, Issue.rendered_html.is_not(None))
+        .where(Issue.status.in_(PUBLIC_STATUSES), Issue.rendered_html.is_not(None))
         .order_by(Issue.date.desc())
         .limit(limit)
     )
@@ -60,7 +63,7 @@ def issue_page(engine: Engine, day: dt.date, *, archive_url: str) -> str | None:
     """The sent issue of ``day`` as a web page, or None."""
     with transaction(engine) as session:
         issue = session.scalar(
-            select(Issue).where(Issue.date == day, Issue.status == IssueStatus.SENT)
+            select(Issue).where(Issue.date == day, Issue.status.in_(PUBLIC_STATUSES))
         )
         rendering = None if issue is None else stored_rendering(issue)
     if rendering is None:

@@ -22,10 +22,11 @@ def test_archive_lists_only_sent_issues_newest_first(client: TestClient, engine:
     add_issue(engine, dt.date(2025, 8, 15), subject="第十五期")
     add_issue(engine, dt.date(2025, 8, 16), subject="草稿", status=IssueStatus.DRAFT)
     add_issue(engine, dt.date(2025, 8, 17), subject="渲染", status=IssueStatus.RENDERED)
+    add_issue(engine, dt.date(2025, 8, 18), subject="发送中", status=IssueStatus.SENDING)
     response = client.get("/archive")
     assert response.status_code == 200
     page = response.text
-    assert page.index("第十五期") < page.index("第十三期")
+    assert page.index("发送中") < page.index("第十五期") < page.index("第十三期")
     assert "草稿" not in page
     assert "渲染" not in page
     assert 'href="/archive/2025-08-15"' in page
@@ -55,6 +56,13 @@ def test_issue_page_is_the_sent_email_without_personal_links(
     assert page == expected
     assert "script-src" not in response.headers["content-security-policy"]
     assert "default-src 'none'" in response.headers["content-security-policy"]
+
+
+def test_an_issue_being_sent_is_already_in_the_archive(client: TestClient, engine: Engine) -> None:
+    add_issue(engine, dt.date(2025, 8, 18), html="<p>正在发送</p>", status=IssueStatus.SENDING)
+    response = client.get("/archive/2025-08-18")
+    assert response.status_code == 200
+    assert response.text == "<p>正在发送</p>"
 
 
 def test_unknown_unsent_and_malformed_dates_are_404(client: TestClient, engine: Engine) -> None:
