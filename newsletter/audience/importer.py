@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem
 from newsletter.audience.lists import find_list, get_or_create_list
-from newsletter.audience.sqlutil import chunks
+from newsletter.audience.sqlutil import chunks, one_of
 from newsletter.models import (
     Base,
     EventKind,
@@ -82,6 +82,10 @@ class _Plan:
     merge: list[dict[str, Any]] = field(default_factory=list)  # blank fields to fill
 
 
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
+
+
 def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
     found: dict[str, _Existing] = {}
     for part in chunks(hashes):
@@ -93,7 +97,7 @@ def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
                 Subscriber.name,
                 Subscriber.language,
                 Subscriber.attributes,
-            ).where(Subscriber.email_hash.in_(part))
+            ).where(one_of(_dialect(session), Subscriber.email_hash, part))
         )
         for address_hash, *rest in rows:
             found[address_hash] = _Existing(*rest)
@@ -104,7 +108,8 @@ def _suppressions(session: Session, hashes: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in chunks(hashes):
         query = select(Suppression.email_hash, Suppression.reason)
-        found.update(session.execute(query.where(Suppression.email_hash.in_(part))).all())
+        where = one_of(_dialect(session), Suppression.email_hash, part)
+        found.update(session.execute(query.where(where)).all())
     return found
 
 
@@ -114,7 +119,8 @@ def _on_list(session: Session, list_id: int | None, ids: Sequence[int]) -> dict[
         return found
     for part in chunks(ids):
         query = select(Subscription.subscriber_id, Subscription.status).where(
-            Subscription.list_id == list_id, Subscription.subscriber_id.in_(part)
+            Subscription.list_id == list_id,
+            one_of(_dialect(session), Subscription.subscriber_id, part),
         )
         found.update(session.execute(query).all())
     return found
@@ -195,8 +201,16 @@ def _write(session: Session, plan: _Plan, *, list_id: int, confirmed: bool, sour
             }
             for r in plan.new
         ]
-        stmt = insert(_SUBSCRIBERS).returning(_SUBSCRIBERS.c.id, sort_by_parameter_order=True)
-        new_ids = list(conn.execute(stmt, rows).scalars())
+        # A plain executemany and then one lookup per 5000 addresses: several times faster
+        # than INSERT ... RETURNING with ordered ids, on PostgreSQL above all.
+        conn.execute(insert(_SUBSCRIBERS), rows)
+        ids_by_hash: dict[str, int] = {}
+        for hashes in chunks([r.email_hash for r in plan.new]):
+            query = select(_SUBSCRIBERS.c.email_hash, _SUBSCRIBERS.c.id)
+            where = one_of(conn.dialect.name, _SUBSCRIBERS.c.email_hash, hashes)
+            found = conn.execute(query.where(where))
+            ids_by_hash.update(found.all())
+        new_ids = [ids_by_hash[r.email_hash] for r in plan.new]
     joined = [*zip(new_ids, plan.new, strict=True), *plan.join]
     if joined:
         status = SubscriptionStatus.ACTIVE if confirmed else SubscriptionStatus.PENDING
@@ -214,12 +228,12 @@ def _write(session: Session, plan: _Plan, *, list_id: int, confirmed: bool, sour
                 for sid, _ in joined
             ],
         )
-    for part in chunks([sid for sid, _ in plan.activate]):
+    for ids in chunks([sid for sid, _ in plan.activate]):
         conn.execute(
             update(_SUBSCRIPTIONS)
             .where(
                 _SUBSCRIPTIONS.c.list_id == list_id,
-                _SUBSCRIPTIONS.c.subscriber_id.in_(part),
+                one_of(conn.dialect.name, _SUBSCRIPTIONS.c.subscriber_id, ids),
                 _SUBSCRIPTIONS.c.status == SubscriptionStatus.PENDING,
             )
             .values(status=SubscriptionStatus.ACTIVE, confirmed_at=now)
