@@ -1,0 +1,68 @@
+"""`newsletter serve`: refuses to start without what it needs, and serves when it has it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from newsletter.cli import app
+from newsletter.settings import Settings
+
+
+def test_serve_without_a_secret_key_is_a_one_line_error(
+    runner: CliRunner, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SECRET_KEY")
+    result = runner.invoke(app, ["serve", "--port", "8999"])
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: NEWSLETTER_SECRET_KEY is not set: it signs unsubscribe links"
+    ]
+
+
+def test_serve_on_a_database_without_schema_is_a_one_line_error(
+    runner: CliRunner, cli_env: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", f"sqlite:///{tmp_path}/empty.db")
+    result = runner.invoke(app, ["serve"])
+    assert result.exit_code == 2
+    assert "newsletter db upgrade" in result.stderr
+
+
+def test_serve_answers_on_the_given_port(cli_env: Settings, tmp_path: Path) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    cli = Path(sys.executable).parent / "newsletter"
+    process = subprocess.Popen(
+        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read() if process.stderr else ""
+            try:
+                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "newsletter serve did not answer"
+                time.sleep(0.1)
+        assert response.status_code == 200
+        assert response.json() == {"status": "ok"}
+        assert "server" not in response.headers
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
