@@ -106,7 +106,11 @@ def _sigterm_stops(stop: StopSignal) -> Iterator[None]:
 
 
 class _Bar:
-    """A Rich progress bar on stderr: sent, failed, current rate, ETA."""
+    """A Rich progress bar on stderr: sent, failed, current rate, ETA.
+
+    It appears with the first progress report (a send refused up front prints nothing) and
+    goes away when the send ends, leaving the summary.
+    """
 
     def __init__(self) -> None:
         self.progress = Progress(
@@ -121,8 +125,16 @@ class _Bar:
         )
         self.task: TaskID | None = None
 
+    def __enter__(self) -> _Bar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.task is not None:
+            self.progress.stop()
+
     def update(self, snap: Snapshot) -> None:
         if self.task is None:
+            self.progress.start()
             self.task = self.progress.add_task(
                 "send", total=snap.total or None, sent=0, failed=0, rate=0.0
             )
@@ -215,7 +227,7 @@ def issue_(
     with (
         _transport(settings, concurrency=workers) as transport,
         _sigterm_stops(stop),
-        bar.progress if bar else contextlib.nullcontext(),
+        bar if bar else contextlib.nullcontext(),
     ):
         report = send_issue(
             rt.engine(),
@@ -251,7 +263,7 @@ def retry(
     with (
         _transport(settings, concurrency=workers) as transport,
         _sigterm_stops(stop),
-        bar.progress if bar else contextlib.nullcontext(),
+        bar if bar else contextlib.nullcontext(),
     ):
         report = retry_issue(
             rt.engine(),

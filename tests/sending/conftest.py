@@ -312,6 +312,8 @@ class FaultProxy:
         self.calls = 0
         self.faults = 0
         self.forwarded_times: list[float] = []
+        #: Arrival time of every SendEmail call, answered with a fault or forwarded.
+        self.arrival_times: list[float] = []
         self.bodies: list[dict[str, Any]] = []
         proxy = self
 
@@ -337,6 +339,7 @@ class FaultProxy:
                     with proxy.lock:
                         proxy.calls += 1
                         n = proxy.calls
+                        proxy.arrival_times.append(time.monotonic())
                     kind = proxy.fail(n)
                     if kind is not None:
                         with proxy.lock:
