@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from sqlalchemy.orm import Session
 
 from newsletter import db
 from newsletter.audience import (
     STATUS_CHOICES,
-    ConfirmationSender,
     ConfirmationTarget,
     ImportReport,
     add_subscriber,
@@ -32,7 +30,9 @@ from newsletter.audience import (
 )
 from newsletter.cli.context import Runtime, runtime
 from newsletter.cli.output import print_json, print_table
-from newsletter.errors import InputError, NotFoundError
+from newsletter.errors import InputError, NewsletterError, NotFoundError
+from newsletter.sending import confirmation_sender
+from newsletter.transport import make_transport
 
 app = typer.Typer(
     help="Subscribers: add, import, export, inspect, unsubscribe.", no_args_is_help=True
@@ -55,24 +55,31 @@ ConfirmedOpt = Annotated[
 ]
 
 
-def _confirmation_sender(rt: Runtime) -> ConfirmationSender | None:
-    """What sends double opt-in emails from the command line; None: this command sends none."""
-    del rt
-    return None
+def _send_confirmations(rt: Runtime, targets: Sequence[ConfirmationTarget]) -> None:
+    """Send the double opt-in emails, after the subscriptions are committed.
 
-
-def _confirm(rt: Runtime, session: Session, targets: Sequence[ConfirmationTarget]) -> str:
-    """Hand pending subscriptions to the confirmation sender; a line saying what happened."""
+    Whatever goes wrong (settings missing, transport refusing) the subscriptions stay pending
+    and the command still succeeds: the problem is reported on stderr.
+    """
     if not targets:
-        return ""
-    sender = _confirmation_sender(rt)
-    if sender is None:
-        return (
-            f"{len(targets)} pending: no confirmation email was sent from the command line; "
-            "they stay pending until confirmed"
-        )
-    sent = sender(session, targets)
-    return f"{len(targets)} pending: {sent} confirmation emails sent"
+        return
+    transport = None
+    try:
+        transport = make_transport(rt.settings, concurrency=1)
+        send = confirmation_sender(rt.settings, transport)
+        with db.session_factory(rt.engine())() as session:
+            sent = send(session, targets)
+    except NewsletterError as exc:
+        typer.echo(f"warning: no confirmation email sent: {exc}", err=True)
+        return
+    finally:
+        if transport is not None:
+            transport.close()
+    if sent == len(targets):
+        typer.echo(f"confirmation email sent ({rt.settings.transport})")
+    else:
+        failed = len(targets) - sent
+        typer.echo(f"warning: {failed} confirmation email(s) not sent (see the log)", err=True)
 
 
 _ADD_MESSAGES = {
@@ -92,9 +99,12 @@ def add(
     language: Annotated[str, typer.Option(help="Language tag, e.g. zh-CN.")] = "",
     list_name: AddListOpt = None,
     confirmed: ConfirmedOpt = False,
+    no_email: Annotated[
+        bool, typer.Option("--no-email", help="Pending, but send no confirmation email now.")
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Add one address; pending (awaiting double opt-in) unless --confirmed."""
+    """Add one address; pending until the person confirms the emailed link, unless --confirmed."""
     rt = runtime(ctx)
     target_list = list_name or rt.settings.default_list
     with db.transaction(rt.engine()) as session:
@@ -114,20 +124,20 @@ def add(
             "status": subscription.status.value if subscription else None,
             "subscriber_status": subscriber.status.value if subscriber else None,
         }
-        note = ""
-        if result.outcome == "pending" and subscriber and subscription:
+        targets = []
+        if result.outcome == "pending" and subscriber and subscription and not no_email:
             targets = confirmation_targets(
                 session, list_id=subscription.list_id, subscriber_ids=[subscriber.id]
             )
-            note = _confirm(rt, session, targets)
     if as_json:
         print_json(data)
-        return
-    why = data["subscriber_status"] if data["subscriber_status"] not in (None, "ok") else None
-    why = why or ("unsubscribed from " + target_list if data["status"] else "suppressed address")
-    typer.echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
-    if note:
-        typer.echo(note)
+    else:
+        why = data["subscriber_status"] if data["subscriber_status"] not in (None, "ok") else None
+        why = why or (
+            "unsubscribed from " + target_list if data["status"] else "suppressed address"
+        )
+        typer.echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
+    _send_confirmations(rt, targets)
 
 
 def _print_report(report: ImportReport) -> None:
@@ -174,16 +184,16 @@ def import_(
             confirmed=confirmed,
             dry_run=dry_run,
         )
-        note = ""
-        if not dry_run and not confirmed and report.subscribed:
-            lst = get_list(session, report.list_name)
-            note = _confirm(rt, session, confirmation_targets(session, list_id=lst.id))
     if as_json:
         print_json(report.to_dict())
         return
     _print_report(report)
-    if note:
-        typer.echo(note)
+    if report.subscribed and not confirmed and not dry_run:
+        # Thousands of emails are a send, with its rate limit, not a side effect of an import.
+        typer.echo(
+            f"{report.subscribed} new subscriptions are pending: an import sends no "
+            "confirmation emails"
+        )
 
 
 @app.command()

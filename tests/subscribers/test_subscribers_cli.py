@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import csv
+import email
+import email.policy
 import io
 import json
+import re
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
 from newsletter import db
+from newsletter.audience import confirm_subscription
 from newsletter.cli import app
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.settings import Settings
+from newsletter.tokens import TokenPurpose, read_token
 
 MESSY = (
     "\ufeffemail;name;language;team\n"
@@ -54,23 +61,64 @@ def test_lists_create_and_list(runner: CliRunner, cli_env: Settings) -> None:
     assert "weekly" in table
 
 
-def test_add_pending_then_confirmed(runner: CliRunner, cli_env: Settings) -> None:
+def _confirm_links(outbox: Path) -> list[str]:
+    """The confirm tokens in the emails of the file transport's outbox."""
+    tokens = []
+    for path in sorted(outbox.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        assert isinstance(message, EmailMessage)
+        body = message.get_body(("plain",))
+        assert body is not None
+        tokens += re.findall(r"https://news\.example\.com/confirm/([\w.-]+)", body.get_content())
+    return tokens
+
+
+def test_add_pending_sends_a_working_confirmation_email(
+    runner: CliRunner, cli_env: Settings, engine: Engine
+) -> None:
     pending = _run(runner, "subscribers", "add", " Reader@Example.COM ", "--name", "读者")
     assert pending.stdout.splitlines() == [
         "Reader@example.com: pending on daily until the person confirms",
-        "1 pending: no confirmation email was sent from the command line; "
-        "they stay pending until confirmed",
+        "confirmation email sent (file)",
     ]
+    tokens = _confirm_links(cli_env.file_outbox)
+    assert len(tokens) == 1
+    link = read_token(cli_env, tokens[0], purpose=TokenPurpose.CONFIRM)
+    with db.transaction(engine) as session:
+        assert confirm_subscription(session, subscriber_id=link.subscriber_id, list_id=link.list_id)
+    shown = _json(runner, "subscribers", "show", "reader@example.com")
+    assert [(s["list"], s["status"]) for s in shown["subscriptions"]] == [("daily", "active")]
+    already = _run(runner, "subscribers", "add", "READER@example.com", "--list", "daily")
+    assert already.stdout == "Reader@example.com: already on daily (active), nothing changed\n"
+    assert len(_confirm_links(cli_env.file_outbox)) == 1  # no email for a no-op
+
+
+def test_add_confirmed_or_without_email_sends_nothing(runner: CliRunner, cli_env: Settings) -> None:
     added = _json(runner, "subscribers", "add", "reader@example.com", "--confirmed")
     assert added == {
         "outcome": "added",
-        "email": "Reader@example.com",
+        "email": "reader@example.com",
         "list": "daily",
         "status": "active",
         "subscriber_status": "ok",
     }
-    already = _run(runner, "subscribers", "add", "READER@example.com", "--list", "daily")
-    assert already.stdout == "Reader@example.com: already on daily (active), nothing changed\n"
+    quiet = _run(runner, "subscribers", "add", "other@example.com", "--no-email")
+    assert quiet.stdout == "other@example.com: pending on daily until the person confirms\n"
+    assert not list(cli_env.file_outbox.glob("*.eml"))
+
+
+def test_add_without_a_sender_stays_pending_and_says_why(
+    runner: CliRunner, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("NEWSLETTER_SENDER")
+    result = runner.invoke(app, ["subscribers", "add", "reader@example.com"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "reader@example.com: pending on daily until the person confirms\n"
+    assert result.stderr.startswith(
+        "warning: no confirmation email sent: NEWSLETTER_SENDER is not set"
+    )
+    listed = _json(runner, "subscribers", "list")
+    assert [p["lists"] for p in listed] == [{"daily": "pending"}]
 
 
 def test_add_refuses_bad_input_and_suppressed_addresses(
@@ -107,8 +155,7 @@ def test_import_report_text_json_and_dry_run(
         "  invalid:              1",
         "  line 3: duplicate of line 2",
         "  line 5: invalid address: An email address must have an @-sign.",
-        "3 pending: no confirmation email was sent from the command line; "
-        "they stay pending until confirmed",
+        "3 new subscriptions are pending: an import sends no confirmation emails",
     ]
     again = _json(runner, "subscribers", "import", str(path), "--confirmed")
     assert again == dry | {"status": "active", "dry_run": False, "subscribed": 0} | {
