@@ -77,8 +77,8 @@ def test_sample_issue_size_doctype_and_media_rules(
         assert all(w == "!important" for w in widths), rule
     assert 'data-premailer="ignore"' not in rendered.html
     # Outlook sizes images by the width attribute: premailer must not turn it into "100%".
-    widths = {i.get("width") for i in scan_html(rendered.html).find("img")}
-    assert widths == {"552"}
+    image_widths = {i.get("width") for i in scan_html(rendered.html).find("img")}
+    assert image_widths == {"552"}
 
 
 def test_head_language_fonts_dark_mode_and_preheader(

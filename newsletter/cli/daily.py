@@ -1,0 +1,66 @@
+"""`newsletter daily`: the scheduled job (import, compose, render, send), safe to run twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import typer
+
+from newsletter.cli.context import runtime
+from newsletter.cli.output import print_json
+from newsletter.cli.send import _Bar, _end, _sigterm_stops
+from newsletter.daily import DailyResult, run_daily
+from newsletter.sending import StopSignal
+
+
+def _print(result: DailyResult) -> None:
+    for r in result.imported:
+        action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
+        typer.echo(f"{r.date}: imported {r.items} items in {r.sections} sections ({action})")
+    for day in result.kept:
+        typer.echo(f"{day}: not re-imported: its issue is already sending or sent")
+    if result.composed:
+        typer.echo(f"{result.date}: issue composed")
+    if result.rendered:
+        typer.echo(f"{result.date}: issue rendered")
+    if result.already_sent:
+        typer.echo(f"{result.date}: already sent to {result.list_name!r}; nothing to do")
+
+
+def daily(
+    ctx: typer.Context,
+    date: Annotated[
+        dt.datetime | None,
+        typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD (default: the source's day)"),
+    ] = None,
+    source: Annotated[
+        str | None,
+        typer.Option(help="Digest file or feed URL (default NEWSLETTER_DAILY_SOURCE)."),
+    ] = None,
+    list_name: Annotated[
+        str | None, typer.Option("--list", help="Default: NEWSLETTER_DEFAULT_LIST.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Import the day's digest, compose, render and send it; a second run sends nothing twice."""
+    rt = runtime(ctx)
+    stop = StopSignal()
+    with _Bar() as bar, _sigterm_stops(stop):
+        result = run_daily(
+            rt.settings,
+            engine=rt.engine(),
+            date=date.date() if date else None,
+            source=source,
+            list_name=list_name,
+            on_progress=None if as_json else bar.update,
+            stop=stop,
+        )
+    if as_json:
+        print_json(result.as_dict())
+        if result.send is not None and result.send.stopped:
+            raise typer.Exit(2)
+        return
+    _print(result)
+    if result.send is not None:
+        _end(result.send, as_json=False)
