@@ -12,9 +12,10 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
+from newsletter.models import IssueStatus
 from newsletter.render import LintError, lint_email, render_issue_mjml
 from newsletter.render.files import write_files
-from newsletter.render.issue import render_lint_and_store, stored_or_render
+from newsletter.render.issue import render_lint_and_store, stored_or_render, stored_rendering
 from newsletter.render.preview import open_browser, preview_rendering, start_preview
 
 app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
@@ -91,11 +92,19 @@ def render(
     mjml: Annotated[Path | None, typer.Option("--mjml", help="Write the MJML here.")] = None,
     strict: StrictOpt = False,
 ) -> None:
-    """Render the issue, store it with the issue, and write the HTML (and text, MJML)."""
+    """Render the issue, store it with the issue, and write the HTML (and text, MJML).
+
+    An issue that is being sent or was sent keeps its rendering: the files get the stored
+    bytes, exactly what subscribers received.
+    """
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
         issue = get_issue(session, date.date())
-        rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)
+        stored = stored_rendering(issue)
+        if stored is not None and issue.status in (IssueStatus.SENDING, IssueStatus.SENT):
+            rendered, warnings = stored, lint_email(stored)
+        else:
+            rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)
         files = {out: rendered.html}
         if text is not None:
             files[text] = rendered.text
