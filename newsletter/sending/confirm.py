@@ -12,6 +12,7 @@ from newsletter.errors import StateError
 from newsletter.message import Recipient, build_message, random_message_id
 from newsletter.models import Subscriber, Subscription
 from newsletter.render import render_confirmation
+from newsletter.render.personalize import clean_name
 from newsletter.sending.mailer import envelope_address
 from newsletter.sending.single import deliver_one
 from newsletter.settings import Settings
@@ -49,7 +50,7 @@ def send_confirmation_to(
     address = envelope_address(email)
     raw = build_message(
         sender=sender,
-        to=Recipient(address, name),
+        to=Recipient(address, clean_name(name)),
         subject=rendered.subject,
         html=rendered.html,
         text=rendered.text,

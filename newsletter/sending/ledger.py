@@ -20,9 +20,16 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from collections.abc import Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, bindparam, case, func, insert, select, update
+from sqlalchemy import (
+    Engine,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from newsletter.models import Delivery, DeliveryState, Subscriber
@@ -67,9 +74,18 @@ class Result:
 
 
 def plan_batch(
-    engine: Engine, *, issue_id: int, list_id: int, rows: Sequence[RecipientRow]
+    engine: Engine,
+    *,
+    issue_id: int,
+    list_id: int,
+    rows: Sequence[RecipientRow],
+    write_lock: AbstractContextManager[object] | None = None,
 ) -> list[Job]:
-    """Make sure every subscriber of ``rows`` has a ledger row; the queued ones become jobs."""
+    """Make sure every subscriber of ``rows`` has a ledger row; the queued ones become jobs.
+
+    ``write_lock`` is held while writing: the ledger writer's lock, so that the two writers of
+    one process take turns instead of waiting on SQLite's busy timeout.
+    """
     if not rows:
         return []
     ids = [r.subscriber_id for r in rows]
@@ -84,7 +100,7 @@ def plan_batch(
     missing = [r for r in rows if r.subscriber_id not in known]
     if missing:
         now = utcnow()
-        with engine.begin() as conn:
+        with write_lock or nullcontext(), engine.begin() as conn:
             conn.execute(
                 insert(Delivery),
                 [
@@ -140,83 +156,6 @@ def queued_batches(
             return
         yield [Job(r[0], r[1], r[2] or "", r[3] or "") for r in rows]
         after = rows[-1][1]
-
-
-def claim(conn: Connection, delivery_ids: Sequence[int]) -> set[int]:
-    """Mark queued rows ``sending`` if their subscriber is still mailable; return those ids.
-
-    Rows that are queued but no longer mailable become ``skipped`` with the reason. The
-    caller commits before sending anything.
-    """
-    if not delivery_ids:
-        return set()
-    now = utcnow()
-    stmt = (
-        update(Delivery)
-        .where(
-            Delivery.id.in_(delivery_ids),
-            Delivery.state == DeliveryState.QUEUED,
-            mailable_condition(subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id),
-        )
-        .values(state=DeliveryState.SENDING, attempts=Delivery.attempts + 1, updated_at=now)
-        .returning(Delivery.id)
-    )
-    claimed = set(conn.execute(stmt).scalars())
-    rest = [i for i in delivery_ids if i not in claimed]
-    if rest:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.id.in_(rest), Delivery.state == DeliveryState.QUEUED)
-            .values(state=DeliveryState.SKIPPED, error=NOT_MAILABLE, updated_at=now)
-        )
-    return claimed
-
-
-_STATE_OF = {
-    Outcome.FAILED: DeliveryState.FAILED,
-    Outcome.DEFERRED: DeliveryState.DEFERRED,
-    Outcome.REQUEUED: DeliveryState.QUEUED,
-}
-
-
-def apply_results(conn: Connection, results: Sequence[Result]) -> None:
-    """Write outcomes of claimed rows (one executemany per kind)."""
-    now = utcnow()
-    sent = [
-        {"d_id": r.delivery_id, "d_mid": r.message_id[:200], "d_now": now}
-        for r in results
-        if r.outcome is Outcome.SENT
-    ]
-    if sent:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.id == bindparam("d_id"))
-            .values(
-                state=DeliveryState.SENT,
-                message_id=bindparam("d_mid"),
-                sent_at=bindparam("d_now"),
-                updated_at=bindparam("d_now"),
-                # Keep the note of an uncertain re-send; drop notes of failed attempts.
-                error=case((Delivery.error.like("uncertain%"), Delivery.error), else_=""),
-            ),
-            sent,
-        )
-    other = [
-        {"d_id": r.delivery_id, "d_state": _STATE_OF[r.outcome], "d_err": r.error, "d_now": now}
-        for r in results
-        if r.outcome is not Outcome.SENT
-    ]
-    if other:
-        conn.execute(
-            update(Delivery)
-            .where(Delivery.id == bindparam("d_id"))
-            .values(
-                state=bindparam("d_state"),
-                error=bindparam("d_err"),
-                updated_at=bindparam("d_now"),
-            ),
-            other,
-        )
 
 
 def take_uncertain(session: Session, *, issue_id: int, resend: bool) -> tuple[int, list[int]]:

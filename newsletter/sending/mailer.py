@@ -11,18 +11,23 @@ import re
 from newsletter.audience import ascii_address
 from newsletter.message import (
     MessageBuilder,
+    QuotedPrintableTemplate,
     Recipient,
     deterministic_message_id,
     list_id_value,
     random_message_id,
 )
 from newsletter.render import RenderedEmail, personalize
+from newsletter.render.personalize import MARKERS, clean_name
 from newsletter.sending.ledger import Job
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, make_token
 from newsletter.transport import OutgoingMessage
 
 _TAG_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
+#: Joins the markers in the probe; personalize strips control characters from the values,
+#: so it can never appear inside one.
+_PROBE_SEPARATOR = "\x1f"
 
 
 def tag_value(text: str) -> str:
@@ -64,6 +69,12 @@ class IssueMailer:
         )
         self.sender_address = self._builder.sender_address
         self._tags = (("issue", tag_value(issue_date)), ("list", tag_value(list_name)))
+        self._html = QuotedPrintableTemplate(rendered.html, MARKERS)
+        self._probe = RenderedEmail(
+            subject=rendered.subject,
+            html=_PROBE_SEPARATOR.join(MARKERS),
+            text=rendered.text,
+        )
 
     def unsubscribe_url(self, subscriber_id: int) -> str:
         """The recipient's one-click unsubscribe link (signed token, never the address)."""
@@ -77,14 +88,22 @@ class IssueMailer:
         return f"{self._base}/unsubscribe/{token}"
 
     def message(self, job: Job) -> OutgoingMessage:
-        """The message for ``job``; :class:`InputError` when the address cannot be sent to."""
+        """The message for ``job``; :class:`InputError` when the address cannot be sent to.
+
+        The recipient's values come from :func:`personalize` itself, applied to the plain
+        text and to a probe made of the markers alone; the HTML part is then stitched from
+        its fixed parts, encoded once per issue (:class:`QuotedPrintableTemplate`). Decoded,
+        it is exactly ``personalize(rendered, ...).html`` (the tests check this).
+        """
         url = self.unsubscribe_url(job.subscriber_id)
-        copy = personalize(self._rendered, unsubscribe_url=url, name=job.name)
+        probe = personalize(self._probe, unsubscribe_url=url, name=job.name)
+        values = dict(zip(MARKERS, probe.html.split(_PROBE_SEPARATOR), strict=True))
         address = envelope_address(job.email)
         raw = self._builder.build(
-            to=Recipient(address, job.name),
-            html=copy.html,
-            text=copy.text,
+            # The name as the body shows it: one line, no control characters.
+            to=Recipient(address, clean_name(job.name)),
+            html=self._html.fill(values),
+            text=probe.text,
             unsubscribe_url=url,
             # The same id for every attempt of this (issue, subscriber): mail clients that
             # de-duplicate by Message-ID show an uncertain re-send once.
@@ -120,7 +139,7 @@ class EditorCopyMailer:
         copy = personalize(self._rendered, unsubscribe_url=self._url, name=name)
         to = envelope_address(address)
         raw = self._builder.build(
-            to=Recipient(to, name),
+            to=Recipient(to, clean_name(name)),
             html=copy.html,
             text=copy.text,
             unsubscribe_url=self._url,

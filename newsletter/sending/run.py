@@ -20,6 +20,7 @@ import datetime as dt
 import enum
 import logging
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -415,7 +416,14 @@ def _run(
     pool.start()
     unexpected: BaseException | None = None
     try:
-        for jobs in _job_batches(engine, mode=mode, prep=prep, batch_size=tuning.batch_size):
+        batches = _job_batches(
+            engine,
+            mode=mode,
+            prep=prep,
+            batch_size=tuning.batch_size,
+            write_lock=writer.write_lock,
+        )
+        for jobs in batches:
             if stop.is_set:
                 break
             for job in jobs:
@@ -445,7 +453,12 @@ def _run(
 
 
 def _job_batches(
-    engine: Engine, *, mode: Mode, prep: _Prepared, batch_size: int
+    engine: Engine,
+    *,
+    mode: Mode,
+    prep: _Prepared,
+    batch_size: int,
+    write_lock: AbstractContextManager[object],
 ) -> Iterator[list[ledger.Job]]:
     if mode is Mode.RETRY:
         yield from ledger.queued_batches(
@@ -453,7 +466,13 @@ def _job_batches(
         )
         return
     for rows in active_batches(engine, list_id=prep.list_id, batch_size=batch_size):
-        yield ledger.plan_batch(engine, issue_id=prep.issue_id, list_id=prep.list_id, rows=rows)
+        yield ledger.plan_batch(
+            engine,
+            issue_id=prep.issue_id,
+            list_id=prep.list_id,
+            rows=rows,
+            write_lock=write_lock,
+        )
 
 
 def _finish(

@@ -21,11 +21,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from newsletter.errors import NewsletterError
 from newsletter.sending import ledger
 from newsletter.sending.control import StopKind, StopSignal
+from newsletter.sending.hotpath import LedgerStatements
 from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock, heartbeat
 
 log = logging.getLogger(__name__)
@@ -78,8 +79,12 @@ class LedgerWriter:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         self._last_progress = 0.0
+        #: Held around every write transaction of this process's send (see plan_batch).
+        self.write_lock = threading.Lock()
         #: Results that could not be written (their rows stay ``sending``: uncertain).
         self.lost_results = 0
+        self._statements = LedgerStatements(engine.dialect)
+        self._conn: Connection | None = None
 
     def start(self) -> None:
         """Start the thread."""
@@ -100,6 +105,9 @@ class LedgerWriter:
         """Write everything queued, then stop the thread (call after the workers are done)."""
         self._queue.put(_CLOSE)
         self._thread.join()
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
     def _run(self) -> None:
         last_beat = time.monotonic()
@@ -124,22 +132,35 @@ class LedgerWriter:
                     last_beat = time.monotonic()
             self._progress(force=closing)
 
+    def _connection(self) -> Connection:
+        if self._conn is None or self._conn.invalidated or self._conn.closed:
+            self._conn = self._engine.connect()
+        return self._conn
+
     def _write(self, claims: list[_Claim], results: list[ledger.Result], *, beat: bool) -> None:
         # Once a stop is asked for, no new message is started; results are still written.
         granting = not self._stop.is_set
         ids = [c.delivery_id for c in claims] if granting else []
         alive = True
         try:
-            with self._engine.begin() as conn:
-                if results:
-                    ledger.apply_results(conn, results)
-                granted = ledger.claim(conn, ids) if ids else set()
-                if beat and self._lock is not None:
-                    alive = heartbeat(conn, self._lock)
+            with self.write_lock:
+                conn = self._connection()
+                with conn.begin():
+                    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+                    try:
+                        if results:
+                            self._statements.apply(cursor, results)
+                        granted = self._statements.claim(cursor, ids) if ids else set()
+                    finally:
+                        cursor.close()
+                    if beat and self._lock is not None:
+                        alive = heartbeat(conn, self._lock)
         except Exception as exc:  # the thread must answer every claim, whatever happened
             self.lost_results += len(results)
             log.error("cannot write the deliveries ledger: %s", exc)
             self._stop.stop(StopKind.ERROR, f"cannot write the deliveries ledger: {exc}")
+            if self._conn is not None:
+                self._conn.invalidate()
             for c in claims:
                 c.answer = Claimed.STOPPING
                 c.done.set()

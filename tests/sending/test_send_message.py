@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
+import quopri
 from email.header import decode_header, make_header
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from newsletter.errors import InputError
 from newsletter.message import (
     MessageBuilder,
+    QuotedPrintableTemplate,
     Recipient,
     build_message,
     deterministic_message_id,
@@ -198,3 +202,38 @@ def test_list_id_value() -> None:
 def test_bad_sender_is_refused() -> None:
     with pytest.raises(InputError, match="NEWSLETTER_SENDER"):
         builder(sender="nobody")
+
+
+def _decoded_lines_ok(data: bytes) -> None:
+    for line in data.split(b"\r\n"):
+        assert len(line) <= 76, line
+        assert line.isascii()
+
+
+@given(
+    text=st.text(alphabet=st.characters(codec="utf-8"), max_size=400),
+    values=st.lists(st.text(max_size=90), min_size=2, max_size=2),
+)
+@settings(max_examples=300, deadline=None)
+def test_quoted_printable_template_decodes_to_the_substituted_text(
+    text: str, values: list[str]
+) -> None:
+    marks = ("__A_MARK__", "__B_MARK__")
+    template_text = f"{text}{marks[0]}{text[:50]}{marks[1]}{marks[0]} ={text[-7:]}"
+    template = QuotedPrintableTemplate(template_text, marks)
+    body = template.fill(dict(zip(marks, values, strict=True)))
+    _decoded_lines_ok(body.data)
+    expected = template_text.replace(marks[0], values[0]).replace(marks[1], values[1])
+    normalized = expected.replace("\r\n", "\n").replace("\r", "\n")
+    assert quopri.decodestring(body.data).decode("utf-8").replace("\r\n", "\n") == normalized
+
+
+def test_long_lines_and_escapes_at_piece_ends() -> None:
+    for n in range(70, 80):
+        for tail in ("", "é", "==", " ", "\t"):
+            text = "x" * n + tail
+            template = QuotedPrintableTemplate(text + "@@" + text, ("@@",))
+            body = template.fill({"@@": "ü" * 30})
+            _decoded_lines_ok(body.data)
+            decoded = quopri.decodestring(body.data).decode("utf-8")
+            assert decoded == text + "ü" * 30 + text

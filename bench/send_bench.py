@@ -1,0 +1,486 @@
+"""The send pipeline against its baselines: three ratios, each from one run.
+
+1. throughput: ``send_issue`` (ledger, rate limiter off, MIME per recipient, SES transport)
+   against a local endpoint that answers SendEmail at almost no cost, vs. a bare boto3 loop
+   sending one prebuilt message the same number of times at the same concurrency;
+2. rate: the rate achieved at the endpoint vs. the configured one, and the most requests
+   the endpoint saw in any one second (sliding window) and in any calendar second;
+3. memory: peak RSS of a process sending to 1,000,000 subscribers vs. one sending to
+   10,000 (same code, transport that hands messages to nothing).
+
+    .venv/bin/python -m bench.send_bench [--quick] [--only throughput|rate|memory]
+
+The endpoint runs in its own process (asyncio, HTTP/1.1 keep-alive) and keeps the arrival
+time of every SendEmail (CLOCK_MONOTONIC, shared by all processes). Databases are SQLite
+files in a temporary folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import itertools
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from sqlalchemy import insert
+
+from newsletter import db
+from newsletter.audience import get_list
+from newsletter.compose import compose_issue, get_issue
+from newsletter.digest import load_digests
+from newsletter.items import store_digest
+from newsletter.models import (
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from newsletter.models.base import utcnow
+from newsletter.render import render_and_store
+from newsletter.render.issue import stored_rendering
+from newsletter.sending import send_issue
+from newsletter.sending.ledger import Job
+from newsletter.sending.mailer import IssueMailer
+from newsletter.settings import Settings
+from newsletter.transport import OutgoingMessage, SendQuota
+from newsletter.transport.ses import SesTransport
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "tests" / "samples" / "ai-daily-2025-08-14.md"
+DATE = load_digests(SAMPLE)[0].date
+
+
+def settings_for(url: str) -> Settings:
+    """Complete settings on ``url`` (the transport is passed in, not taken from these)."""
+    return Settings(
+        database_url=url,
+        base_url="https://news.example.com",
+        sender="AI 日报 <news@example.com>",
+        secret_key="bench-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
+    )
+
+
+# --- the local endpoint --------------------------------------------------------------------
+
+
+def _serve(port: int, ready: Any) -> None:
+    times: list[float] = []
+    counter = itertools.count(1)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                now = time.monotonic()
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":", 1)[1])
+                if length:
+                    await reader.readexactly(length)
+                path = head.split(b" ", 2)[1]
+                if path.startswith(b"/v2/email/outbound-emails"):
+                    times.append(now)
+                    body = b'{"MessageId":"bench-%d"}' % next(counter)
+                elif path == b"/bench/stats":
+                    body = json.dumps(times).encode()
+                else:  # /bench/reset
+                    times.clear()
+                    body = b"{}"
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                    b"x-amzn-RequestId: bench\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+                )
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionError):
+            writer.close()
+
+    async def main() -> None:
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=512)
+        ready.set()
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+class Endpoint:
+    """The near-zero-cost SendEmail endpoint in a child process."""
+
+    def __init__(self) -> None:
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        ctx = multiprocessing.get_context("spawn")
+        ready = ctx.Event()
+        self.proc = ctx.Process(target=_serve, args=(self.port, ready), daemon=True)
+        self.proc.start()
+        if not ready.wait(30):
+            raise RuntimeError("the endpoint did not start")
+
+    def times(self) -> list[float]:
+        with urllib.request.urlopen(f"{self.url}/bench/stats", timeout=30) as r:  # noqa: S310
+            times: list[float] = json.load(r)
+        return times
+
+    def reset(self) -> None:
+        req = urllib.request.Request(f"{self.url}/bench/reset", method="POST")  # noqa: S310
+        urllib.request.urlopen(req, timeout=30).read()  # noqa: S310
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.join(10)
+
+
+def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
+    """The production transport, pointed at the endpoint."""
+    config = Config(
+        max_pool_connections=concurrency, retries={"total_max_attempts": 1, "mode": "standard"}
+    )
+    # Dummy credentials: the local endpoint checks no signature.
+    session = boto3.session.Session(
+        aws_access_key_id="bench",
+        aws_secret_access_key="bench",  # noqa: S106
+    )
+    client = session.client("sesv2", region_name="us-east-1", endpoint_url=endpoint, config=config)
+    return SesTransport(client=client, endpoint_url=endpoint)
+
+
+# --- databases ------------------------------------------------------------------------------
+
+
+def seed(url: str, subscribers: int) -> None:
+    """A migrated database: the sample issue rendered, one list, ``subscribers`` active."""
+    engine = db.make_engine(url)
+    db.upgrade(engine)
+    settings = settings_for(url)
+    (digest,) = load_digests(SAMPLE)
+    with db.transaction(engine) as session:
+        store_digest(session, digest, source=str(SAMPLE))
+        issue = compose_issue(session, date=DATE)
+        render_and_store(session, issue, settings)
+        mailing_list = MailingList(name="daily")
+        session.add(mailing_list)
+        session.flush()
+        list_id = mailing_list.id
+    now = utcnow()
+    chunk = 20_000
+    for start in range(1, subscribers + 1, chunk):
+        ids = range(start, min(start + chunk, subscribers + 1))
+        with engine.begin() as conn:
+            conn.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "id": i,
+                        "email": f"reader{i}@example.com",
+                        "email_hash": hashlib.sha256(f"reader{i}@example.com".encode()).hexdigest(),
+                        "name": f"Reader {i}",
+                        "language": "",
+                        "attributes": {},
+                        "status": SubscriberStatus.OK,
+                        "soft_bounces": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(Subscription),
+                [
+                    {
+                        "subscriber_id": i,
+                        "list_id": list_id,
+                        "status": SubscriptionStatus.ACTIVE,
+                        "created_at": now,
+                        "confirmed_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+    engine.dispose()
+
+
+@contextmanager
+def seeded(folder: Path, name: str, subscribers: int) -> Iterator[str]:
+    """A seeded SQLite database file; removed afterwards."""
+    path = folder / f"{name}.db"
+    url = f"sqlite:///{path}"
+    seed(url, subscribers)
+    try:
+        yield url
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+# --- 1. throughput --------------------------------------------------------------------------
+
+
+def prebuilt_message(url: str) -> OutgoingMessage:
+    """One recipient's real message, as the pipeline builds it."""
+    engine = db.make_engine(url)
+    settings = settings_for(url)
+    with db.transaction(engine) as session:
+        issue = get_issue(session, DATE)
+        mailing_list = get_list(session, "daily")
+        rendered = stored_rendering(issue)
+        assert rendered is not None
+        mailer = IssueMailer(
+            settings,
+            rendered=rendered,
+            issue_id=issue.id,
+            issue_date=issue.date.isoformat(),
+            list_id=mailing_list.id,
+            list_name=mailing_list.name,
+        )
+    engine.dispose()
+    return mailer.message(Job(1, 1, "reader1@example.com", "Reader 1"))
+
+
+def bare_loop(endpoint: str, message: OutgoingMessage, *, count: int, concurrency: int) -> float:
+    """Messages per second of plain ``send_email`` calls from ``concurrency`` threads."""
+    transport = ses_transport(endpoint, concurrency=concurrency)
+    client = transport._client  # the same client configuration as the pipeline's
+
+    def one(_: int) -> None:
+        client.send_email(
+            FromEmailAddress=message.sender,
+            Destination={"ToAddresses": list(message.recipients)},
+            Content={"Raw": {"Data": message.raw}},
+            EmailTags=[{"Name": n, "Value": v} for n, v in message.tags],
+        )
+
+    one(0)  # connect, warm up
+    start = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(count)))
+    elapsed = time.perf_counter() - start
+    transport.close()
+    return count / elapsed
+
+
+def pipeline(url: str, endpoint: str, *, concurrency: int, rate: float | None) -> dict[str, Any]:
+    """One real send of the seeded issue; returns its report plus wall time."""
+    engine = db.make_engine(url)
+    settings = settings_for(url)
+    transport = ses_transport(endpoint, concurrency=concurrency)
+    start = time.perf_counter()
+    report = send_issue(engine, settings, transport, date=DATE, rate=rate, concurrency=concurrency)
+    elapsed = time.perf_counter() - start
+    transport.close()
+    engine.dispose()
+    assert report.status == "finished", report.stop_reason
+    return {"sent": report.sent, "elapsed": elapsed, "rate": report.sent / elapsed}
+
+
+def throughput(folder: Path, *, count: int, concurrency: int, repeat: int) -> dict[str, Any]:
+    endpoint = Endpoint()
+    try:
+        ours: list[float] = []
+        bare: list[float] = []
+        size = 0
+        for n in range(repeat):
+            with seeded(folder, f"throughput{n}", count) as url:
+                message = prebuilt_message(url)
+                size = len(message.raw)
+                bare.append(bare_loop(endpoint.url, message, count=count, concurrency=concurrency))
+                ours.append(pipeline(url, endpoint.url, concurrency=concurrency, rate=None)["rate"])
+                print(
+                    f"  run {n + 1}: bare {bare[-1]:.0f}/s, pipeline {ours[-1]:.0f}/s", flush=True
+                )
+    finally:
+        endpoint.close()
+    best_ours, best_bare = max(ours), max(bare)
+    return {
+        "messages": count,
+        "concurrency": concurrency,
+        "message_bytes": size,
+        "bare_per_s": [round(b) for b in bare],
+        "pipeline_per_s": [round(o) for o in ours],
+        "ratio_best": round(best_ours / best_bare, 3),
+        "ratio_per_run": [round(o / b, 3) for o, b in zip(ours, bare, strict=True)],
+    }
+
+
+# --- 2. rate --------------------------------------------------------------------------------
+
+
+def max_in_window(times: list[float], span: float = 1.0) -> int:
+    """The most events in any half-open window of ``span`` seconds."""
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while times[lo] <= t - span:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+def rate_check(folder: Path, *, rate: float, count: int, concurrency: int) -> dict[str, Any]:
+    endpoint = Endpoint()
+    try:
+        with seeded(folder, "rate", count) as url:
+            endpoint.reset()
+            pipeline(url, endpoint.url, concurrency=concurrency, rate=rate)
+            times = sorted(endpoint.times())
+    finally:
+        endpoint.close()
+    achieved = (len(times) - 1) / (times[-1] - times[0])
+    first = times[0]
+    calendar = max(
+        sum(1 for t in times if int(t - first) == s) for s in range(int(times[-1] - first) + 1)
+    )
+    return {
+        "configured_per_s": rate,
+        "messages": len(times),
+        "achieved_per_s": round(achieved, 2),
+        "ratio": round(achieved / rate, 4),
+        "max_in_any_sliding_second": max_in_window(times),
+        "max_in_any_calendar_second": calendar,
+    }
+
+
+# --- 3. memory ------------------------------------------------------------------------------
+
+
+class NullTransport:
+    """Takes every message and keeps nothing (so memory measures the pipeline only)."""
+
+    name = "null"
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def send(self, message: OutgoingMessage) -> str:
+        self.count += 1
+        return f"null-{self.count}"
+
+    def quota(self) -> SendQuota | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def memory_child(url: str, concurrency: int) -> None:
+    """Run in a fresh process: send to everyone; print peak RSS and counts as JSON."""
+    engine = db.make_engine(url)
+    transport = NullTransport()
+    start = time.perf_counter()
+    report = send_issue(
+        engine, settings_for(url), transport, date=DATE, rate=None, concurrency=concurrency
+    )
+    elapsed = time.perf_counter() - start
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {"sent": report.sent, "status": report.status, "seconds": elapsed, "peak_kb": peak_kb}
+        )
+    )
+
+
+def memory(folder: Path, *, small: int, big: int, concurrency: int) -> dict[str, Any]:
+    results = {}
+    for n in (small, big):
+        with seeded(folder, f"memory{n}", n) as url:
+            out = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.send_bench",
+                    "--memory-child",
+                    url,
+                    "--concurrency",
+                    str(concurrency),
+                ],
+                capture_output=True,
+                check=True,
+                cwd=ROOT,
+                timeout=6 * 3600,
+            )
+            results[n] = json.loads(out.stdout.splitlines()[-1])
+            print(f"  {n} subscribers: {results[n]}", flush=True)
+    return {
+        "small": {"subscribers": small, **results[small]},
+        "big": {"subscribers": big, **results[big]},
+        "ratio": round(results[big]["peak_kb"] / results[small]["peak_kb"], 3),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", choices=["throughput", "rate", "memory"])
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--memory-child", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child, args.concurrency)
+        return
+    q = args.quick
+    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        if args.only in (None, "throughput"):
+            print("1. throughput, pipeline vs bare boto3 loop:", flush=True)
+            print(
+                json.dumps(
+                    throughput(
+                        folder,
+                        count=500 if q else 5000,
+                        concurrency=args.concurrency,
+                        repeat=1 if q else 3,
+                    )
+                )
+            )
+        if args.only in (None, "rate"):
+            print("2. achieved vs configured rate:", flush=True)
+            print(
+                json.dumps(
+                    rate_check(
+                        folder,
+                        rate=50 if q else 200,
+                        count=200 if q else 4000,
+                        concurrency=args.concurrency,
+                    )
+                )
+            )
+        if args.only in (None, "memory"):
+            print("3. peak memory, big list vs small list:", flush=True)
+            print(
+                json.dumps(
+                    memory(
+                        folder,
+                        small=1000 if q else 10_000,
+                        big=20_000 if q else 1_000_000,
+                        concurrency=args.concurrency,
+                    )
+                )
+            )
+
+
+if __name__ == "__main__":
+    main()
