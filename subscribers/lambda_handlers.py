@@ -12,19 +12,31 @@ Nothing is built at import; the settings are read (environment plus SSM) inside 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import logging
 import threading
+from collections.abc import Callable
 from typing import Any
 
+import boto3
 from mangum import Mangum
 
 from newsletter import db
 from newsletter.errors import InputError
+from newsletter.sending import StopKind, StopSignal
 from newsletter.ses_feedback import apply_notification
 from subscribers.app import create_app
 from subscribers.aws_settings import lambda_settings
 
 log = logging.getLogger(__name__)
+
+#: Stop sending this long before the Lambda time limit, so that the run ends cleanly.
+TIME_MARGIN_SECONDS = 60.0
+#: Self-invocations allowed for one day (a bound, should a send never finish).
+MAX_CONTINUATIONS = 24
+DEADLINE_REASON = "the Lambda time limit is near"
+
 
 _web_lock = threading.Lock()
 _web_adapter: list[Mangum] = []  # the container's adapter, built on first use
@@ -78,10 +90,78 @@ def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 
 def daily(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The EventBridge schedule → the day's issue imported, composed, rendered and sent."""
+    """The EventBridge schedule → the day's issue imported, composed, rendered and sent.
+
+    A manual invocation may name the day and the digest to import: ``{"date": "2025-08-14",
+    "digest": "https://..."}`` (not ``source``: EventBridge sets that to ``aws.events``).
+    The send stops cleanly :data:`TIME_MARGIN_SECONDS` before the Lambda time limit; the
+    function then invokes itself again (asynchronously, for the same day, at most
+    :data:`MAX_CONTINUATIONS` times) and the next run resumes from the deliveries ledger, so
+    a list too large for one invocation is still sent exactly once.
+    """
+    return run_daily_event(event, context, invoke=_invoke_async)
+
+
+def run_daily_event(
+    event: dict[str, Any],
+    context: Any,
+    *,
+    invoke: Callable[[str, dict[str, Any]], None],
+) -> dict[str, Any]:
+    """:func:`daily` with the self-invocation passed in; returns the job's report."""
     from newsletter.daily import run_daily  # the job's modules load only where it runs
 
     settings = lambda_settings()
-    result = run_daily(settings)
-    log.info("daily job: %s", result)
-    return {"result": str(result)}
+    date = _event_date(event)
+    source = event.get("digest") if isinstance(event.get("digest"), str) else None
+    continuation = int(event.get("continuation", 0) or 0)
+    stop = StopSignal()
+    timer = _deadline_timer(context, stop)
+    try:
+        result = run_daily(settings, date=date, source=source or None, stop=stop)
+    finally:
+        if timer is not None:
+            timer.cancel()
+    report = result.as_dict()
+    out_of_time = stop.is_set and stop.reason == DEADLINE_REASON
+    if out_of_time and result.send is not None and result.send.stopped:
+        if continuation >= MAX_CONTINUATIONS:
+            log.error("daily job for %s: %d continuations and not done", result.date, continuation)
+        else:
+            invoke(
+                context.invoked_function_arn,
+                {"date": result.date.isoformat(), "continuation": continuation + 1},
+            )
+            report["continued"] = True
+    log.info("daily job: %s", report)
+    return report
+
+
+def _event_date(event: dict[str, Any]) -> dt.date | None:
+    raw = event.get("date")
+    if not raw:
+        return None
+    try:
+        return dt.date.fromisoformat(str(raw))
+    except ValueError:
+        raise InputError(f"event: date must be YYYY-MM-DD, got {raw!r}") from None
+
+
+def _deadline_timer(context: Any, stop: StopSignal) -> threading.Timer | None:
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if remaining is None:
+        return None
+    seconds = remaining() / 1000 - TIME_MARGIN_SECONDS
+    if seconds <= 0:  # already inside the margin: no message may start
+        stop.stop(StopKind.INTERRUPTED, DEADLINE_REASON)
+        return None
+    timer = threading.Timer(seconds, stop.stop, args=(StopKind.INTERRUPTED, DEADLINE_REASON))
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
+def _invoke_async(function_arn: str, payload: dict[str, Any]) -> None:
+    boto3.client("lambda").invoke(
+        FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
+    )

@@ -6,8 +6,11 @@ Settings come as on AWS: the environment plus SSM Parameter Store (moto's server
 from __future__ import annotations
 
 import base64
+import email
+import email.policy
 import importlib
 import json
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -18,7 +21,7 @@ import pytest
 import yaml
 from sqlalchemy import Engine
 
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, InputError
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
@@ -88,6 +91,7 @@ def test_serverless_yml_runtime_schedule_and_permissions() -> None:
         for action in statement["Action"]
     )
     assert actions == [
+        "lambda:InvokeFunction",
         "ses:GetAccount",
         "ses:GetSendQuota",
         "ses:SendEmail",
@@ -275,3 +279,112 @@ def test_sns_handler_ignores_foreign_topics_and_garbage(
     assert handler(foreign, None) == {"records": 1, "ignored": 1, "changed": 0}
     assert handler(_sns_event("not json"), None) == {"records": 1, "ignored": 1, "changed": 0}
     assert db_state(engine) == before
+
+
+class LambdaContext:
+    """What the Lambda runtime passes as ``context``: the time left and the function's ARN."""
+
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:newsletter-prod-daily"
+
+    def __init__(self, seconds_left: float) -> None:
+        self.deadline = time.monotonic() + seconds_left
+
+    def get_remaining_time_in_millis(self) -> int:
+        return int((self.deadline - time.monotonic()) * 1000)
+
+
+def _scheduled_event() -> dict[str, Any]:
+    return {
+        "version": "0",
+        "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa",
+        "detail-type": "Scheduled Event",
+        "source": "aws.events",
+        "account": "123456789012",
+        "time": "2025-08-14T07:00:00Z",
+        "region": "us-east-1",
+        "resources": ["arn:aws:events:us-east-1:123456789012:rule/newsletter-prod-daily"],
+        "detail": {},
+    }
+
+
+def _recipients(settings: Settings) -> list[str]:
+    out = []
+    for path in Path(settings.file_outbox).glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        out.append(str(message["To"]))
+    return sorted(out)
+
+
+def test_daily_handler_sends_the_day_once(
+    lambda_env: tuple[Settings, str],
+    engine: Engine,
+    samples: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, _ = lambda_env
+    monkeypatch.setenv("NEWSLETTER_DAILY_SOURCE", str(samples / "ai-daily-2025-08-14.md"))
+    add_person(engine, "daily@example.com")
+    handler = _resolve(_handlers()["daily"])
+    first = handler(_scheduled_event(), LambdaContext(900))
+    json.dumps(first)  # what Lambda returns must be JSON
+    assert first["date"] == "2025-08-14"
+    assert first["send"]["sent"] == 1
+    assert "continued" not in first
+    second = handler(_scheduled_event(), LambdaContext(900))
+    assert second["already_sent"] is True
+    assert _recipients(settings) == ["daily@example.com"]
+
+
+def test_daily_run_near_the_time_limit_stops_and_continues_in_a_new_invocation(
+    lambda_env: tuple[Settings, str],
+    engine: Engine,
+    samples: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings, _ = lambda_env
+    monkeypatch.setenv("NEWSLETTER_DAILY_SOURCE", str(samples / "ai-daily-2025-08-14.md"))
+    for n in range(5):
+        add_person(engine, f"reader{n}@example.com")
+    invoked: list[tuple[str, dict[str, Any]]] = []
+
+    def invoke(arn: str, payload: dict[str, Any]) -> None:
+        invoked.append((arn, payload))
+
+    # Already inside the safety margin: the send stops before its first message.
+    context = LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS)
+    report = lambda_handlers.run_daily_event(_scheduled_event(), context, invoke=invoke)
+    assert report["send"]["status"] == "stopped"
+    assert report["continued"] is True
+    assert invoked == [
+        (LambdaContext.invoked_function_arn, {"date": "2025-08-14", "continuation": 1})
+    ]
+    # The continuation (what the asynchronous invocation runs) finishes the send, once each.
+    rest = lambda_handlers.run_daily_event(invoked[0][1], LambdaContext(900), invoke=invoke)
+    assert rest["send"]["status"] == "finished"
+    assert len(invoked) == 1
+    assert _recipients(settings) == [f"reader{n}@example.com" for n in range(5)]
+
+
+def test_daily_continuations_are_bounded(
+    lambda_env: tuple[Settings, str], engine: Engine, samples: Path
+) -> None:
+    add_person(engine, "bounded@example.com")
+    invoked: list[dict[str, Any]] = []
+    event = {
+        "date": "2025-08-14",
+        "digest": str(samples / "ai-daily-2025-08-14.md"),
+        "continuation": lambda_handlers.MAX_CONTINUATIONS,
+    }
+    report = lambda_handlers.run_daily_event(
+        event,
+        LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS),
+        invoke=lambda _arn, payload: invoked.append(payload),
+    )
+    assert report["send"]["status"] == "stopped"
+    assert "continued" not in report
+    assert invoked == []
+
+
+def test_daily_event_with_a_bad_date_is_an_input_error(lambda_env: tuple[Settings, str]) -> None:
+    with pytest.raises(InputError, match="date must be YYYY-MM-DD"):
+        lambda_handlers.run_daily_event({"date": "14/08/2025"}, None, invoke=lambda *_: None)
