@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
@@ -26,6 +27,15 @@ SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "samples"
 PG_SERVER = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+CHROMIUM = "/usr/bin/chromium"
+# Without the background-networking flags Chromium keeps calling out of this closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 
 
@@ -126,6 +136,17 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("NEWSLETTER_TRANSPORT", settings.transport)
     monkeypatch.setenv("NEWSLETTER_FILE_OUTBOX", str(settings.file_outbox))
     return settings
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
+    with sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 @pytest.fixture

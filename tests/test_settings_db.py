@@ -72,3 +72,15 @@ def test_schema_is_current_on_both(db_url: str) -> None:
     db.check_schema(engine)
     assert db.current_revision(engine) == db.head_revision()
     engine.dispose()
+
+
+def test_models_match_the_migrations(db_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from newsletter.models import Base
+
+    engine = db.make_engine(db_url)
+    with engine.connect() as conn:
+        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+    engine.dispose()

@@ -6,14 +6,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from newsletter.models.base import Base, utcnow
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from newsletter.models.base import Base, enum_type, utcnow
 
 
 class SubscriptionStatus(enum.StrEnum):
@@ -72,7 +68,7 @@ class Subscriber(Base):
     language: Mapped[str] = mapped_column(String(20), default="")
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[SubscriberStatus] = mapped_column(
-        _enum(SubscriberStatus), default=SubscriberStatus.OK
+        enum_type(SubscriberStatus), default=SubscriberStatus.OK
     )
     soft_bounces: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -93,7 +89,7 @@ class Subscription(Base):
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     status: Mapped[SubscriptionStatus] = mapped_column(
-        _enum(SubscriptionStatus), default=SubscriptionStatus.PENDING
+        enum_type(SubscriptionStatus), default=SubscriptionStatus.PENDING
     )
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
@@ -111,7 +107,7 @@ class SubscriberEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int | None] = mapped_column(ForeignKey("lists.id", ondelete="SET NULL"))
-    kind: Mapped[EventKind] = mapped_column(_enum(EventKind))
+    kind: Mapped[EventKind] = mapped_column(enum_type(EventKind))
     #: How it happened: one-click, link, operator, complaint, import, form, sns, ...
     method: Mapped[str] = mapped_column(String(40), default="")
     issue_id: Mapped[int | None] = mapped_column(ForeignKey("issues.id", ondelete="SET NULL"))

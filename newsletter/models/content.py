@@ -6,10 +6,10 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from newsletter.models.base import Base, utcnow
+from newsletter.models.base import Base, enum_type, utcnow
 
 
 class Digest(Base):
@@ -73,15 +73,7 @@ class Issue(Base):
     preheader: Mapped[str] = mapped_column(String(500), default="")
     #: ``[{"name": ..., "items": [{"title","body","links","images","source"}, ...]}, ...]``
     sections: Mapped[list[Any]] = mapped_column(default=list)
-    status: Mapped[IssueStatus] = mapped_column(
-        Enum(
-            IssueStatus,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=IssueStatus.DRAFT,
-    )
+    status: Mapped[IssueStatus] = mapped_column(enum_type(IssueStatus), default=IssueStatus.DRAFT)
     composed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The rendered email, stored once so the send and the archive show the same bytes.
     # Per-recipient parts are placeholders substituted at send time.

@@ -5,14 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Enum, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from newsletter.models.base import Base, utcnow
-
-
-def _enum(cls: type[enum.Enum]) -> Enum:
-    return Enum(cls, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+from newsletter.models.base import Base, enum_type, utcnow
 
 
 class DeliveryState(enum.StrEnum):
@@ -44,7 +40,9 @@ class Delivery(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     subscriber_id: Mapped[int] = mapped_column(ForeignKey("subscribers.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
-    state: Mapped[DeliveryState] = mapped_column(_enum(DeliveryState), default=DeliveryState.QUEUED)
+    state: Mapped[DeliveryState] = mapped_column(
+        enum_type(DeliveryState), default=DeliveryState.QUEUED
+    )
     attempts: Mapped[int] = mapped_column(default=0)
     message_id: Mapped[str | None] = mapped_column(String(200), default=None)
     error: Mapped[str] = mapped_column(Text, default="")
@@ -61,7 +59,7 @@ class SendRun(Base):
     issue_id: Mapped[int] = mapped_column(ForeignKey("issues.id", ondelete="CASCADE"))
     list_id: Mapped[int] = mapped_column(ForeignKey("lists.id", ondelete="CASCADE"))
     status: Mapped[SendRunStatus] = mapped_column(
-        _enum(SendRunStatus), default=SendRunStatus.RUNNING
+        enum_type(SendRunStatus), default=SendRunStatus.RUNNING
     )
     owner: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, Route, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page, Route
 
 from newsletter.models import Issue
 from newsletter.render import render_issue
@@ -23,14 +23,6 @@ from newsletter.settings import Settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LONG_URL = (
     "https://example.org/" + "a-very-long-path-segment-without-any-break" * 6 + "?q=" + "x" * 80
@@ -52,16 +44,6 @@ def _png(width: int, height: int) -> bytes:
 
 
 IMAGE = _png(1200, 500)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 def _route(route: Route) -> None:
