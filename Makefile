@@ -16,9 +16,11 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-# Debian's Chromium for the browser tests (Playwright's own download does not work here).
+# Debian's Chromium for the browser tests (Playwright's own download does not work here), and
+# a CJK font so that the screenshots in test-artifacts/ show the Chinese text.
 browser:
-	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@(command -v chromium && fc-list :lang=zh | grep -q .) >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
