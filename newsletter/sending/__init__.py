@@ -11,19 +11,20 @@ from newsletter.sending.backoff import Backoff
 from newsletter.sending.confirm import confirmation_sender, send_confirmation
 from newsletter.sending.control import Snapshot, StopKind, StopSignal
 from newsletter.sending.lock import SendLockedError
-from newsletter.sending.run import (
+from newsletter.sending.report import (
+    ProgressCallback,
     RatePlan,
     SendReport,
     Tuning,
     UncertainPolicy,
-    retry_issue,
-    send_issue,
 )
+from newsletter.sending.run import retry_issue, send_issue
 from newsletter.sending.status import SendStatus, send_status
 from newsletter.sending.testsend import TestCopy, send_test
 
 __all__ = [
     "Backoff",
+    "ProgressCallback",
     "RatePlan",
     "SendLockedError",
     "SendReport",

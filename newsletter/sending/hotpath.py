@@ -1,4 +1,4 @@
-"""The ledger writer's statements, run on the raw DBAPI cursor: claims and results.
+"""The ledger writer's statements, run on the raw DBAPI cursor: claims, results, heartbeat.
 
 These run for every message, and SQLAlchemy's per-execution work (about as much CPU as
 the database's own work here) would be paid by the one process that also builds and sends
@@ -14,9 +14,10 @@ from typing import Any
 
 from sqlalchemy import Dialect, UpdateBase, bindparam, case, update
 
-from newsletter.models import Delivery, DeliveryState
+from newsletter.models import Delivery, DeliveryState, SendRun
 from newsletter.models.base import utcnow
 from newsletter.sending.ledger import NOT_MAILABLE, Outcome, Result
+from newsletter.sending.lock import RunLock
 from newsletter.sending.recipients import mailable_condition
 
 _STATE_OF = {
@@ -110,6 +111,16 @@ class LedgerStatements:
                 updated_at=bindparam("d_now"),
             )
         )
+        beat = (
+            update(SendRun)
+            .where(
+                SendRun.id == bindparam("r_id"), SendRun.running_issue_id == bindparam("r_issue")
+            )
+            .values(heartbeat_at=bindparam("r_now"))
+        )
+        self.heartbeat_stmt = DriverStatement(
+            beat, dialect, dynamic=frozenset({"r_id", "r_issue", "r_now"})
+        )
         self.claim_stmt = DriverStatement(claim, dialect, dynamic=frozenset({"d_id", "d_now"}))
         self.skip_stmt = DriverStatement(skip, dialect, dynamic=frozenset({"d_id", "d_now"}))
         self.sent_stmt = DriverStatement(
@@ -118,6 +129,13 @@ class LedgerStatements:
         self.other_stmt = DriverStatement(
             other, dialect, dynamic=frozenset({"d_id", "d_state", "d_err", "d_now"})
         )
+
+    def heartbeat(self, cursor: Any, lock: RunLock) -> bool:
+        """Refresh the run's heartbeat; False when the lock was taken over (stop at once)."""
+        st = self.heartbeat_stmt
+        values = {"r_id": lock.run_id, "r_issue": lock.issue_id, "r_now": utcnow()}
+        cursor.execute(st.sql, st.params(values))
+        return bool(cursor.rowcount == 1)
 
     def claim(self, cursor: Any, delivery_ids: Sequence[int]) -> set[int]:
         """Mark queued rows ``sending`` if their subscriber is still mailable; their ids.

@@ -17,12 +17,10 @@ A run:
 from __future__ import annotations
 
 import datetime as dt
-import enum
 import logging
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,11 +34,8 @@ from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger
-from newsletter.sending.backoff import Backoff
-from newsletter.sending.control import Budget, Snapshot, StopKind, StopSignal, Tally
+from newsletter.sending.control import Budget, StopKind, StopSignal, Tally
 from newsletter.sending.lock import (
-    HEARTBEAT_EVERY,
-    STALE_AFTER,
     RunLock,
     acquire,
     make_owner,
@@ -48,121 +43,23 @@ from newsletter.sending.lock import (
 )
 from newsletter.sending.mailer import IssueMailer
 from newsletter.sending.pool import PoolConfig, WorkerPool
-from newsletter.sending.ratelimit import MARGIN, RateLimiter
-from newsletter.sending.recipients import BATCH_SIZE, active_batches, count_to_send
+from newsletter.sending.ratelimit import RateLimiter
+from newsletter.sending.recipients import active_batches, count_to_send
+from newsletter.sending.report import (
+    Mode,
+    ProgressCallback,
+    RatePlan,
+    SendReport,
+    Tuning,
+    UncertainPolicy,
+)
 from newsletter.sending.writer import LedgerWriter
 from newsletter.settings import Settings
-from newsletter.transport import SendQuota, Transport
+from newsletter.transport import Transport
+
+__all__ = ["ProgressCallback", "retry_issue", "send_issue"]
 
 log = logging.getLogger(__name__)
-
-
-class UncertainPolicy(enum.StrEnum):
-    """What to do with rows a crashed run left ``sending``."""
-
-    RESEND = "resend"
-    SKIP = "skip"
-
-
-class Mode(enum.StrEnum):
-    """Which command the run serves."""
-
-    SEND = "send"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """Knobs that tests and benchmarks turn; the defaults are for production."""
-
-    batch_size: int = BATCH_SIZE
-    stale_after: float = STALE_AFTER
-    heartbeat_every: float = HEARTBEAT_EVERY
-    backoff: Backoff = field(default_factory=Backoff)
-    max_attempts: int | None = None
-    seed: int | None = None
-    rate_margin: float = MARGIN
-
-
-@dataclass(frozen=True)
-class RatePlan:
-    """The pace of a send and where its numbers come from."""
-
-    requested: float | None
-    provider_max: float | None
-    effective: float | None
-    remaining_24h: float | None
-    quota_source: str
-    quota_note: str
-
-    @classmethod
-    def make(cls, quota: SendQuota | None, *, requested: float | None) -> RatePlan:
-        """Combine the requested rate with the provider's quota (ignored unless real)."""
-        if quota is None:
-            return cls(requested, None, requested, None, "", "the transport reports no quota")
-        if not quota.real:
-            note = (
-                f"placeholder quota of a local endpoint ignored ({quota.max_send_rate:g}/s, "
-                f"{quota.max_24_hour_send:g} a day)"
-            )
-            return cls(requested, None, requested, None, quota.source, note)
-        provider = quota.max_send_rate if quota.max_send_rate > 0 else None
-        rates = [r for r in (requested, provider) if r is not None]
-        effective = min(rates) if rates else None
-        remaining = quota.remaining_24h
-        note = (
-            f"{quota.sent_last_24_hours:g} of {quota.max_24_hour_send:g} sent in the last 24 h"
-            if quota.max_24_hour_send >= 0
-            else "no 24-hour limit"
-        )
-        return cls(requested, provider, effective, remaining, quota.source, note)
-
-
-@dataclass
-class SendReport:
-    """What a run did; :meth:`as_dict` is the ``--json`` output."""
-
-    date: str
-    list_name: str
-    mode: str
-    status: str
-    rate: RatePlan
-    concurrency: int
-    transport: str
-    to_send: int = 0
-    sent: int = 0
-    failed: int = 0
-    deferred: int = 0
-    skipped: int = 0
-    retries: int = 0
-    requeued: int = 0
-    uncertain: int = 0
-    uncertain_policy: str = UncertainPolicy.RESEND.value
-    uncertain_subscriber_ids: list[int] = field(default_factory=list)
-    stop_kind: str = ""
-    stop_reason: str = ""
-    resume_after: dt.datetime | None = None
-    run_id: int | None = None
-    took_over: str = ""
-    elapsed: float = 0.0
-    achieved_rate: float = 0.0
-    lost_results: int = 0
-    issue_status: str = ""
-    ledger: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def stopped(self) -> bool:
-        """True when the run ended before its end (see ``stop_reason``)."""
-        return self.status == SendRunStatus.STOPPED.value
-
-    def as_dict(self) -> dict[str, Any]:
-        """Plain data for JSON."""
-        data = asdict(self)
-        data["resume_after"] = self.resume_after.isoformat() if self.resume_after else None
-        return data
-
-
-ProgressCallback = Callable[[Snapshot], None]
 
 
 def _check_settings(settings: Settings) -> None:

@@ -21,13 +21,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, Engine
+from sqlalchemy import Engine, PoolProxiedConnection
 
 from newsletter.errors import NewsletterError
 from newsletter.sending import ledger
 from newsletter.sending.control import StopKind, StopSignal
 from newsletter.sending.hotpath import LedgerStatements
-from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock, heartbeat
+from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock
 
 log = logging.getLogger(__name__)
 
@@ -84,7 +84,8 @@ class LedgerWriter:
         #: Results that could not be written (their rows stay ``sending``: uncertain).
         self.lost_results = 0
         self._statements = LedgerStatements(engine.dialect)
-        self._conn: Connection | None = None
+        # The writer's own driver connection, held for the whole send (one commit per group).
+        self._raw: PoolProxiedConnection | None = None
 
     def start(self) -> None:
         """Start the thread."""
@@ -105,9 +106,9 @@ class LedgerWriter:
         """Write everything queued, then stop the thread (call after the workers are done)."""
         self._queue.put(_CLOSE)
         self._thread.join()
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None
+        if self._raw is not None:
+            self._raw.close()
+            self._raw = None
 
     def _run(self) -> None:
         last_beat = time.monotonic()
@@ -132,35 +133,41 @@ class LedgerWriter:
                     last_beat = time.monotonic()
             self._progress(force=closing)
 
-    def _connection(self) -> Connection:
-        if self._conn is None or self._conn.invalidated or self._conn.closed:
-            self._conn = self._engine.connect()
-        return self._conn
+    def _connection(self) -> PoolProxiedConnection:
+        if self._raw is None:
+            self._raw = self._engine.raw_connection()
+        return self._raw
 
     def _write(self, claims: list[_Claim], results: list[ledger.Result], *, beat: bool) -> None:
         # Once a stop is asked for, no new message is started; results are still written.
         granting = not self._stop.is_set
         ids = [c.delivery_id for c in claims] if granting else []
+        granted: set[int] = set()
         alive = True
         try:
             with self.write_lock:
-                conn = self._connection()
-                with conn.begin():
-                    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-                    try:
-                        if results:
-                            self._statements.apply(cursor, results)
-                        granted = self._statements.claim(cursor, ids) if ids else set()
-                    finally:
-                        cursor.close()
+                raw = self._connection()
+                cursor = raw.cursor()
+                try:
+                    if results:
+                        self._statements.apply(cursor, results)
+                    if ids:
+                        granted = self._statements.claim(cursor, ids)
                     if beat and self._lock is not None:
-                        alive = heartbeat(conn, self._lock)
+                        alive = self._statements.heartbeat(cursor, self._lock)
+                    raw.commit()
+                except BaseException:
+                    raw.rollback()
+                    raise
+                finally:
+                    cursor.close()
         except Exception as exc:  # the thread must answer every claim, whatever happened
             self.lost_results += len(results)
             log.error("cannot write the deliveries ledger: %s", exc)
             self._stop.stop(StopKind.ERROR, f"cannot write the deliveries ledger: {exc}")
-            if self._conn is not None:
-                self._conn.invalidate()
+            if self._raw is not None:
+                self._raw.invalidate()
+                self._raw = None
             for c in claims:
                 c.answer = Claimed.STOPPING
                 c.done.set()
