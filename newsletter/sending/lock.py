@@ -15,7 +15,7 @@ import secrets
 import socket
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -133,16 +133,6 @@ def acquire(
             f"another send of the issue of {issue.date.isoformat()} started at the same moment"
         ) from None
     return RunLock(run.id, issue.id, list_id, owner, took_over)
-
-
-def heartbeat(conn: Connection, lock: RunLock) -> bool:
-    """Refresh the heartbeat; False when the lock was taken over (stop at once)."""
-    result = conn.execute(
-        update(SendRun)
-        .where(SendRun.id == lock.run_id, SendRun.running_issue_id == lock.issue_id)
-        .values(heartbeat_at=utcnow())
-    )
-    return result.rowcount == 1
 
 
 def release(engine: Engine, lock: RunLock, *, status: SendRunStatus, reason: str = "") -> None:

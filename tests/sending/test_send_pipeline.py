@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections import Counter
 from typing import Any
 
@@ -418,3 +419,46 @@ def test_missing_settings_are_refused_before_anything_changes(world: World) -> N
         send_issue(world.engine, bad, MemoryTransport(), date=DATE)
     assert world.deliveries() == {}
     assert world.issue_status() is IssueStatus.RENDERED
+
+
+class TakenOver:
+    """Sends through memory; on the 3rd message another run takes the lock over (as one
+    would after this run's heartbeat went stale)."""
+
+    name = "taken-over"
+
+    def __init__(self, world: World) -> None:
+        self.inner = MemoryTransport()
+        self.world = world
+
+    def send(self, message: OutgoingMessage) -> str:
+        if len(self.inner.sent) == 2:
+            with transaction(self.world.engine) as session:
+                for r in session.scalars(select(SendRun)):
+                    r.running_issue_id = None
+                    r.status = SendRunStatus.STOPPED
+                    r.stop_reason = "taken over by another-host:1:x"
+        time.sleep(0.02)  # give the heartbeat (every 50 ms here) a chance to run
+        return self.inner.send(message)
+
+    def quota(self) -> SendQuota | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_run_whose_lock_was_taken_over_stops(world: World) -> None:
+    world.add(60)
+    transport = TakenOver(world)
+    tuning = Tuning(heartbeat_every=0.05, batch_size=10)
+    report = run(world, transport, concurrency=1, tuning=tuning)
+    assert report.status == "stopped"
+    assert report.stop_kind == StopKind.LOCK_LOST.value
+    assert len(transport.inner.sent) < 60
+    rows = world.deliveries()
+    assert sum(r.state is DeliveryState.SENT for r in rows.values()) == len(transport.inner.sent)
+    with transaction(world.engine) as session:
+        (run_row,) = session.scalars(select(SendRun)).all()
+        # The run that took over owns the row's story: this one does not overwrite it.
+        assert run_row.stop_reason == "taken over by another-host:1:x"
