@@ -138,9 +138,13 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     return settings
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used).
+
+    Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
+    is open, which would break later tests that run their own loop (Mangum, for one).
+    """
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
     with sync_playwright() as p:
