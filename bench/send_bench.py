@@ -35,7 +35,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
@@ -62,6 +62,9 @@ from newsletter.sending.mailer import IssueMailer
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
 from newsletter.transport.ses import SesTransport
+
+if TYPE_CHECKING:
+    from mypy_boto3_sesv2.client import SESV2Client
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE = ROOT / "tests" / "samples" / "ai-daily-2025-08-14.md"
@@ -153,8 +156,8 @@ class Endpoint:
         self.proc.join(10)
 
 
-def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
-    """The production transport, pointed at the endpoint."""
+def ses_client(endpoint: str, *, concurrency: int) -> SESV2Client:
+    """A sesv2 client configured as the production transport configures its own."""
     config = Config(
         max_pool_connections=concurrency, retries={"total_max_attempts": 1, "mode": "standard"}
     )
@@ -163,8 +166,12 @@ def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
         aws_access_key_id="bench",
         aws_secret_access_key="bench",  # noqa: S106
     )
-    client = session.client("sesv2", region_name="us-east-1", endpoint_url=endpoint, config=config)
-    return SesTransport(client=client, endpoint_url=endpoint)
+    return session.client("sesv2", region_name="us-east-1", endpoint_url=endpoint, config=config)
+
+
+def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
+    """The production transport, pointed at the endpoint."""
+    return SesTransport(client=ses_client(endpoint, concurrency=concurrency), endpoint_url=endpoint)
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -262,8 +269,7 @@ def prebuilt_message(url: str) -> OutgoingMessage:
 
 def bare_loop(endpoint: str, message: OutgoingMessage, *, count: int, concurrency: int) -> float:
     """Messages per second of plain ``send_email`` calls from ``concurrency`` threads."""
-    transport = ses_transport(endpoint, concurrency=concurrency)
-    client = transport._client  # the same client configuration as the pipeline's
+    client = ses_client(endpoint, concurrency=concurrency)
 
     def one(_: int) -> None:
         client.send_email(
@@ -278,7 +284,7 @@ def bare_loop(endpoint: str, message: OutgoingMessage, *, count: int, concurrenc
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(one, range(count)))
     elapsed = time.perf_counter() - start
-    transport.close()
+    client.close()
     return count / elapsed
 
 
@@ -458,16 +464,10 @@ def main() -> None:
             )
         if args.only in (None, "rate"):
             print("2. achieved vs configured rate:", flush=True)
-            print(
-                json.dumps(
-                    rate_check(
-                        folder,
-                        rate=50 if q else 200,
-                        count=200 if q else 4000,
-                        concurrency=args.concurrency,
-                    )
-                )
-            )
+            # 200/s for the pace at scale, 14/s for SES's usual production start.
+            for rate, count in ((50, 200),) if q else ((200, 4000), (14, 420)):
+                result = rate_check(folder, rate=rate, count=count, concurrency=args.concurrency)
+                print(json.dumps(result), flush=True)
         if args.only in (None, "memory"):
             print("3. peak memory, big list vs small list:", flush=True)
             print(
