@@ -142,6 +142,10 @@ class Tally:
     ) -> None:
         """Count outcomes."""
         with self._lock:
+            if sent:
+                now = time.monotonic()
+                self.first_sent = self.first_sent or now
+                self.last_sent = now
             self.sent += sent
             self.failed += failed
             self.deferred += deferred

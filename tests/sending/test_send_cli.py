@@ -56,6 +56,7 @@ def test_send_json_report(runner: CliRunner, cli_env: Settings, world: World) ->
     assert report["rate"]["effective"] == 14.0
     assert report["ledger"]["sent"] == 3
     assert report["uncertain"] == 0
+    assert report["achieved_rate"] > 0
 
 
 def test_retry_sends_deferred_and_failed(
