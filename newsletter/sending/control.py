@@ -126,8 +126,9 @@ class Tally:
         self.skipped = 0
         self.retries = 0
         self._started = time.monotonic()
-        self.first_sent = 0.0
-        self.last_sent = 0.0
+        self.attempts = 0
+        self.first_attempt = 0.0
+        self.last_attempt = 0.0
         self._lock = threading.Lock()
         self._marks: list[tuple[float, int]] = [(self._started, 0)]
 
@@ -142,21 +143,26 @@ class Tally:
     ) -> None:
         """Count outcomes."""
         with self._lock:
-            if sent:
-                now = time.monotonic()
-                self.first_sent = self.first_sent or now
-                self.last_sent = now
             self.sent += sent
             self.failed += failed
             self.deferred += deferred
             self.skipped += skipped
             self.retries += retries
 
-    def achieved_rate(self) -> float:
-        """Messages per second between the first and the last one sent (0 below two)."""
+    def attempt(self) -> None:
+        """Count one request to the provider, at the moment it starts (after its claim)."""
+        now = time.monotonic()
         with self._lock:
-            span = self.last_sent - self.first_sent
-            return (self.sent - 1) / span if self.sent > 1 and span > 0 else 0.0
+            self.attempts += 1
+            self.first_attempt = self.first_attempt or now
+            self.last_attempt = now
+
+    def achieved_rate(self) -> float:
+        """Requests per second from the first to the last one started (0 below two): the
+        pace the rate limiter is responsible for."""
+        with self._lock:
+            span = self.last_attempt - self.first_attempt
+            return (self.attempts - 1) / span if self.attempts > 1 and span > 0 else 0.0
 
     def snapshot(self) -> Snapshot:
         """The counts now, and the send rate over the last few seconds."""

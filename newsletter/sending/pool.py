@@ -163,6 +163,7 @@ class WorkerPool:
             if answer is Claimed.NOT_MAILABLE:
                 self._tally.add(skipped=1)
             return False, False
+        self._tally.attempt()
         try:
             message_id = self._transport.send(message)
         except TransientError as exc:
