@@ -168,7 +168,9 @@ def _print_report(report: SendReport) -> None:
         rate = f"{plan.effective:g}/s (SES's maximum; {plan.requested:g}/s asked)"
     else:
         rate = f"{plan.effective:g}/s"
-    achieved = "" if report.status == "dry-run" else f", achieved {report.achieved_rate:.1f}/s"
+    # Below the limiter's one-second burst every request starts at once: no pace to show.
+    paced = report.status != "dry-run" and report.achieved_rate > 0
+    achieved = f", achieved {report.achieved_rate:.1f}/s" if paced else ""
     echo(f"  rate: {rate}{achieved}; {report.concurrency} workers over {report.transport}")
     if plan.quota_note:
         echo(f"  quota: {plan.quota_note}")
