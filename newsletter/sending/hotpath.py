@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, UpdateBase, bindparam, case, update
+from sqlalchemy import BindParameter, Dialect, UpdateBase, bindparam, case, update
 
 from newsletter.models import Delivery, DeliveryState, SendRun
 from newsletter.models.base import utcnow
@@ -59,32 +59,51 @@ class DriverStatement:
 
     def params(self, values: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         """Driver parameters for one execution."""
-        merged = dict(self._constants)
-        for name in self._dynamic:
-            merged[name] = self._convert(name, values[name])
-        if self._order is not None:
-            return tuple(merged[name] for name in self._order)
-        return merged
+        first: tuple[Any, ...] | dict[str, Any] = self.params_many([values])[0]
+        return first
+
+    def params_many(
+        self, rows: Sequence[Mapping[str, Any]], *, shared: Mapping[str, Any] | None = None
+    ) -> list[Any]:
+        """Driver parameters for several executions (``executemany``).
+
+        ``shared`` holds dynamic values that are the same for every row (the time of a
+        group commit): they are converted once, not once per row.
+        """
+        base = dict(self._constants)
+        for name, value in (shared or {}).items():
+            base[name] = self._convert(name, value)
+        per_row = [(n, self._processors[n]) for n in self._dynamic if n not in base]
+        if self._order is None:
+            out_dicts = []
+            for row in rows:
+                merged = dict(base)
+                for name, process in per_row:
+                    value = row[name]
+                    merged[name] = process(value) if process is not None else value
+                out_dicts.append(merged)
+            return out_dicts
+        # Positional (SQLite's qmark): a template with the per-row slots filled in.
+        template = [base.get(name) for name in self._order]
+        slots = [
+            (i, name, self._processors[name])
+            for i, name in enumerate(self._order)
+            if name not in base
+        ]
+        out_tuples = []
+        for row in rows:
+            filled = template.copy()
+            for i, name, process in slots:
+                value = row[name]
+                filled[i] = process(value) if process is not None else value
+            out_tuples.append(tuple(filled))
+        return out_tuples
 
 
 class LedgerStatements:
     """Claim and result statements for one dialect (build once per send)."""
 
     def __init__(self, dialect: Dialect) -> None:
-        claim = (
-            update(Delivery)
-            .where(
-                Delivery.id == bindparam("d_id"),
-                Delivery.state == DeliveryState.QUEUED,
-                mailable_condition(subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id),
-            )
-            .values(
-                state=DeliveryState.SENDING,
-                attempts=Delivery.attempts + 1,
-                updated_at=bindparam("d_now"),
-            )
-            .returning(Delivery.id)
-        )
         skip = (
             update(Delivery)
             .where(Delivery.id == bindparam("d_id"), Delivery.state == DeliveryState.QUEUED)
@@ -121,7 +140,9 @@ class LedgerStatements:
         self.heartbeat_stmt = DriverStatement(
             beat, dialect, dynamic=frozenset({"r_id", "r_issue", "r_now"})
         )
-        self.claim_stmt = DriverStatement(claim, dialect, dynamic=frozenset({"d_id", "d_now"}))
+        self._dialect = dialect
+        #: Claim statements by the number of rows they claim (at most one per worker).
+        self._claim_stmts: dict[int, DriverStatement] = {}
         self.skip_stmt = DriverStatement(skip, dialect, dynamic=frozenset({"d_id", "d_now"}))
         self.sent_stmt = DriverStatement(
             sent, dialect, dynamic=frozenset({"d_id", "d_mid", "d_now"})
@@ -129,6 +150,36 @@ class LedgerStatements:
         self.other_stmt = DriverStatement(
             other, dialect, dynamic=frozenset({"d_id", "d_state", "d_err", "d_now"})
         )
+
+    def claim_stmt(self, count: int) -> DriverStatement:
+        """The claim of ``count`` rows in one statement: ``UPDATE ... WHERE id IN (...)``.
+
+        Each row is claimed on its own conditions (still queued, subscriber still mailable),
+        exactly as one statement per row would; RETURNING names the rows claimed.
+        """
+        st = self._claim_stmts.get(count)
+        if st is None:
+            ids: list[BindParameter[int]] = [bindparam(f"d_id{i}") for i in range(count)]
+            stmt = (
+                update(Delivery)
+                .where(
+                    Delivery.id.in_(ids),
+                    Delivery.state == DeliveryState.QUEUED,
+                    mailable_condition(
+                        subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id
+                    ),
+                )
+                .values(
+                    state=DeliveryState.SENDING,
+                    attempts=Delivery.attempts + 1,
+                    updated_at=bindparam("d_now"),
+                )
+                .returning(Delivery.id)
+            )
+            names = frozenset({"d_now", *(f"d_id{i}" for i in range(count))})
+            st = DriverStatement(stmt, self._dialect, dynamic=names)
+            self._claim_stmts[count] = st
+        return st
 
     def heartbeat(self, cursor: Any, lock: RunLock) -> bool:
         """Refresh the run's heartbeat; False when the lock was taken over (stop at once)."""
@@ -143,46 +194,38 @@ class LedgerStatements:
         Rows that are queued but no longer mailable become ``skipped`` with the reason. The
         caller commits before anything is sent.
         """
+        if not delivery_ids:
+            return set()
         now = utcnow()
-        claimed: set[int] = set()
-        st = self.claim_stmt
-        for delivery_id in delivery_ids:
-            cursor.execute(st.sql, st.params({"d_id": delivery_id, "d_now": now}))
-            if cursor.fetchall():
-                claimed.add(delivery_id)
-        rest = [i for i in delivery_ids if i not in claimed]
+        ids = list(dict.fromkeys(delivery_ids))
+        st = self.claim_stmt(len(ids))
+        values: dict[str, Any] = {f"d_id{i}": d for i, d in enumerate(ids)}
+        values["d_now"] = now
+        cursor.execute(st.sql, st.params(values))
+        claimed = {row[0] for row in cursor.fetchall()}
+        rest = [i for i in ids if i not in claimed]
         if rest:
             st = self.skip_stmt
-            cursor.executemany(st.sql, [st.params({"d_id": i, "d_now": now}) for i in rest])
+            rows = [{"d_id": i} for i in rest]
+            cursor.executemany(st.sql, st.params_many(rows, shared={"d_now": now}))
         return claimed
 
     def apply(self, cursor: Any, results: Sequence[Result]) -> None:
         """Write the outcomes of claimed rows."""
         now = utcnow()
-        sent = [r for r in results if r.outcome is Outcome.SENT]
+        sent = [
+            {"d_id": r.delivery_id, "d_mid": r.message_id[:200]}
+            for r in results
+            if r.outcome is Outcome.SENT
+        ]
         if sent:
             st = self.sent_stmt
-            cursor.executemany(
-                st.sql,
-                [
-                    st.params({"d_id": r.delivery_id, "d_mid": r.message_id[:200], "d_now": now})
-                    for r in sent
-                ],
-            )
-        other = [r for r in results if r.outcome is not Outcome.SENT]
+            cursor.executemany(st.sql, st.params_many(sent, shared={"d_now": now}))
+        other = [
+            {"d_id": r.delivery_id, "d_state": _STATE_OF[r.outcome], "d_err": r.error}
+            for r in results
+            if r.outcome is not Outcome.SENT
+        ]
         if other:
             st = self.other_stmt
-            cursor.executemany(
-                st.sql,
-                [
-                    st.params(
-                        {
-                            "d_id": r.delivery_id,
-                            "d_state": _STATE_OF[r.outcome],
-                            "d_err": r.error,
-                            "d_now": now,
-                        }
-                    )
-                    for r in other
-                ],
-            )
+            cursor.executemany(st.sql, st.params_many(other, shared={"d_now": now}))

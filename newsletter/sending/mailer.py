@@ -21,7 +21,7 @@ from newsletter.render import RenderedEmail, personalize
 from newsletter.render.personalize import MARKERS, clean_name
 from newsletter.sending.ledger import Job
 from newsletter.settings import Settings
-from newsletter.tokens import TokenPurpose, make_token
+from newsletter.tokens import TokenIssuer, TokenPurpose
 from newsletter.transport import OutgoingMessage
 
 _TAG_SAFE = re.compile(r"[^A-Za-z0-9_-]+")
@@ -58,7 +58,9 @@ class IssueMailer:
         self._issue_id = issue_id
         self._list_id = list_id
         self._base = settings.require_base_url()
-        settings.require_secret_key()
+        # One signer for the whole send: the same tokens as make_token, without re-deriving
+        # the key for every recipient.
+        self._tokens = TokenIssuer(settings, purpose=TokenPurpose.UNSUBSCRIBE)
         self._builder = MessageBuilder(
             sender=settings.require_sender(),
             subject=rendered.subject,
@@ -78,9 +80,7 @@ class IssueMailer:
 
     def unsubscribe_url(self, subscriber_id: int) -> str:
         """The recipient's one-click unsubscribe link (signed token, never the address)."""
-        token = make_token(
-            self._settings,
-            purpose=TokenPurpose.UNSUBSCRIBE,
+        token = self._tokens.make(
             subscriber_id=subscriber_id,
             list_id=self._list_id,
             issue_id=self._issue_id,
