@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import hashlib
 import itertools
 import re
 import secrets
+import time
 import uuid
 from dataclasses import dataclass
 from email.header import Header
@@ -98,7 +100,22 @@ def deterministic_message_id(*, key: str, sender_address: str) -> str:
     Message-ID, so mail clients that de-duplicate by Message-ID show it once.
     """
     domain = sender_address.rpartition("@")[2] or "localhost"
-    return f"<{uuid.uuid5(uuid.NAMESPACE_URL, key).hex}@{domain}>"
+    return f"<{uuid5_hex(key)}@{domain}>"
+
+
+_URL_NAMESPACE = uuid.NAMESPACE_URL.bytes
+
+
+def uuid5_hex(name: str) -> str:
+    """``uuid.uuid5(uuid.NAMESPACE_URL, name).hex``, without building a UUID object.
+
+    The same RFC 4122 steps: SHA-1 of namespace and name, first 16 bytes, version 5 in the
+    high nibble of byte 6, the variant bits 10 in byte 8 (the tests compare with uuid5).
+    """
+    digest = bytearray(hashlib.sha1(_URL_NAMESPACE + name.encode("utf-8")).digest()[:16])  # noqa: S324
+    digest[6] = (digest[6] & 0x0F) | 0x50
+    digest[8] = (digest[8] & 0x3F) | 0x80
+    return digest.hex()
 
 
 def random_message_id(*, sender_address: str) -> str:
@@ -109,7 +126,9 @@ def random_message_id(*, sender_address: str) -> str:
 
 def _encode_body(text: str) -> tuple[str, bytes]:
     """(Content-Transfer-Encoding, CRLF body) for one text part."""
-    data = text.replace("\r\n", "\n").replace("\r", "\n").encode("utf-8")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    data = text.encode("utf-8")
     if data.isascii():
         lines = data.split(b"\n")
         if max((len(line) for line in lines), default=0) <= MAX_LINE:
@@ -237,6 +256,8 @@ class MessageBuilder:
         # contain "=_", and a random prefix makes it unguessable for 7bit text.
         self._boundary_prefix = secrets.token_hex(8)
         self._counter = itertools.count(1)
+        #: (second, Date value): every message of the same second has the same Date.
+        self._date: tuple[int, str] = (-1, "")
 
     def build(
         self,
@@ -256,14 +277,23 @@ class MessageBuilder:
         ``unsubscribe_url`` (https, the recipient's signed link) adds List-Unsubscribe and
         List-Unsubscribe-Post; ``message_id`` defaults to a random one.
         """
-        when = date or dt.datetime.now(dt.UTC)
+        if date is None:
+            second = int(time.time())
+            cached = self._date
+            if cached[0] != second:
+                # format_datetime shows whole seconds: one formatting per second suffices.
+                cached = (second, format_datetime(dt.datetime.fromtimestamp(second, dt.UTC)))
+                self._date = cached
+            date_value = cached[1]
+        else:
+            date_value = format_datetime(date)
         if message_id:
             _check_header_value(message_id, field="Message-ID")
         else:
             message_id = random_message_id(sender_address=self.sender_address)
         lines = [
             f"To: {encode_address(to.name, to.address, header='To')}",
-            f"Date: {format_datetime(when)}",
+            f"Date: {date_value}",
             f"Message-ID: {message_id}",
         ]
         if unsubscribe_url:
