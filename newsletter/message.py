@@ -30,6 +30,8 @@ from newsletter.errors import InputError
 #: RFC 5322 line limit (without CRLF); longer lines must be encoded.
 MAX_LINE = 998
 _BASE64_LINE = 76
+#: Cuts base64 into lines of 76 (the last one shorter) in one C-level pass.
+_BASE64_LINES = re.compile(rb".{1,%d}" % _BASE64_LINE, re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SLUG = re.compile(r"[^a-z0-9-]+")
 #: RFC 5322 atext words separated by single spaces: a phrase that needs no quoting.
@@ -137,8 +139,7 @@ def _encode_body(text: str) -> tuple[str, bytes]:
         return "quoted-printable", qp.replace(b"\n", b"\r\n")
     # MIME's canonical form of text has CRLF line breaks, also inside base64 (RFC 2045 6.8).
     encoded = binascii.b2a_base64(data.replace(b"\n", b"\r\n"), newline=False)
-    chunks = [encoded[i : i + _BASE64_LINE] for i in range(0, len(encoded), _BASE64_LINE)]
-    return "base64", b"\r\n".join(chunks)
+    return "base64", b"\r\n".join(_BASE64_LINES.findall(encoded))
 
 
 _QP_LINE = 76
@@ -150,6 +151,18 @@ class EncodedBody:
 
     cte: str
     data: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPieces:
+    """A body part already transfer-encoded, as pieces to be joined into the message.
+
+    The same as :class:`EncodedBody` with ``data = b"".join(pieces)``; the message is joined
+    once instead of the part first and then the message.
+    """
+
+    cte: str
+    pieces: tuple[bytes, ...]
 
 
 def _qp_piece(text: str) -> bytes:
@@ -189,11 +202,15 @@ class QuotedPrintableTemplate:
 
     def fill(self, values: dict[str, str]) -> EncodedBody:
         """The encoded body with every slot replaced by ``values[slot]``."""
+        return EncodedBody("quoted-printable", b"".join(self.fill_pieces(values).pieces))
+
+    def fill_pieces(self, values: dict[str, str]) -> EncodedPieces:
+        """:meth:`fill` as pieces (the fixed parts are not copied)."""
         out = [self._fixed[0]]
         for slot, fixed in zip(self.slots, self._fixed[1:], strict=True):
             out.append(_qp_piece(values[slot]))
             out.append(fixed)
-        return EncodedBody("quoted-printable", b"".join(out))
+        return EncodedPieces("quoted-printable", tuple(out))
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,7 +280,7 @@ class MessageBuilder:
         self,
         *,
         to: Recipient,
-        html: str | EncodedBody,
+        html: str | EncodedBody | EncodedPieces,
         text: str | EncodedBody,
         unsubscribe_url: str = "",
         message_id: str = "",
@@ -311,9 +328,14 @@ class MessageBuilder:
         text_cte, text_body = (
             (text.cte, text.data) if isinstance(text, EncodedBody) else _encode_body(text)
         )
-        html_cte, html_body = (
-            (html.cte, html.data) if isinstance(html, EncodedBody) else _encode_body(html)
-        )
+        html_pieces: tuple[bytes, ...]
+        if isinstance(html, EncodedPieces):
+            html_cte, html_pieces = html.cte, html.pieces
+        elif isinstance(html, EncodedBody):
+            html_cte, html_pieces = html.cte, (html.data,)
+        else:
+            html_cte, html_body = _encode_body(html)
+            html_pieces = (html_body,)
         b = boundary.encode("ascii")
         parts = [
             self._fixed,
@@ -325,7 +347,7 @@ class MessageBuilder:
             b"\r\n--" + b + b"\r\n",
             b'Content-Type: text/html; charset="utf-8"\r\n',
             b"Content-Transfer-Encoding: " + html_cte.encode() + b"\r\n\r\n",
-            html_body,
+            *html_pieces,
             b"\r\n--" + b + b"--\r\n",
         ]
         return b"".join(parts)

@@ -102,7 +102,7 @@ class IssueMailer:
         raw = self._builder.build(
             # The name as the body shows it: one line, no control characters.
             to=Recipient(address, clean_name(job.name)),
-            html=self._html.fill(values),
+            html=self._html.fill_pieces(values),
             text=probe.text,
             unsubscribe_url=url,
             # The same id for every attempt of this (issue, subscriber): mail clients that
