@@ -27,6 +27,10 @@ _STATE_OF = {
 }
 
 
+#: Most sent rows written by one statement (the statement is compiled once per size).
+SENT_CHUNK = 16
+
+
 class DriverStatement:
     """A Core statement compiled for ``dialect``, run with driver-level parameters.
 
@@ -109,18 +113,6 @@ class LedgerStatements:
             .where(Delivery.id == bindparam("d_id"), Delivery.state == DeliveryState.QUEUED)
             .values(state=DeliveryState.SKIPPED, error=NOT_MAILABLE, updated_at=bindparam("d_now"))
         )
-        sent = (
-            update(Delivery)
-            .where(Delivery.id == bindparam("d_id"))
-            .values(
-                state=DeliveryState.SENT,
-                message_id=bindparam("d_mid"),
-                sent_at=bindparam("d_now"),
-                updated_at=bindparam("d_now"),
-                # Keep the note of an uncertain re-send; drop notes of failed attempts.
-                error=case((Delivery.error.like("uncertain%"), Delivery.error), else_=""),
-            )
-        )
         other = (
             update(Delivery)
             .where(Delivery.id == bindparam("d_id"))
@@ -144,9 +136,8 @@ class LedgerStatements:
         #: Claim statements by the number of rows they claim (at most one per worker).
         self._claim_stmts: dict[int, DriverStatement] = {}
         self.skip_stmt = DriverStatement(skip, dialect, dynamic=frozenset({"d_id", "d_now"}))
-        self.sent_stmt = DriverStatement(
-            sent, dialect, dynamic=frozenset({"d_id", "d_mid", "d_now"})
-        )
+        #: Result statements for sent rows by the number of rows they write.
+        self._sent_stmts: dict[int, DriverStatement] = {}
         self.other_stmt = DriverStatement(
             other, dialect, dynamic=frozenset({"d_id", "d_state", "d_err", "d_now"})
         )
@@ -181,6 +172,36 @@ class LedgerStatements:
             self._claim_stmts[count] = st
         return st
 
+    def sent_stmt(self, count: int) -> DriverStatement:
+        """``count`` rows marked sent, each with its message id, in one statement.
+
+        One statement instead of one execution per row: the driver gives up the interpreter
+        lock once per execution, and the writer shares it with every worker.
+        """
+        st = self._sent_stmts.get(count)
+        if st is None:
+            ids: list[BindParameter[int]] = [bindparam(f"d_id{i}") for i in range(count)]
+            mids: list[BindParameter[str]] = [bindparam(f"d_mid{i}") for i in range(count)]
+            message_id = case(*((Delivery.id == i, m) for i, m in zip(ids, mids, strict=True)))
+            stmt = (
+                update(Delivery)
+                .where(Delivery.id.in_(ids))
+                .values(
+                    state=DeliveryState.SENT,
+                    message_id=message_id,
+                    sent_at=bindparam("d_now"),
+                    updated_at=bindparam("d_now"),
+                    # Keep the note of an uncertain re-send; drop notes of failed attempts.
+                    error=case((Delivery.error.like("uncertain%"), Delivery.error), else_=""),
+                )
+            )
+            names = frozenset(
+                {"d_now", *(f"d_id{i}" for i in range(count)), *(f"d_mid{i}" for i in range(count))}
+            )
+            st = DriverStatement(stmt, self._dialect, dynamic=names)
+            self._sent_stmts[count] = st
+        return st
+
     def heartbeat(self, cursor: Any, lock: RunLock) -> bool:
         """Refresh the run's heartbeat; False when the lock was taken over (stop at once)."""
         st = self.heartbeat_stmt
@@ -213,14 +234,15 @@ class LedgerStatements:
     def apply(self, cursor: Any, results: Sequence[Result]) -> None:
         """Write the outcomes of claimed rows."""
         now = utcnow()
-        sent = [
-            {"d_id": r.delivery_id, "d_mid": r.message_id[:200]}
-            for r in results
-            if r.outcome is Outcome.SENT
-        ]
-        if sent:
-            st = self.sent_stmt
-            cursor.executemany(st.sql, st.params_many(sent, shared={"d_now": now}))
+        sent = list({r.delivery_id: r for r in results if r.outcome is Outcome.SENT}.values())
+        for start in range(0, len(sent), SENT_CHUNK):
+            chunk = sent[start : start + SENT_CHUNK]
+            st = self.sent_stmt(len(chunk))
+            values: dict[str, Any] = {"d_now": now}
+            for i, r in enumerate(chunk):
+                values[f"d_id{i}"] = r.delivery_id
+                values[f"d_mid{i}"] = r.message_id[:200]
+            cursor.execute(st.sql, st.params(values))
         other = [
             {"d_id": r.delivery_id, "d_state": _STATE_OF[r.outcome], "d_err": r.error}
             for r in results
