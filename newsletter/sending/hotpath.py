@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Dialect, UpdateBase, bindparam, case, update
 
+from newsletter.audience.mailable import mailable_condition
 from newsletter.models import Delivery, DeliveryState, SendRun
 from newsletter.models.base import utcnow
 from newsletter.sending.ledger import NOT_MAILABLE, Outcome, Result
 from newsletter.sending.lock import RunLock
-from newsletter.sending.recipients import mailable_condition
 
 _STATE_OF = {
     Outcome.FAILED: DeliveryState.FAILED,

@@ -32,9 +32,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from newsletter.audience.mailable import mailable_condition
 from newsletter.models import Delivery, DeliveryState, Subscriber
 from newsletter.models.base import utcnow
-from newsletter.sending.recipients import BATCH_SIZE, RecipientRow, mailable_condition
+from newsletter.sending.recipients import BATCH_SIZE, RecipientRow
 
 #: Error text of rows left ``sending`` by a crashed run (kept on the row for the record).
 UNCERTAIN_RESENT = "uncertain: an earlier run crashed while sending it; sent again"

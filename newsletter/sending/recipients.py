@@ -14,16 +14,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, ColumnExpressionArgument, Engine, and_, exists, func, select
+from sqlalchemy import ColumnElement, Engine, and_, exists, func, select
 
+from newsletter.audience.mailable import good_standing
 from newsletter.models import (
     Delivery,
     DeliveryState,
     Subscriber,
-    SubscriberStatus,
     Subscription,
     SubscriptionStatus,
-    Suppression,
 )
 
 BATCH_SIZE = 1000
@@ -38,37 +37,11 @@ class RecipientRow:
     name: str
 
 
-def _good_standing() -> ColumnElement[bool]:
-    return and_(
-        Subscriber.status == SubscriberStatus.OK,
-        Subscriber.email.is_not(None),
-        ~exists(
-            select(Suppression.email_hash).where(Suppression.email_hash == Subscriber.email_hash)
-        ),
-    )
-
-
-def mailable_condition(
-    *, subscriber_id: ColumnExpressionArgument[int], list_id: ColumnExpressionArgument[int]
-) -> ColumnElement[bool]:
-    """SQL that is true when ``subscriber_id`` may be mailed on ``list_id`` right now."""
-    return exists(
-        select(Subscription.id)
-        .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.subscriber_id == subscriber_id,
-            Subscription.list_id == list_id,
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            _good_standing(),
-        )
-    )
-
-
 def _active_where(list_id: int) -> ColumnElement[bool]:
     return and_(
         Subscription.list_id == list_id,
         Subscription.status == SubscriptionStatus.ACTIVE,
-        _good_standing(),
+        good_standing(),
     )
 
 
