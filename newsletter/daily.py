@@ -130,8 +130,8 @@ def run_daily(
                 result.rendered = True
         result.send = _send(
             engine,
-            settings,
-            transport,
+            settings=settings,
+            transport=transport,
             date=day,
             list_name=name,
             on_progress=on_progress,
@@ -145,9 +145,9 @@ def run_daily(
 
 def _send(
     engine: Engine,
+    *,
     settings: Settings,
     transport: Transport | None,
-    *,
     date: dt.date,
     list_name: str,
     on_progress: ProgressCallback | None,

@@ -77,7 +77,7 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         print_json(issues)
         return
     rows = [[i["date"], i["status"], i["item_count"], i["subject"]] for i in issues]
-    print_table("Issues", ["date", "status", "items", "subject"], rows)
+    print_table("Issues", columns=["date", "status", "items", "subject"], rows=rows)
 
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on any lint warning.")]

@@ -55,4 +55,4 @@ def list_(
         [i["date"], i["section"], i["position"], i["title"], len(i["links"]), len(i["images"])]
         for i in items
     ]
-    print_table("Items", ["date", "section", "#", "title", "links", "images"], rows)
+    print_table("Items", columns=["date", "section", "#", "title", "links", "images"], rows=rows)

@@ -48,4 +48,4 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
         for x in lists
     ]
     columns = ["list", "active", "pending", "unsubscribed", "mailable", "description"]
-    print_table("Lists", columns, rows)
+    print_table("Lists", columns=columns, rows=rows)

@@ -22,7 +22,7 @@ def print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
 
 
-def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+def print_table(title: str, *, columns: list[str], rows: list[list[Any]]) -> None:
     """Print a Rich table; cells are converted with ``str``."""
     table = Table(title=title)
     for col in columns:

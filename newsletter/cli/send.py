@@ -289,7 +289,9 @@ def status(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
         print_json(result.as_dict())
         return
     typer.echo(f"issue {result.date}: {result.issue_status}; {result.total} deliveries")
-    print_table("Deliveries", ["state", "count"], [[k, v] for k, v in result.counts.items()])
+    print_table(
+        "Deliveries", columns=["state", "count"], rows=[[k, v] for k, v in result.counts.items()]
+    )
     if result.uncertain_open:
         typer.echo(
             f"{result.uncertain_open} uncertain: a crashed run left them 'sending' (SES may have "
@@ -309,7 +311,9 @@ def status(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
         for r in result.runs
     ]
     if rows:
-        print_table("Runs", ["run", "list", "status", "started", "ended", "reason"], rows)
+        print_table(
+            "Runs", columns=["run", "list", "status", "started", "ended", "reason"], rows=rows
+        )
 
 
 @app.command("test")

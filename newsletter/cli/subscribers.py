@@ -260,7 +260,7 @@ def list_(
         ]
         for p in people
     ]
-    print_table("Subscribers", ["email", "name", "status", "lists"], rows)
+    print_table("Subscribers", columns=["email", "name", "status", "lists"], rows=rows)
 
 
 @app.command()
@@ -291,7 +291,7 @@ def show(
         ]
         for e in data["events"]
     ]
-    print_table("History", ["at", "event", "list", "method", "issue", "detail"], rows)
+    print_table("History", columns=["at", "event", "list", "method", "issue", "detail"], rows=rows)
 
 
 @app.command("unsubscribe")
@@ -361,11 +361,11 @@ def stats(
         [u["issue_date"] or u["issue_id"] or "(no issue)", u["method"], u["count"]]
         for u in data["unsubscribes"]
     ]
-    print_table("Unsubscribes", ["issue", "method", "count"], rows)
+    print_table("Unsubscribes", columns=["issue", "method", "count"], rows=rows)
     growth = data["growth"]
     kinds = list(growth["totals"])
     daily = [
         [d["date"], *(d[k] for k in kinds)] for d in growth["daily"] if any(d[k] for k in kinds)
     ]
     daily.append(["total", *(growth["totals"][k] for k in kinds)])
-    print_table(f"Growth {growth['from']} to {growth['to']}", ["date", *kinds], daily)
+    print_table(f"Growth {growth['from']} to {growth['to']}", columns=["date", *kinds], rows=daily)

@@ -129,7 +129,7 @@ class _Parser:
                 m = _LINK_LINE.match(inner)
                 if not m:
                     raise self.error(lineno, f"broken link line: {inner[:80]!r}")
-                item.links.append(self._link(m[1], m[2], lineno))
+                item.links.append(self._link(m[1], m[2], line=lineno))
                 return
             item.body.append(f"- {inner}")
             return
@@ -144,11 +144,11 @@ class _Parser:
                 raise self.error(lineno, f"broken image: {rest[:80]!r}")
             item.body.append(rest)
 
-    def _link(self, text: str, url: str, lineno: int) -> Link:
+    def _link(self, text: str, url: str, *, line: int) -> Link:
         try:
             return Link(text=text.strip(), url=url)
         except ValidationError:
-            raise self.error(lineno, f"link with a broken URL: {url[:80]!r}") from None
+            raise self.error(line, f"link with a broken URL: {url[:80]!r}") from None
 
 
 def parse_markdown(text: str, *, source: str, date: dt.date | None = None) -> Digest:
