@@ -9,9 +9,8 @@ import typer
 
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json
-from newsletter.cli.send import _Bar, _end, _sigterm_stops
+from newsletter.cli.sendrun import end_report, send_session
 from newsletter.daily import DailyResult, run_daily
-from newsletter.sending import StopSignal
 
 
 def _print(result: DailyResult) -> None:
@@ -45,16 +44,18 @@ def daily(
 ) -> None:
     """Import the day's digest, compose, render and send it; a second run sends nothing twice."""
     rt = runtime(ctx)
-    stop = StopSignal()
-    with _Bar() as bar, _sigterm_stops(stop):
+    settings = rt.settings
+    workers = settings.send_concurrency
+    with send_session(settings, concurrency=workers, show_progress=not as_json) as run:
         result = run_daily(
-            rt.settings,
+            settings,
             engine=rt.engine(),
+            transport=run.transport,
             date=date.date() if date else None,
             source=source,
             list_name=list_name,
-            on_progress=None if as_json else bar.update,
-            stop=stop,
+            on_progress=run.on_progress,
+            stop=run.stop,
         )
     if as_json:
         print_json(result.as_dict())
@@ -63,4 +64,4 @@ def daily(
         return
     _print(result)
     if result.send is not None:
-        _end(result.send, as_json=False)
+        end_report(result.send, as_json=False)
