@@ -23,7 +23,7 @@ from .conftest import (
     unsubscribe_token,
 )
 
-ONE_CLICK = {"content": b"List-Unsubscribe=One-Click"}
+ONE_CLICK = b"List-Unsubscribe=One-Click"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
@@ -59,7 +59,7 @@ def test_one_click_post_without_cookies_unsubscribes_and_records_method_and_issu
     issue_id = add_issue(engine, dt.date(2025, 8, 14))
     url = f"/unsubscribe/{unsubscribe_token(web_settings, person, issue_id)}"
     client.cookies.clear()
-    response = client.post(url, headers=FORM, **ONE_CLICK)
+    response = client.post(url, headers=FORM, content=ONE_CLICK)
     assert response.status_code == 200
     assert "cookie" not in {k.lower() for k in response.request.headers}
     assert "set-cookie" not in response.headers
@@ -77,9 +77,9 @@ def test_one_click_is_idempotent(
 ) -> None:
     person = add_person(engine, "twice@example.com")
     url = f"/unsubscribe/{unsubscribe_token(web_settings, person)}"
-    first = client.post(url, headers=FORM, **ONE_CLICK)
+    first = client.post(url, headers=FORM, content=ONE_CLICK)
     state = db_state(engine)
-    second = client.post(url, headers=FORM, **ONE_CLICK)
+    second = client.post(url, headers=FORM, content=ONE_CLICK)
     assert first.status_code == second.status_code == 200
     assert first.text == second.text
     assert db_state(engine) == state
@@ -157,7 +157,7 @@ def test_bad_tokens_get_the_same_plain_400_and_change_nothing(
         if verb == "get":
             response = client.get(f"/unsubscribe/{token}")
         else:
-            response = client.post(f"/unsubscribe/{token}", headers=FORM, **ONE_CLICK)
+            response = client.post(f"/unsubscribe/{token}", headers=FORM, content=ONE_CLICK)
         assert response.status_code == 400, name
         assert "victim" not in response.text
         bodies.add(response.text)
@@ -180,7 +180,7 @@ def test_token_of_a_rotated_key_still_unsubscribes(
     from subscribers.app import create_app
 
     with TestClient(create_app(rotated, engine=engine)) as rotated_client:
-        response = rotated_client.post(f"/unsubscribe/{token}", headers=FORM, **ONE_CLICK)
+        response = rotated_client.post(f"/unsubscribe/{token}", headers=FORM, content=ONE_CLICK)
     assert response.status_code == 200
     assert _status(engine, person.subscriber_id) == ["unsubscribed"]
 
