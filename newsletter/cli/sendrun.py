@@ -126,8 +126,11 @@ def print_report(report: SendReport) -> None:
         rate = f"{plan.effective:g}/s (SES's maximum; {plan.requested:g}/s asked)"
     else:
         rate = f"{plan.effective:g}/s"
-    # Below the limiter's one-second burst every request starts at once: no pace to show.
-    paced = report.status != "dry-run" and report.achieved_rate > 0
+    # The limiter lets one second's worth of requests start at once; a send no bigger than
+    # that has no pace to show (its first-to-last rate would only measure the burst).
+    attempts = report.sent + report.failed + report.deferred + report.retries
+    beyond_burst = plan.effective is None or attempts > plan.effective
+    paced = report.status != "dry-run" and report.achieved_rate > 0 and beyond_burst
     achieved = f", achieved {report.achieved_rate:.1f}/s" if paced else ""
     echo(f"  rate: {rate}{achieved}; {report.concurrency} workers over {report.transport}")
     if plan.quota_note:
