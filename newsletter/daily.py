@@ -17,9 +17,10 @@ from newsletter import db
 from newsletter.audience import get_or_create_list
 from newsletter.compose import compose_issue
 from newsletter.items import ImportResult, store_digest
-from newsletter.models import Issue, IssueStatus, SendRun, SendRunStatus
+from newsletter.models import Issue, IssueStatus
 from newsletter.render import render_and_store
 from newsletter.sending import SendReport, StopSignal, send_issue
+from newsletter.sending.lock import finished_run
 from newsletter.sending.run import ProgressCallback
 from newsletter.settings import Settings
 from newsletter.sources import load_source
@@ -74,18 +75,11 @@ def _import(engine: Engine, source: str, *, date: dt.date | None, result: DailyR
 
 def _finished(engine: Engine, *, issue_date: dt.date, list_name: str) -> bool:
     with db.transaction(engine) as session:
+        issue = session.scalar(select(Issue).where(Issue.date == issue_date))
+        if issue is None:
+            return False
         mailing_list = get_or_create_list(session, list_name)
-        run = session.scalar(
-            select(SendRun.id)
-            .join(Issue, Issue.id == SendRun.issue_id)
-            .where(
-                Issue.date == issue_date,
-                SendRun.list_id == mailing_list.id,
-                SendRun.status == SendRunStatus.FINISHED,
-            )
-            .limit(1)
-        )
-        return run is not None
+        return finished_run(session, issue_id=issue.id, list_id=mailing_list.id) is not None
 
 
 def run_daily(

@@ -148,3 +148,16 @@ def release(engine: Engine, lock: RunLock, *, status: SendRunStatus, reason: str
                 stop_reason=reason[:2000],
             )
         )
+
+
+def finished_run(session: Session, *, issue_id: int, list_id: int) -> SendRun | None:
+    """A run that sent the issue to the list to the end, if there is one (the issue is out)."""
+    return session.scalar(
+        select(SendRun)
+        .where(
+            SendRun.issue_id == issue_id,
+            SendRun.list_id == list_id,
+            SendRun.status == SendRunStatus.FINISHED,
+        )
+        .limit(1)
+    )

@@ -22,14 +22,14 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
-from newsletter.models import DeliveryState, Issue, IssueStatus, SendRun, SendRunStatus
+from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
@@ -38,6 +38,7 @@ from newsletter.sending.control import Budget, StopKind, StopSignal, Tally
 from newsletter.sending.lock import (
     RunLock,
     acquire,
+    finished_run,
     make_owner,
     release,
 )
@@ -172,15 +173,7 @@ def _prepare(
         issue = get_issue(session, date)
         mailing_list = get_list(session, list_name)
         if mode is Mode.SEND and not dry_run:
-            finished = session.scalar(
-                select(SendRun)
-                .where(
-                    SendRun.issue_id == issue.id,
-                    SendRun.list_id == mailing_list.id,
-                    SendRun.status == SendRunStatus.FINISHED,
-                )
-                .limit(1)
-            )
+            finished = finished_run(session, issue_id=issue.id, list_id=mailing_list.id)
             if finished is not None:
                 when = f"{finished.finished_at:%Y-%m-%d %H:%M}" if finished.finished_at else ""
                 raise StateError(
