@@ -13,7 +13,6 @@ Times are medians over repeated runs after one warm-up (template compilation, im
 from __future__ import annotations
 
 import argparse
-import logging
 import platform
 import statistics
 import time
@@ -21,15 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import mjml
-from premailer import Premailer
 
-from newsletter.compose import make_preheader
+from newsletter.compose import issue_from_digest
 from newsletter.digest import load_digests
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import Issue
 from newsletter.render import personalize, render_issue
 from newsletter.render.context import issue_context
 from newsletter.render.issue import issue_subject
-from newsletter.render.pipeline import mark_mjml_styles
+from newsletter.render.pipeline import inline_css
 from newsletter.render.templates import render_template
 from newsletter.settings import Settings
 
@@ -40,14 +38,7 @@ UNSUBSCRIBE = "https://news.example.com/u/eyJzIjoxMjM0NTYsImwiOiJkYWlseSJ9.Zp0aX
 def sample_issue() -> Issue:
     """The sample digest as an in-memory issue, composed as `issue compose` does."""
     (digest,) = load_digests(SAMPLE)
-    return Issue(
-        date=digest.date,
-        subject=digest.title,
-        summary=digest.summary,
-        preheader=make_preheader(digest.summary),
-        sections=[s.model_dump() for s in digest.sections],
-        status=IssueStatus.DRAFT,
-    )
+    return issue_from_digest(digest)
 
 
 def median_seconds(fn: Callable[[], object], *, runs: int, inner: int = 1) -> float:
@@ -76,17 +67,6 @@ def main() -> None:
     source = render_template("issue.mjml.j2", ctx)
     converted = mjml.mjml2html(source)
 
-    def premailer() -> str:
-        result: str = Premailer(
-            mark_mjml_styles(converted),
-            strip_important=False,
-            keep_style_tags=True,
-            allow_network=False,
-            cssutils_logging_level=logging.CRITICAL,
-            disable_basic_attributes=["width", "height"],
-        ).transform()
-        return result
-
     full = median_seconds(lambda: render_issue(issue, settings), runs=args.renders)
     stages = {
         "context + Jinja2 (MJML and text)": median_seconds(
@@ -100,7 +80,7 @@ def main() -> None:
             runs=args.renders,
         ),
         "mjml2html": median_seconds(lambda: mjml.mjml2html(source), runs=args.renders),
-        "premailer": median_seconds(premailer, runs=args.renders),
+        "premailer": median_seconds(lambda: inline_css(converted), runs=args.renders),
     }
     batches = 20
     one = median_seconds(

@@ -40,6 +40,24 @@ def mark_mjml_styles(page: str) -> str:
     return _STYLE_OPEN.sub(mark, page)
 
 
+def inline_css(page: str) -> str:
+    """premailer over mjml2html's output, with settings that keep MJML's layout intact.
+
+    ``strip_important=False`` keeps the ``!important`` of MJML's ``@media`` column rules,
+    MJML's own style blocks are marked so they are not inlined, no network is used, cssutils'
+    chatter about mso-* properties is silenced, and width/height attributes stay in pixels.
+    """
+    inlined: str = Premailer(
+        mark_mjml_styles(page),
+        strip_important=False,
+        keep_style_tags=True,
+        allow_network=False,
+        cssutils_logging_level=logging.CRITICAL,
+        disable_basic_attributes=["width", "height"],
+    ).transform()
+    return inlined
+
+
 def mjml_to_html(source: str) -> str:
     """The final HTML of an MJML document; :class:`RenderError` if the MJML is not valid."""
     problems = check_mjml(source)
@@ -49,14 +67,7 @@ def mjml_to_html(source: str) -> str:
         page = mjml.mjml2html(source)
     except ValueError as exc:
         raise RenderError(f"MJML does not parse: {exc}") from None
-    inlined: str = Premailer(
-        mark_mjml_styles(page),
-        strip_important=False,
-        keep_style_tags=True,
-        allow_network=False,
-        cssutils_logging_level=logging.CRITICAL,
-        disable_basic_attributes=["width", "height"],
-    ).transform()
+    inlined = inline_css(page)
     # premailer never sees styles inside conditional comments or with a media attribute;
     # their ignore marks are dropped here.
     inlined = inlined.replace(_IGNORE, "")
