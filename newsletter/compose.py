@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from newsletter.digest import Digest
 from newsletter.digest.text import join_lines
 from newsletter.errors import InputError, NotFoundError, StateError
 from newsletter.models import Digest as DigestRow
@@ -41,6 +42,19 @@ def make_preheader(summary: str) -> str:
         if pos >= PREHEADER_MAX // 2:
             return cut[: pos + 1]
     return cut[: PREHEADER_MAX - 1] + "…"
+
+
+def issue_from_digest(digest: Digest) -> Issue:
+    """A draft issue made in memory (not stored) from a parsed digest, as `compose` makes it:
+    for previews and benchmarks that need no database."""
+    return Issue(
+        date=digest.date,
+        subject=digest.title,
+        summary=digest.summary,
+        preheader=make_preheader(digest.summary),
+        sections=[s.model_dump() for s in digest.sections],
+        status=IssueStatus.DRAFT,
+    )
 
 
 def get_issue(session: Session, date: dt.date) -> Issue:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from newsletter.compose import make_preheader
+from newsletter import compose
 from newsletter.digest import load_digests
 from newsletter.models import Issue, IssueStatus
 from newsletter.settings import Settings
@@ -24,14 +24,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 def issue_from_digest(path: Path) -> Issue:
     """An in-memory issue built from a sample digest the way `issue compose` builds it."""
     (digest,) = load_digests(path)
-    return Issue(
-        date=digest.date,
-        subject=digest.title,
-        summary=digest.summary,
-        preheader=make_preheader(digest.summary),
-        sections=[s.model_dump() for s in digest.sections],
-        status=IssueStatus.DRAFT,
-    )
+    return compose.issue_from_digest(digest)
 
 
 @pytest.fixture
