@@ -34,7 +34,8 @@ pytest: $(STAMP) browser
 
 test: lint typecheck deploy-check pytest
 
-# AWS: the Lambda zip (code + dependencies as CPython 3.12 manylinux x86_64 wheels), and the
+# AWS: the Lambda zip (dependencies as CPython 3.12 manylinux x86_64 wheels, and our own wheel:
+# code, migrations and the `emails` templates exactly as the package ships them), and the
 # offline check of serverless.yml: `osls package` with dummy credentials, then cfn-lint.
 LAMBDA_DIR := build/lambda
 LAMBDA_ZIP := build/lambda.zip
@@ -49,7 +50,10 @@ $(LAMBDA_ZIP): pyproject.toml $(LAMBDA_SOURCES) | $(STAMP)
 	$(BIN)/pip install --quiet --disable-pip-version-check --target $(LAMBDA_DIR) \
 		--implementation cp --python-version 3.12 --only-binary=:all: \
 		--platform manylinux2014_x86_64 --platform manylinux_2_28_x86_64 -r build/lambda-requirements.txt
-	cp -r newsletter subscribers emails $(LAMBDA_DIR)/
+	rm -rf build/dist build/lib && $(BIN)/pip wheel --quiet --disable-pip-version-check --no-deps \
+		--no-build-isolation --wheel-dir build/dist .
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps --target $(LAMBDA_DIR) \
+		build/dist/newsletter-*.whl
 	find $(LAMBDA_DIR) -name __pycache__ -prune -exec rm -rf {} +
 	$(BIN)/python -c 'import shutil; shutil.make_archive("build/lambda", "zip", "$(LAMBDA_DIR)")'
 
