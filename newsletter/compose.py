@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.digest import Digest
 from newsletter.digest.text import join_lines
-from newsletter.errors import InputError, NotFoundError, StateError
+from newsletter.errors import InputError, NotFoundError
+from newsletter.lifecycle import require_changeable, reset_to_draft
 from newsletter.models import Digest as DigestRow
 from newsletter.models import Issue, IssueStatus
 from newsletter.models.base import utcnow
@@ -91,10 +92,8 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
             }
         )
     issue = session.scalar(select(Issue).where(Issue.date == date))
-    if issue is not None and issue.status in (IssueStatus.SENDING, IssueStatus.SENT):
-        raise StateError(
-            f"the issue of {date.isoformat()} is {issue.status.value}: it cannot be recomposed"
-        )
+    if issue is not None:
+        require_changeable(issue, refusal="it cannot be recomposed")
     if issue is None:
         issue = Issue(date=date)
         session.add(issue)
@@ -104,10 +103,7 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
         make_preheader(digest.summary) if digest.summary else sections[0]["items"][0]["title"]
     )
     issue.sections = sections
-    issue.status = IssueStatus.DRAFT
-    issue.composed_at = utcnow()
-    issue.rendered_subject = issue.rendered_html = issue.rendered_text = None
-    issue.rendered_at = None
+    reset_to_draft(issue, now=utcnow())
     session.flush()
     return issue
 

@@ -17,7 +17,8 @@ from newsletter import db
 from newsletter.audience import get_or_create_list
 from newsletter.compose import compose_issue
 from newsletter.items import ImportResult, store_digest
-from newsletter.models import Issue, IssueStatus
+from newsletter.lifecycle import is_out, needs_rendering, out_clause
+from newsletter.models import Issue
 from newsletter.render import render_and_store
 from newsletter.sending import SendReport, StopSignal, send_issue
 from newsletter.sending.lock import finished_run
@@ -25,8 +26,6 @@ from newsletter.sending.run import ProgressCallback
 from newsletter.settings import Settings
 from newsletter.sources import load_source
 from newsletter.transport import Transport, make_transport
-
-_LOCKED = (IssueStatus.SENDING, IssueStatus.SENT)
 
 
 @dataclass
@@ -64,7 +63,7 @@ def _import(engine: Engine, source: str, *, date: dt.date | None, result: DailyR
     digests = load_source(source, date=date)  # parse it all before writing anything
     day = date or max(d.date for d in digests)
     with db.transaction(engine) as session:
-        locked = set(session.scalars(select(Issue.date).where(Issue.status.in_(_LOCKED))))
+        locked = set(session.scalars(select(Issue.date).where(out_clause())))
         for digest in digests:
             if digest.date in locked:
                 result.kept.append(digest.date)
@@ -116,10 +115,10 @@ def run_daily(
         with db.transaction(engine) as session:
             issue = session.scalar(select(Issue).where(Issue.date == day))
             fresh = any(r.date == day for r in result.imported)
-            if issue is None or (issue.status not in _LOCKED and fresh):
+            if issue is None or (not is_out(issue) and fresh):
                 issue = compose_issue(session, date=day)
                 result.composed = True
-            if issue.status is IssueStatus.DRAFT:
+            if needs_rendering(issue):
                 render_and_store(session, issue, settings)
                 result.rendered = True
         result.send = _send(

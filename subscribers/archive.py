@@ -20,15 +20,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 
 from newsletter.db import transaction
-from newsletter.models import Issue, IssueStatus
+from newsletter.lifecycle import public_clause
+from newsletter.models import Issue
 from newsletter.render.issue import stored_rendering
 from newsletter.render.personalize import archive_copy
 from subscribers.pages import PUBLIC_HEADERS
 from subscribers.services import services
 
 FEED_ITEMS = 50
-#: Once its send has started an issue is public; its rendering can no longer change.
-PUBLIC_STATUSES = (IssueStatus.SENDING, IssueStatus.SENT)
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
@@ -47,7 +46,7 @@ def sent_issues(engine: Engine, *, limit: int | None = None) -> list[ArchivedIss
     """Sent issues, newest first."""
     query = (
         select(Issue.date, Issue.rendered_subject, Issue.subject, Issue.preheader, Issue.sent_at)
-        .where(Issue.status.in_(PUBLIC_STATUSES), Issue.rendered_html.is_not(None))
+        .where(public_clause())
         .order_by(Issue.date.desc())
         .limit(limit)
     )
@@ -62,9 +61,7 @@ def sent_issues(engine: Engine, *, limit: int | None = None) -> list[ArchivedIss
 def issue_page(engine: Engine, day: dt.date, *, archive_url: str) -> str | None:
     """The sent issue of ``day`` as a web page, or None."""
     with transaction(engine) as session:
-        issue = session.scalar(
-            select(Issue).where(Issue.date == day, Issue.status.in_(PUBLIC_STATUSES))
-        )
+        issue = session.scalar(select(Issue).where(Issue.date == day, public_clause()))
         rendering = None if issue is None else stored_rendering(issue)
     if rendering is None:
         return None

@@ -12,7 +12,7 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
-from newsletter.models import IssueStatus
+from newsletter.lifecycle import shows_stored_rendering
 from newsletter.render import LintError, lint_email, render_issue_mjml
 from newsletter.render.files import write_files
 from newsletter.render.issue import render_lint_and_store, stored_or_render, stored_rendering
@@ -101,7 +101,7 @@ def render(
     with db.transaction(rt.engine()) as session:
         issue = get_issue(session, date.date())
         stored = stored_rendering(issue)
-        if stored is not None and issue.status in (IssueStatus.SENDING, IssueStatus.SENT):
+        if stored is not None and shows_stored_rendering(issue):
             rendered, warnings = stored, lint_email(stored)
         else:
             rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)

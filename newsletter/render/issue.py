@@ -7,8 +7,8 @@ import logging
 from sqlalchemy.orm import Session
 
 from newsletter.compose import check_subject
-from newsletter.errors import StateError
-from newsletter.models import Issue, IssueStatus
+from newsletter.lifecycle import mark_rendered, require_changeable, shows_stored_rendering
+from newsletter.models import Issue
 from newsletter.models.base import utcnow
 from newsletter.render.context import issue_context
 from newsletter.render.errors import LintError
@@ -22,7 +22,6 @@ from newsletter.settings import Settings
 log = logging.getLogger(__name__)
 
 TEST_PREFIX = "[TEST] "
-_RENDERABLE = (IssueStatus.DRAFT, IssueStatus.RENDERED)
 
 
 def issue_subject(issue: Issue, *, test: bool = False) -> str:
@@ -73,20 +72,14 @@ def render_lint_and_store(
     session: Session, issue: Issue, settings: Settings, *, strict: bool = False
 ) -> tuple[RenderedEmail, list[LintWarning]]:
     """:func:`render_and_store` that returns the lint warnings instead of logging them."""
-    if issue.status not in _RENDERABLE:
-        raise StateError(
-            f"the issue of {issue.date.isoformat()} is {issue.status.value}: "
-            "its rendering is what was sent and cannot change"
-        )
+    require_changeable(issue, refusal="its rendering is what was sent and cannot change")
     rendered = render_issue(issue, settings)
     warnings = lint_email(rendered)
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
-    issue.rendered_subject = rendered.subject
-    issue.rendered_html = rendered.html
-    issue.rendered_text = rendered.text
-    issue.rendered_at = utcnow()
-    issue.status = IssueStatus.RENDERED
+    mark_rendered(
+        issue, subject=rendered.subject, html=rendered.html, text=rendered.text, now=utcnow()
+    )
     session.flush()
     return rendered, warnings
 
@@ -103,3 +96,10 @@ def stored_rendering(issue: Issue) -> RenderedEmail | None:
 def stored_or_render(issue: Issue, settings: Settings) -> RenderedEmail:
     """The stored rendering of ``issue``, or a fresh one (not stored) when it has none."""
     return stored_rendering(issue) or render_issue(issue, settings)
+
+
+def shown_rendering(issue: Issue, settings: Settings) -> RenderedEmail:
+    """What a command or page shows of ``issue``: the stored bytes once it is out (exactly
+    what subscribers received), else a fresh rendering (not stored)."""
+    rendered = stored_rendering(issue) if shows_stored_rendering(issue) else None
+    return rendered or render_issue(issue, settings)

@@ -16,8 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 
 from newsletter.errors import NewsletterError
-from newsletter.models import Issue, IssueStatus
-from newsletter.render.issue import render_issue, stored_rendering
+from newsletter.models import Issue
+from newsletter.render.issue import shown_rendering
 from newsletter.render.personalize import archive_copy
 from newsletter.render.rendered import RenderedEmail
 from newsletter.settings import Settings
@@ -32,11 +32,7 @@ class PreviewError(NewsletterError):
 def preview_rendering(issue: Issue, settings: Settings) -> RenderedEmail:
     """What the preview shows: the bytes that were sent for an issue being sent or sent,
     else a fresh rendering (nothing stored); as the archive shows it (no recipient)."""
-    rendered = None
-    if issue.status in (IssueStatus.SENDING, IssueStatus.SENT):
-        rendered = stored_rendering(issue)
-    if rendered is None:
-        rendered = render_issue(issue, settings)
+    rendered = shown_rendering(issue, settings)
     return archive_copy(rendered, archive_url=f"{settings.require_base_url()}/archive")
 
 

@@ -29,6 +29,7 @@ from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
+from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
@@ -182,7 +183,7 @@ def _prepare(
                     f"{date.isoformat()}` shows the ledger, `newsletter send retry` re-sends "
                     "deferred and failed messages"
                 )
-        if mode is Mode.RETRY and issue.status not in (IssueStatus.SENDING, IssueStatus.SENT):
+        if mode is Mode.RETRY and not is_out(issue):
             raise StateError(
                 f"the issue of {date.isoformat()} has not been sent: use `newsletter send issue`"
             )
@@ -262,8 +263,7 @@ def _run(
             report.requeued = ledger.requeue_for_retry(
                 session, issue_id=prep.issue_id, list_id=prep.list_id
             )
-        if issue.status in (IssueStatus.DRAFT, IssueStatus.RENDERED):
-            issue.status = IssueStatus.SENDING
+        start_sending(issue)
     report.run_id = lock.run_id
     report.took_over = lock.took_over
     if report.uncertain:
@@ -396,9 +396,8 @@ def _finish(
             with transaction(engine) as session:
                 issue = session.get(Issue, prep.issue_id)
                 assert issue is not None
-                if mode is Mode.SEND and issue.status is not IssueStatus.SENT:
-                    issue.status = IssueStatus.SENT
-                    issue.sent_at = utcnow()
+                if mode is Mode.SEND:
+                    mark_sent(issue, now=utcnow())
             release(engine, lock, status=SendRunStatus.FINISHED)
             report.status = SendRunStatus.FINISHED.value
         counts = ledger.state_counts(engine, issue_id=prep.issue_id)
