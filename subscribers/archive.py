@@ -125,8 +125,6 @@ async def archive_feed(request: Request) -> Response:
 
 def _rfc822(issue: ArchivedIssue) -> str:
     when = issue.sent_at or dt.datetime.combine(issue.date, dt.time(), tzinfo=dt.UTC)
-    if when.tzinfo is None:  # SQLite gives naive datetimes back; they are stored in UTC
-        when = when.replace(tzinfo=dt.UTC)
     return format_datetime(when.astimezone(dt.UTC), usegmt=True)
 
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Engine, func, select, text
 from typer.testing import CliRunner
 
 from newsletter import db
 from newsletter.cli import app
 from newsletter.errors import ConfigError
+from newsletter.models import MailingList
 from newsletter.settings import Settings, load_settings
 
 
@@ -84,3 +86,23 @@ def test_models_match_the_migrations(db_url: str) -> None:
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     engine.dispose()
+
+
+def test_timestamps_come_back_aware_utc_on_both(engine: Engine) -> None:
+    """The one timestamp column type: any zone in, aware UTC out (SQLite keeps no zone)."""
+    shanghai = dt.timezone(dt.timedelta(hours=8))
+    written = dt.datetime(2025, 8, 14, 15, 30, tzinfo=shanghai)
+    with db.transaction(engine) as session:
+        mailing_list = MailingList(name="daily", created_at=written)
+        naive = MailingList(name="other", created_at=dt.datetime(2025, 8, 14, 7, 30))
+        session.add_all([mailing_list, naive])
+    with db.transaction(engine) as session:
+        stored = {m.name: m.created_at for m in session.scalars(select(MailingList))}
+        # Compared in SQL too: both rows are the same instant.
+        same = session.scalar(
+            select(func.count()).where(MailingList.created_at == dt.datetime(2025, 8, 14, 7, 30))
+        )
+    assert stored["daily"] == written
+    assert stored["daily"].tzinfo == dt.UTC
+    assert stored["other"] == dt.datetime(2025, 8, 14, 7, 30, tzinfo=dt.UTC)
+    assert same == 2

@@ -9,7 +9,6 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from newsletter.audience.listing import StatusFilter, filtered_subscriptions
-from newsletter.audience.sqlutil import as_utc
 from newsletter.models import Subscriber
 
 EXPORT_COLUMNS = (
@@ -41,8 +40,7 @@ def _safe(value: str) -> str:
 
 
 def _stamp(value: dt.datetime | None) -> str:
-    stamp = as_utc(value)
-    return "" if stamp is None else stamp.isoformat()
+    return "" if value is None else value.isoformat()
 
 
 def export_subscribers(

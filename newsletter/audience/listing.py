@@ -8,7 +8,6 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from newsletter.audience.lists import get_list
-from newsletter.audience.sqlutil import as_utc
 from newsletter.audience.subscribe import find_subscriber
 from newsletter.errors import InputError, NotFoundError
 from newsletter.models import (
@@ -82,7 +81,7 @@ def list_subscribers(
                 "name": subscriber.name,
                 "language": subscriber.language,
                 "status": subscriber.status.value,
-                "created_at": as_utc(subscriber.created_at),
+                "created_at": subscriber.created_at,
                 "lists": {},
             }
         entry["lists"][mailing_list.name] = subscription.status.value
@@ -119,20 +118,20 @@ def subscriber_detail(session: Session, email: str) -> dict[str, Any]:
         "attributes": subscriber.attributes,
         "status": subscriber.status.value,
         "soft_bounces": subscriber.soft_bounces,
-        "created_at": as_utc(subscriber.created_at),
+        "created_at": subscriber.created_at,
         "subscriptions": [
             {
                 "list": s.mailing_list.name,
                 "status": s.status.value,
-                "created_at": as_utc(s.created_at),
-                "confirmed_at": as_utc(s.confirmed_at),
-                "unsubscribed_at": as_utc(s.unsubscribed_at),
+                "created_at": s.created_at,
+                "confirmed_at": s.confirmed_at,
+                "unsubscribed_at": s.unsubscribed_at,
             }
             for s in subscriptions
         ],
         "events": [
             {
-                "at": as_utc(e.created_at),
+                "at": e.created_at,
                 "kind": e.kind.value,
                 "list": list_names.get(e.list_id) if e.list_id is not None else None,
                 "method": e.method,

@@ -7,7 +7,6 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from newsletter.audience.sqlutil import as_utc
 from newsletter.errors import InputError, NotFoundError, StateError
 from newsletter.models import (
     MailingList,
@@ -97,7 +96,7 @@ def list_summaries(session: Session) -> list[dict[str, Any]]:
                 "id": lst.id,
                 "name": lst.name,
                 "description": lst.description,
-                "created_at": as_utc(lst.created_at),
+                "created_at": lst.created_at,
                 **{s.value: by_status.get(s.value, 0) for s in SubscriptionStatus},
                 "mailable": mailable.get(lst.id, 0),
             }

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, TypeVar
@@ -37,13 +36,6 @@ def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
     """``values`` in consecutive slices of at most ``size``."""
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """``value`` marked as UTC: SQLite hands back stored UTC timestamps without a zone."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=dt.UTC)
 
 
 def expire_loaded(

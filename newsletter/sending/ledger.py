@@ -249,9 +249,6 @@ def oldest_send_within(engine: Engine, *, hours: float = 24.0) -> dt.datetime | 
     """When the oldest message this service sent in the last ``hours`` went out (UTC)."""
     since = utcnow() - dt.timedelta(hours=hours)
     with engine.connect() as conn:
-        value = conn.execute(
+        return conn.execute(
             select(func.min(Delivery.sent_at)).where(Delivery.sent_at >= since)
         ).scalar_one()
-    if value is None:
-        return None
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)

@@ -9,7 +9,6 @@ owner process on this same host no longer exists (it was killed), is taken over.
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import socket
@@ -50,11 +49,6 @@ def make_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
-def _aware(value: dt.datetime) -> dt.datetime:
-    # SQLite gives naive datetimes back; everything stored here is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def owner_is_dead(owner: str) -> bool:
     """True when ``owner`` is a process on this host that no longer exists."""
     host, _, rest = owner.partition(":")
@@ -89,7 +83,7 @@ def acquire(
     running = session.scalar(select(SendRun).where(SendRun.running_issue_id == issue.id))
     took_over = ""
     if running is not None:
-        age = (now - _aware(running.heartbeat_at)).total_seconds()
+        age = (now - running.heartbeat_at).total_seconds()
         dead = owner_is_dead(running.owner)
         if age < stale_after and not dead:
             raise SendLockedError(

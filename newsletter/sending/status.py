@@ -72,10 +72,6 @@ class SendStatus:
         }
 
 
-def _utc(value: dt.datetime) -> dt.datetime:
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
-
-
 def send_status(engine: Engine, *, date: dt.date) -> SendStatus:
     """Counts by state, uncertain rows and the latest runs of the issue of ``date``."""
     with transaction(engine) as session:
@@ -93,9 +89,9 @@ def send_status(engine: Engine, *, date: dt.date) -> SendStatus:
                 list_name=name,
                 status=r.status.value,
                 owner=r.owner,
-                started_at=_utc(r.started_at),
-                heartbeat_at=_utc(r.heartbeat_at),
-                finished_at=_utc(r.finished_at) if r.finished_at else None,
+                started_at=r.started_at,
+                heartbeat_at=r.heartbeat_at,
+                finished_at=r.finished_at,
                 stop_reason=r.stop_reason,
             )
             for r, name in rows
