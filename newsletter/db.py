@@ -1,4 +1,5 @@
-"""Database access: engines, sessions, and the schema (Alembic migrations shipped in the package).
+"""Database access: engines, sessions, the schema (Alembic migrations shipped in the package),
+and the small SQL helpers every module shares (dialect, row counts, chunked lookups).
 
 Nothing is built at import. :func:`make_engine` applies SQLite's WAL and busy timeout, so
 that the web service, the CLI and the send workers can share one file.
@@ -6,16 +7,31 @@ that the web service, the CLI and the send workers can share one file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import (
+    CursorResult,
+    Engine,
+    Integer,
+    Result,
+    SQLColumnExpression,
+    String,
+    any_,
+    bindparam,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -24,6 +40,10 @@ from newsletter.errors import ConfigError, SchemaMissingError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+#: Values per lookup: bounds the size of one statement and of its result.
+IN_CHUNK = 20000
+
+T = TypeVar("T")
 
 
 def _normalize_url(url: str) -> str:
@@ -117,3 +137,38 @@ def check_schema(engine: Engine) -> None:
             f"the database schema is at {current}, not {head_revision()}: "
             "run `newsletter db upgrade`"
         )
+
+
+# --- small SQL helpers -------------------------------------------------------------------------
+
+
+def dialect_name(session: Session) -> str:
+    """The dialect of the session's database: ``"sqlite"`` or ``"postgresql"``."""
+    return session.get_bind().dialect.name
+
+
+def rowcount(result: Result[Any]) -> int:
+    """Rows matched by an UPDATE/DELETE (executed through a Session or a Connection)."""
+    assert isinstance(result, CursorResult)
+    return int(result.rowcount)
+
+
+def chunks(values: Sequence[T], size: int = IN_CHUNK) -> Iterator[Sequence[T]]:
+    """``values`` in consecutive slices of at most ``size``."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def one_of(dialect: str, column: SQLColumnExpression[Any], values: Sequence[str | int]) -> Any:
+    """``column IN values`` with ONE bound parameter, whatever the number of values.
+
+    An ``IN (...)`` list with thousands of placeholders costs more to compile and convert
+    than the query takes to run; an array (PostgreSQL) or a JSON list (SQLite) does not.
+    """
+    item_type = Integer() if values and isinstance(values[0], int) else String()
+    if dialect == "postgresql":
+        return column == any_(bindparam(None, list(values), type_=ARRAY(item_type)))
+    if dialect == "sqlite":
+        each = func.json_each(json.dumps(list(values))).table_valued("value")
+        return column.in_(select(each.c.value))
+    return column.in_(list(values))

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience.addresses import email_hash, mask_email, normalize_email
 from newsletter.audience.history import add_event, suppress
-from newsletter.audience.sqlutil import rowcount
 from newsletter.audience.unsubscribe import unsubscribe
+from newsletter.db import rowcount
 from newsletter.errors import InputError
 from newsletter.models import EventKind, Subscriber, SubscriberStatus
 

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem
 from newsletter.audience.lists import find_list, get_or_create_list
-from newsletter.audience.sqlutil import chunks, one_of
+from newsletter.db import chunks, dialect_name, one_of
 from newsletter.models import (
     Base,
     EventKind,
@@ -82,10 +82,6 @@ class _Plan:
     merge: list[dict[str, Any]] = field(default_factory=list)  # blank fields to fill
 
 
-def _dialect(session: Session) -> str:
-    return session.get_bind().dialect.name
-
-
 def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
     found: dict[str, _Existing] = {}
     for part in chunks(hashes):
@@ -97,7 +93,7 @@ def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
                 Subscriber.name,
                 Subscriber.language,
                 Subscriber.attributes,
-            ).where(one_of(_dialect(session), Subscriber.email_hash, part))
+            ).where(one_of(dialect_name(session), Subscriber.email_hash, part))
         )
         for address_hash, *rest in rows:
             found[address_hash] = _Existing(*rest)
@@ -108,7 +104,7 @@ def _suppressions(session: Session, hashes: Sequence[str]) -> dict[str, str]:
     found: dict[str, str] = {}
     for part in chunks(hashes):
         query = select(Suppression.email_hash, Suppression.reason)
-        where = one_of(_dialect(session), Suppression.email_hash, part)
+        where = one_of(dialect_name(session), Suppression.email_hash, part)
         found.update(session.execute(query.where(where)).all())
     return found
 
@@ -120,7 +116,7 @@ def _on_list(session: Session, list_id: int | None, ids: Sequence[int]) -> dict[
     for part in chunks(ids):
         query = select(Subscription.subscriber_id, Subscription.status).where(
             Subscription.list_id == list_id,
-            one_of(_dialect(session), Subscription.subscriber_id, part),
+            one_of(dialect_name(session), Subscription.subscriber_id, part),
         )
         found.update(session.execute(query).all())
     return found

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.lists import get_list
+from newsletter.db import dialect_name
 from newsletter.models import (
     EventKind,
     Issue,
@@ -31,7 +32,7 @@ GROWTH_KINDS = (
 
 def _utc_day(session: Session) -> ColumnElement[Any]:
     # SQLite stores UTC timestamps as text; PostgreSQL's date() follows the session time zone.
-    if session.get_bind().dialect.name == "postgresql":
+    if dialect_name(session) == "postgresql":
         return func.date(func.timezone("UTC", SubscriberEvent.created_at))
     return func.date(SubscriberEvent.created_at)
 

@@ -18,7 +18,7 @@ from newsletter.audience.addresses import email_hash, normalize_email
 from newsletter.audience.history import add_event, suppression_reason
 from newsletter.audience.lists import get_or_create_list
 from newsletter.audience.profile import clean_language, clean_name
-from newsletter.audience.sqlutil import rowcount
+from newsletter.db import rowcount
 from newsletter.models import (
     EventKind,
     Subscriber,

@@ -33,6 +33,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from newsletter.audience.mailable import mailable_condition
+from newsletter.db import rowcount
 from newsletter.models import Delivery, DeliveryState, Subscriber
 from newsletter.models.base import utcnow
 from newsletter.sending.recipients import BATCH_SIZE, RecipientRow
@@ -200,7 +201,7 @@ def requeue_for_retry(session: Session, *, issue_id: int, list_id: int) -> int:
         )
         .values(state=DeliveryState.QUEUED, updated_at=utcnow())
     )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+    return rowcount(result)
 
 
 def skip_unmailable(engine: Engine, *, issue_id: int, list_id: int) -> int:

@@ -18,6 +18,7 @@ from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from newsletter.db import rowcount
 from newsletter.errors import StateError
 from newsletter.models import Issue, SendRun, SendRunStatus
 from newsletter.models.base import utcnow
@@ -103,7 +104,7 @@ def acquire(
             )
             .execution_options(synchronize_session=False)
         )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
+        if rowcount(result) != 1:
             raise SendLockedError(
                 f"another send of the issue of {issue.date.isoformat()} took over run "
                 f"{running.id} at the same moment"
