@@ -12,9 +12,9 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
+from newsletter.files import write_files
 from newsletter.lifecycle import shows_stored_rendering
 from newsletter.render import LintError, lint_email, render_issue_mjml
-from newsletter.render.files import write_files
 from newsletter.render.issue import render_lint_and_store, stored_or_render, stored_rendering
 from newsletter.render.preview import open_browser, preview_rendering, start_preview
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,6 +30,7 @@ from newsletter.audience import (
 from newsletter.cli.context import Runtime, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.errors import InputError, NewsletterError, NotFoundError
+from newsletter.files import atomic_text
 from newsletter.sending import confirmation_sender
 from newsletter.transport import make_transport
 
@@ -210,18 +210,11 @@ def export(
         if str(path) == "-":
             export_subscribers(session, _Stdout(), list_name=list_name, status=wanted)
             return
-        # Written beside the target and renamed at the end: never a half-written file.
-        partial = path.with_name(f".{path.name}.partial")
         try:
-            with partial.open("w", encoding="utf-8", newline="") as out:
+            with atomic_text(path) as out:
                 count = export_subscribers(session, out, list_name=list_name, status=wanted)
-            os.replace(partial, path)
         except OSError as exc:
-            partial.unlink(missing_ok=True)
             raise InputError(f"cannot write: {exc.strerror}", source=str(path)) from None
-        except BaseException:
-            partial.unlink(missing_ok=True)
-            raise
     if as_json:
         print_json({"path": str(path), "rows": count})
     else:

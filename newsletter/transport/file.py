@@ -8,10 +8,10 @@ address.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from pathlib import Path
 
+from newsletter.files import write_atomic
 from newsletter.transport.base import OutgoingMessage, SendQuota
 from newsletter.transport.errors import AccountError
 
@@ -32,10 +32,8 @@ class FileTransport:
         """Write the raw message to a new file."""
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S%f")
         name = f"{stamp}-{uuid.uuid4().hex[:12]}.eml"
-        tmp = self.outbox / f".{name}.tmp"
         try:
-            tmp.write_bytes(message.raw)
-            os.replace(tmp, self.outbox / name)
+            write_atomic(self.outbox / name, message.raw)
         except OSError as exc:
             raise AccountError(f"cannot write to the outbox {self.outbox}: {exc}") from exc
         return name

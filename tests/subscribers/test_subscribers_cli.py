@@ -196,7 +196,7 @@ def test_export_to_file_and_stdout(runner: CliRunner, cli_env: Settings, tmp_pat
     assert [(r["email"], r["list"], r["language"]) for r in rows] == [
         ("a@example.com", "daily", "en")
     ]
-    assert not list(tmp_path.glob(".*partial"))
+    assert not list(tmp_path.glob(".*.tmp"))
     printed = _run(runner, "subscribers", "export", "-", "--list", "weekly").stdout
     assert [r["email"] for r in csv.DictReader(io.StringIO(printed))] == ["b@example.com"]
     bad = runner.invoke(app, ["subscribers", "export", str(target), "--status", "gone"])
