@@ -7,11 +7,12 @@ Nothing here is built at import: callers make a :class:`Settings` (usually via
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsletter.errors import ConfigError
@@ -19,6 +20,23 @@ from newsletter.errors import ConfigError
 #: Secret keys shorter than this are refused: they sign unsubscribe and confirm links.
 MIN_SECRET_KEY_LENGTH = 32
 _PLACEHOLDER_SECRETS = {"changeme", "secret", "change-me", "dev", "test"}
+_HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+
+
+def _hex_color_problem(value: str) -> str | None:
+    if _HEX_COLOR.match(value.strip()):
+        return None
+    return f"must be a hex colour like #1a73e8, got {value!r}"
+
+
+def check_hex_color(value: str, variable: str) -> str:
+    """``value`` stripped when it is a hex colour (``#abc``, ``#aabbcc``), else
+    :class:`ConfigError` naming ``variable``. The settings validate their colours with the
+    same rule; the renderer checks again, for settings built without validation."""
+    problem = _hex_color_problem(value)
+    if problem is not None:
+        raise ConfigError(f"{variable} {problem}")
+    return value.strip()
 
 
 class Settings(BaseSettings):
@@ -124,6 +142,15 @@ class Settings(BaseSettings):
     def sender_address(self) -> str:
         """The bare address part of :attr:`sender`."""
         return parseaddr(self.sender)[1]
+
+    # --- validation of the branding colours (they go into the emails' CSS) --------------
+    @field_validator("brand_color", "accent_color")
+    @classmethod
+    def _hex_color(cls, value: str) -> str:
+        problem = _hex_color_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value.strip()
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -13,7 +13,7 @@ from newsletter import db
 from newsletter.cli import app
 from newsletter.errors import ConfigError
 from newsletter.models import MailingList
-from newsletter.settings import Settings, load_settings
+from newsletter.settings import Settings, check_hex_color, load_settings
 
 
 def test_required_values_name_the_variable() -> None:
@@ -41,6 +41,19 @@ def test_environment_and_dotenv(monkeypatch: pytest.MonkeyPatch, tmp_path: Path)
     monkeypatch.setenv("NEWSLETTER_SEND_RATE", "fast")
     with pytest.raises(ConfigError, match="^NEWSLETTER_SEND_RATE: "):
         load_settings()
+
+
+@pytest.mark.parametrize("value", ["red", "#12", "#1a73e8;background:url(x)", ""])
+def test_brand_colours_are_checked_when_the_settings_load(
+    value: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_ACCENT_COLOR", value)
+    with pytest.raises(ConfigError, match="^NEWSLETTER_ACCENT_COLOR: .*must be a hex colour"):
+        load_settings()
+    monkeypatch.setenv("NEWSLETTER_ACCENT_COLOR", " #AbC ")
+    assert load_settings(brand_color="#1a73e8").accent_color == "#AbC"
+    with pytest.raises(ConfigError, match="^NEWSLETTER_BRAND_COLOR must be a hex colour"):
+        check_hex_color(value, "NEWSLETTER_BRAND_COLOR")
 
 
 def test_cli_reports_a_bad_setting_in_one_line(

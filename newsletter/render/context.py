@@ -8,7 +8,6 @@ and placeholder markers and left to Jinja's autoescaping; item bodies become san
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,8 +19,8 @@ from newsletter.render import markdown
 from newsletter.render.personalize import NAME_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
+from newsletter.settings import check_hex_color as _color
 
-_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 _ALT_MAX = 120
 # Zero-width non-joiners and spaces after the preheader keep clients from filling the
 # inbox preview with the first words of the body.
@@ -48,12 +47,6 @@ class Brand:
     logo_url: str | None
     postal_address: str
     colors: Colors
-
-
-def _color(value: str, variable: str) -> str:
-    if not _COLOR.match(value.strip()):
-        raise ConfigError(f"{variable} must be a hex colour like #1a73e8, got {value!r}")
-    return value.strip()
 
 
 def brand(settings: Settings) -> Brand:
