@@ -12,9 +12,9 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
@@ -22,21 +22,16 @@ from typer.testing import CliRunner
 from newsletter import db
 from newsletter.models import Base
 from newsletter.settings import Settings
+from tests.support.browser import BrowserMissingError, chromium
+from tests.support.factories import BASE_URL, SENDER, TEST_SECRET
+from tests.support.paths import SAMPLES
 
-SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "samples"
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+
 PG_SERVER = os.environ.get(
     "NEWSLETTER_TEST_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-CHROMIUM = "/usr/bin/chromium"
-# Without the background-networking flags Chromium keeps calling out of this closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-]
-TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
 
 
 def _pg_reachable() -> bool:
@@ -118,8 +113,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
     """Complete settings on the test database, with the file transport."""
     return Settings(
         database_url=db_url,
-        base_url="https://news.example.com",
-        sender="AI 日报 <news@example.com>",
+        base_url=BASE_URL,
+        sender=SENDER,
         secret_key=TEST_SECRET,
         transport="file",
         file_outbox=tmp_path / "outbox",
@@ -140,17 +135,16 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    """Debian's Chromium driven by Playwright (Playwright's own browser download is not used).
+    """Debian's Chromium driven by Playwright (imported only here, when a test asks for it).
 
     Module-scoped: Playwright's sync API keeps an event loop running in this thread while it
     is open, which would break later tests that run their own loop (Mangum, for one).
     """
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run `make browser` (apt-get install chromium)")
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+    try:
+        with chromium() as launched:
+            yield launched
+    except BrowserMissingError as exc:
+        pytest.fail(str(exc))
 
 
 @pytest.fixture

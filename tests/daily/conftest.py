@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -13,6 +12,7 @@ from sqlalchemy import Engine
 
 from newsletter.audience import add_subscriber, record_bounce, unsubscribe
 from newsletter.db import transaction
+from tests.support.servers import serving
 
 READERS = ["reader1@example.com", "reader2@example.com", "reader3@example.org"]
 
@@ -33,15 +33,12 @@ def readers(engine: Engine) -> list[str]:
 
 class _Quiet(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
-        pass
+        return
 
 
 @pytest.fixture
 def feed_server(samples: Path) -> Iterator[str]:
     """An HTTP server on loopback serving tests/samples; yields its base URL."""
     server = ThreadingHTTPServer(("127.0.0.1", 0), partial(_Quiet, directory=str(samples)))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(server) as url:
+        yield url

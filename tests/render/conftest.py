@@ -4,39 +4,27 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from newsletter import compose
-from newsletter.digest import load_digests
 from newsletter.models import Issue, IssueStatus
 from newsletter.settings import Settings
-
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-SAMPLE_2025 = SAMPLES / "ai-daily-2025-08-14.md"
-SAMPLE_2026 = SAMPLES / "ai-daily-2026-01-20.md"
-#: Screenshots and other files for people to look at (gitignored).
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-
-
-def issue_from_digest(path: Path) -> Issue:
-    """An in-memory issue built from a sample digest the way `issue compose` builds it."""
-    (digest,) = load_digests(path)
-    return compose.issue_from_digest(digest)
+from tests.support import factories
+from tests.support.factories import issue_from_digest
+from tests.support.paths import SAMPLE, SAMPLE_2026
 
 
 @pytest.fixture
 def render_settings() -> Settings:
     """Settings enough to render (no database is touched)."""
-    return Settings(base_url="https://news.example.com", sender="AI 日报 <news@example.com>")
+    return factories.render_settings()
 
 
 @pytest.fixture
 def sample_issue() -> Issue:
     """The issue of the real sample digest (2025-08-14)."""
-    return issue_from_digest(SAMPLE_2025)
+    return issue_from_digest(SAMPLE)
 
 
 @pytest.fixture

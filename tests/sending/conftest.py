@@ -1,71 +1,19 @@
 """Fixtures of the sending tests: a seeded database, moto's SES server, a fault-injecting
-proxy in front of it, an aiosmtpd server with STARTTLS and AUTH, and a flaky transport."""
+proxy in front of it (helpers in tests/support/sending.py)."""
 
 from __future__ import annotations
 
-import datetime as dt
-import email
-import email.policy
-import http.client
-import json
-import os
-import socket
-import subprocess
-import threading
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from email.message import EmailMessage
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any
 
-import boto3
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 
-from newsletter.audience import add_subscriber
-from newsletter.compose import compose_issue
-from newsletter.db import transaction
-from newsletter.digest import load_digests
-from newsletter.items import store_digest
-from newsletter.models import (
-    Delivery,
-    Issue,
-    IssueStatus,
-    MailingList,
-    Subscriber,
-)
 from newsletter.render import RenderedEmail, render_issue
 from newsletter.settings import Settings
-from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Transport
-
-ROOT = Path(__file__).resolve().parents[2]
-SAMPLE = ROOT / "tests" / "samples" / "ai-daily-2025-08-14.md"
-DATE = dt.date(2025, 8, 14)
-MOTO_SERVER = ROOT / ".venv" / "bin" / "moto_server"
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "testing",
-    "AWS_SECRET_ACCESS_KEY": "testing",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now (on 127.0.0.1)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
-def parse(raw: bytes) -> EmailMessage:
-    """A raw message parsed back with the standard library (modern policy)."""
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    return msg
-
+from tests.support import aws
+from tests.support.factories import issue_from_digest, render_settings
+from tests.support.paths import SAMPLE
+from tests.support.sending import FaultProxy, Ses, World, make_world
 
 # --- the seeded database --------------------------------------------------------------------
 
@@ -73,107 +21,7 @@ def parse(raw: bytes) -> EmailMessage:
 @pytest.fixture(scope="session")
 def sample_rendering() -> RenderedEmail:
     """The sample issue rendered once per session (the same bytes render_and_store stores)."""
-    (digest,) = load_digests(SAMPLE)
-    issue = Issue(
-        date=digest.date,
-        subject=digest.title,
-        summary=digest.summary,
-        preheader="",
-        sections=[s.model_dump() for s in digest.sections],
-        status=IssueStatus.DRAFT,
-    )
-    settings = Settings(base_url="https://news.example.com", sender="AI 日报 <news@example.com>")
-    return render_issue(issue, settings)
-
-
-@dataclass
-class World:
-    """A database with the sample issue composed and one list, plus helpers."""
-
-    engine: Engine
-    settings: Settings
-    issue_id: int
-    list_id: int
-    date: dt.date = DATE
-    emails: dict[int, str] = field(default_factory=dict)
-
-    def add(
-        self, count: int, *, start: int = 1, domain: str = "example.com", name: str = "Reader"
-    ) -> list[int]:
-        """``count`` active subscribers ``reader<n>@domain``; their ids."""
-        ids = []
-        with transaction(self.engine) as session:
-            for n in range(start, start + count):
-                result = add_subscriber(
-                    session,
-                    email=f"reader{n}@{domain}",
-                    list_name="daily",
-                    name=f"{name} {n}",
-                    confirmed=True,
-                )
-                assert result.subscriber is not None
-                ids.append(result.subscriber.id)
-                self.emails[result.subscriber.id] = f"reader{n}@{domain}"
-        return ids
-
-    def add_one(self, address: str, *, name: str = "", confirmed: bool = True) -> int:
-        """One subscriber; its id."""
-        with transaction(self.engine) as session:
-            result = add_subscriber(
-                session, email=address, list_name="daily", name=name, confirmed=confirmed
-            )
-            assert result.subscriber is not None
-            self.emails[result.subscriber.id] = address
-            return result.subscriber.id
-
-    def deliveries(self) -> dict[int, Delivery]:
-        """Ledger rows of the issue by subscriber id."""
-        with transaction(self.engine) as session:
-            rows = session.scalars(select(Delivery).where(Delivery.issue_id == self.issue_id))
-            return {d.subscriber_id: d for d in rows}
-
-    def issue_status(self) -> IssueStatus:
-        """The issue's status now."""
-        with transaction(self.engine) as session:
-            issue = session.get(Issue, self.issue_id)
-            assert issue is not None
-            return issue.status
-
-    def set_deliveries(self, subscriber_ids: list[int], **values: Any) -> None:
-        """Force ledger rows into a state (to stage what a crashed run leaves)."""
-        with transaction(self.engine) as session:
-            session.execute(
-                update(Delivery)
-                .where(Delivery.issue_id == self.issue_id)
-                .where(Delivery.subscriber_id.in_(subscriber_ids))
-                .values(**values)
-            )
-
-    def subscriber_by_email(self, address: str) -> int:
-        """The id of the subscriber with ``address``."""
-        with transaction(self.engine) as session:
-            found = session.scalar(select(Subscriber.id).where(Subscriber.email == address))
-            assert found is not None
-            return found
-
-
-def make_world(
-    engine: Engine, settings: Settings, rendering: RenderedEmail | None, *, draft: bool = False
-) -> World:
-    """Import the sample digest, compose its issue, create the list; store the rendering."""
-    (digest,) = load_digests(SAMPLE)
-    with transaction(engine) as session:
-        store_digest(session, digest, source=str(SAMPLE))
-        issue = compose_issue(session, date=DATE)
-        if not draft and rendering is not None:
-            issue.rendered_subject = rendering.subject
-            issue.rendered_html = rendering.html
-            issue.rendered_text = rendering.text
-            issue.status = IssueStatus.RENDERED
-        mailing_list = MailingList(name="daily")
-        session.add(mailing_list)
-        session.flush()
-        return World(engine, settings, issue.id, mailing_list.id)
+    return render_issue(issue_from_digest(SAMPLE), render_settings())
 
 
 @pytest.fixture
@@ -182,207 +30,24 @@ def world(engine: Engine, settings: Settings, sample_rendering: RenderedEmail) -
     return make_world(engine, settings, sample_rendering)
 
 
-# --- transports for unit tests ---------------------------------------------------------------
-
-
-class FlakyTransport:
-    """Wraps a transport: raises a transient error (throttling or 5xx) on chosen calls.
-
-    ``fail(n)`` decides for the n-th call (1-based); every call's monotonic time is kept.
-    """
-
-    def __init__(self, inner: Transport, fail: Callable[[int], str | None]) -> None:
-        self.inner = inner
-        self.name = f"flaky-{inner.name}"
-        self._fail = fail
-        self._lock = threading.Lock()
-        self.calls = 0
-        self.call_times: list[float] = []
-        self.faults = 0
-
-    def send(self, message: OutgoingMessage) -> str:
-        with self._lock:
-            self.calls += 1
-            n = self.calls
-            self.call_times.append(time.monotonic())
-        kind = self._fail(n)
-        if kind == "throttle":
-            with self._lock:
-                self.faults += 1
-            raise TransientError("Maximum sending rate exceeded", throttled=True)
-        if kind == "5xx":
-            with self._lock:
-                self.faults += 1
-            raise TransientError("SES server error 503")
-        return self.inner.send(message)
-
-    def quota(self) -> SendQuota | None:
-        return self.inner.quota()
-
-    def close(self) -> None:
-        self.inner.close()
-
-
-def max_in_window(times: list[float], *, span: float = 1.0) -> int:
-    """The most events in any half-open window of ``span`` seconds."""
-    times = sorted(times)
-    best = 0
-    lo = 0
-    for hi, t in enumerate(times):
-        while times[lo] <= t - span:
-            lo += 1
-        best = max(best, hi - lo + 1)
-    return best
-
-
 # --- moto's SES server, and a fault-injecting proxy in front of it ---------------------------
 
 
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """moto's server on a free loopback port, for the whole session."""
-    port = free_port()
-    env = {**os.environ, **AWS_ENV}
-    proc = subprocess.Popen(
-        [str(MOTO_SERVER), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=1).read()
-            break
-        except OSError:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                proc.kill()
-                pytest.fail("moto_server did not start")
-            time.sleep(0.2)
-    yield url
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@dataclass
-class Ses:
-    """A freshly reset moto SES with the sender verified."""
-
-    endpoint: str
-
-    def accepted(self) -> list[dict[str, Any]]:
-        """What SES accepted: moto's RawMessage records (destinations, raw_data)."""
-        with urllib.request.urlopen(f"{self.endpoint}/moto-api/data.json", timeout=10) as r:
-            data = json.load(r)
-        messages: list[dict[str, Any]] = data.get("ses", {}).get("RawMessage", [])
-        return messages
-
-    def recipients(self) -> list[str]:
-        """The To address of every accepted message (one per message)."""
-        out = []
-        for m in self.accepted():
-            msg = parse(m["raw_data"].encode("utf-8"))
-            out.append(msg["To"].addresses[0].addr_spec)
-        return out
+    with aws.running_moto() as url:
+        yield url
 
 
 @pytest.fixture
 def ses(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ses:
     """moto reset, AWS test credentials in the environment, news@example.com verified."""
-    for key, value in AWS_ENV.items():
+    for key, value in aws.AWS_ENV.items():
         monkeypatch.setenv(key, value)
-    req = urllib.request.Request(f"{moto_endpoint}/moto-api/reset", method="POST")
-    urllib.request.urlopen(req, timeout=10).read()
-    client = boto3.client("ses", region_name="us-east-1", endpoint_url=moto_endpoint)
-    client.verify_email_identity(EmailAddress="news@example.com")
+    aws.reset(moto_endpoint)
+    aws.verify_sender(moto_endpoint, "news@example.com")
     return Ses(moto_endpoint)
-
-
-class FaultProxy:
-    """An HTTP proxy to moto that answers a share of SendEmail calls with 429 or 503.
-
-    It records the arrival time and JSON body of every SendEmail call it forwards.
-    """
-
-    def __init__(self, upstream: str, fail: Callable[[int], str | None]) -> None:
-        self.upstream = upstream.removeprefix("http://")
-        self.fail = fail
-        self.lock = threading.Lock()
-        self.calls = 0
-        self.faults = 0
-        self.forwarded_times: list[float] = []
-        #: Arrival time of every SendEmail call, answered with a fault or forwarded.
-        self.arrival_times: list[float] = []
-        self.bodies: list[dict[str, Any]] = []
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: object) -> None:
-                return
-
-            def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _forward(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                is_send = self.path.startswith("/v2/email/outbound-emails")
-                if is_send:
-                    with proxy.lock:
-                        proxy.calls += 1
-                        n = proxy.calls
-                        proxy.arrival_times.append(time.monotonic())
-                    kind = proxy.fail(n)
-                    if kind is not None:
-                        with proxy.lock:
-                            proxy.faults += 1
-                        if kind == "throttle":
-                            err = {"message": "Maximum sending rate exceeded."}
-                            headers = {"x-amzn-ErrorType": "TooManyRequestsException"}
-                            self._reply(429, headers, json.dumps(err).encode())
-                        else:
-                            headers = {"x-amzn-ErrorType": "ServiceUnavailable"}
-                            self._reply(503, headers, b'{"message": "Service Unavailable"}')
-                        return
-                    with proxy.lock:
-                        proxy.forwarded_times.append(time.monotonic())
-                        proxy.bodies.append(json.loads(body))
-                conn = http.client.HTTPConnection(proxy.upstream, timeout=30)
-                headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                conn.request(self.command, self.path, body=body, headers=headers)
-                resp = conn.getresponse()
-                data = resp.read()
-                keep = {
-                    k: v
-                    for k, v in resp.getheaders()
-                    if k.lower() not in ("content-length", "connection", "transfer-encoding")
-                }
-                conn.close()
-                self._reply(resp.status, keep, data)
-
-            do_GET = _forward  # noqa: N815 (the name http.server looks up)
-            do_POST = _forward  # noqa: N815
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> FaultProxy:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

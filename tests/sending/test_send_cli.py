@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from newsletter.cli import app
 from newsletter.models import DeliveryState, IssueStatus
 from newsletter.settings import Settings
-
-from .conftest import Ses, World, parse
+from tests.support.mail import parse
+from tests.support.sending import Ses, World
 
 DATE = ["--date", "2025-08-14"]
 

@@ -18,8 +18,8 @@ from newsletter.transport import (
     PermanentError,
     SendQuota,
 )
-
-from .conftest import World, parse
+from tests.support.mail import parse
+from tests.support.sending import World
 
 
 def _pending(world: World, address: str, name: str = "读者") -> tuple[Subscriber, Subscription]:

@@ -21,8 +21,8 @@ import pytest
 
 from newsletter.models import DeliveryState, IssueStatus
 from newsletter.settings import Settings
-
-from .conftest import World, parse
+from tests.support.mail import parse
+from tests.support.sending import World
 
 pytestmark = pytest.mark.slow
 

@@ -15,8 +15,7 @@ from newsletter.models import DeliveryState, IssueStatus
 from newsletter.sending import Backoff, Tuning, send_issue
 from newsletter.settings import Settings
 from newsletter.transport import MemoryTransport, make_transport
-
-from .conftest import DATE, FaultProxy, FlakyTransport, Ses, World, max_in_window
+from tests.support.sending import DATE, FaultProxy, FlakyTransport, Ses, World, max_in_window
 
 # A 20 % margin keeps the guarantee at the receiving end even when this shared test
 # machine delays a request by up to 200 ms more than the ones after it.

@@ -5,8 +5,7 @@ from __future__ import annotations
 from newsletter.models import DeliveryState
 from newsletter.sending import Backoff, Tuning, send_issue
 from newsletter.transport import MemoryTransport
-
-from .conftest import DATE, World
+from tests.support.sending import DATE, World
 
 
 def test_each_row_keeps_the_message_id_of_its_own_message(world: World) -> None:

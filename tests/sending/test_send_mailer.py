@@ -9,8 +9,7 @@ from newsletter.render import RenderedEmail, personalize
 from newsletter.sending.ledger import Job
 from newsletter.sending.mailer import IssueMailer, tag_value
 from newsletter.settings import Settings
-
-from .conftest import parse
+from tests.support.mail import parse
 
 SETTINGS = Settings(
     base_url="https://news.example.com",

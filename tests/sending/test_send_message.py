@@ -19,8 +19,7 @@ from newsletter.message import (
     deterministic_message_id,
     list_id_value,
 )
-
-from .conftest import parse
+from tests.support.mail import parse
 
 HTML = "<html><body><p>你好，读者！</p><a href='https://news.example.com/u/TOKEN'>退订</a></body></html>"
 TEXT = "你好，读者！\n退订: https://news.example.com/u/TOKEN\n"

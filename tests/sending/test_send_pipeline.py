@@ -44,8 +44,8 @@ from newsletter.transport import (
     TransientError,
     Transport,
 )
-
-from .conftest import DATE, World, make_world, parse
+from tests.support.mail import parse
+from tests.support.sending import DATE, World, make_world
 
 FAST = Tuning(backoff=Backoff(base=0.0, throttled_base=0.0), batch_size=7, seed=1)
 

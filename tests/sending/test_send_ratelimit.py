@@ -8,8 +8,7 @@ import threading
 import pytest
 
 from newsletter.sending.ratelimit import RateLimiter
-
-from .conftest import max_in_window
+from tests.support.sending import max_in_window
 
 
 class FakeClock:

@@ -27,8 +27,10 @@ from newsletter.transport.ses import (
     is_aws_endpoint,
 )
 from newsletter.transport.smtp import SmtpTransport
-
-from .conftest import AWS_ENV, FaultProxy, Ses, free_port, parse
+from tests.support.aws import AWS_ENV
+from tests.support.mail import parse
+from tests.support.ports import free_port
+from tests.support.sending import FaultProxy, Ses
 
 
 def ses_settings(endpoint: str, **kw: Any) -> Settings:

@@ -27,8 +27,8 @@ from newsletter.transport import (
     TransientError,
 )
 from newsletter.transport.smtp import SmtpTransport, server_message_id
-
-from .conftest import free_port, parse
+from tests.support.mail import parse
+from tests.support.ports import free_port
 
 USER, PASSWORD = "smtp-user", "smtp-password"
 

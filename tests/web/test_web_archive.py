@@ -13,8 +13,7 @@ from newsletter.models import IssueStatus
 from newsletter.render import NAME_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.settings import Settings
 from subscribers.app import create_app
-
-from .conftest import add_issue, publish_sample
+from tests.support.factories import add_issue, publish_sample
 
 
 def test_archive_lists_only_sent_issues_newest_first(client: TestClient, engine: Engine) -> None:

@@ -28,8 +28,8 @@ from newsletter.sending import send_issue
 from newsletter.settings import Settings
 from newsletter.transport import FileTransport
 from subscribers.app import create_app
-
-from .conftest import add_person, db_state, events_of, publish_sample
+from tests.support.audience import db_state, events_of
+from tests.support.factories import add_person, publish_sample
 
 pytestmark = pytest.mark.browser
 

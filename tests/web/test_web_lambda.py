@@ -26,16 +26,9 @@ from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
 from subscribers.aws_settings import lambda_settings, ssm_overrides
-
-from .conftest import (
-    TOPIC,
-    add_person,
-    db_state,
-    events_of,
-    ses_bounce,
-    ses_complaint,
-    unsubscribe_token,
-)
+from tests.support.audience import db_state, events_of, unsubscribe_token
+from tests.support.factories import add_person
+from tests.support.sns import TOPIC, ses_bounce, ses_complaint
 
 SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
 

@@ -22,15 +22,12 @@ from newsletter.sns import (
     is_sns_url,
 )
 from subscribers.app import create_app
-
-from .conftest import (
+from tests.support.audience import db_state, events_of
+from tests.support.factories import add_issue, add_person
+from tests.support.sns import (
     OTHER_TOPIC,
     TOPIC,
     SnsSigner,
-    add_issue,
-    add_person,
-    db_state,
-    events_of,
     ses_bounce,
     ses_complaint,
     sns_notification,

@@ -17,8 +17,9 @@ from newsletter.db import transaction
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers.app import create_app
-
-from .conftest import SnsSigner, add_person, confirm_token, db_state, events_of
+from tests.support.audience import confirm_token, db_state, events_of
+from tests.support.factories import add_person
+from tests.support.sns import SnsSigner
 
 CONFIRM_LINK = re.compile(r"https://news\.example\.com/confirm/[A-Za-z0-9_.-]+")
 
@@ -223,7 +224,7 @@ def test_confirm_refuses_bad_expired_and_wrong_purpose_tokens(
         web_settings, purpose=TokenPurpose.UNSUBSCRIBE, subscriber_id=subscriber_id, list_id=list_id
     )
     old = dt.datetime.now(dt.UTC) - dt.timedelta(days=web_settings.confirm_token_days + 1)
-    from .conftest import Person
+    from tests.support.factories import Person
 
     expired = confirm_token(web_settings, Person("", subscriber_id, list_id), now=old)
     before = db_state(engine)

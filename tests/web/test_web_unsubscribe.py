@@ -13,15 +13,8 @@ from starlette.testclient import TestClient
 from newsletter.models import EventKind, SubscriptionStatus
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, make_token
-
-from .conftest import (
-    add_issue,
-    add_person,
-    confirm_token,
-    db_state,
-    events_of,
-    unsubscribe_token,
-)
+from tests.support.audience import confirm_token, db_state, events_of, unsubscribe_token
+from tests.support.factories import add_issue, add_person
 
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}

@@ -1,0 +1,104 @@
+"""Factories for subscribers and issues, through the library's own functions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from newsletter import compose
+from newsletter.audience import add_subscriber
+from newsletter.compose import compose_issue
+from newsletter.db import transaction
+from newsletter.digest import load_digests
+from newsletter.items import store_digest
+from newsletter.models import Issue, IssueStatus
+from newsletter.render import render_and_store
+from newsletter.settings import Settings
+
+#: Signs links in the tests' settings (long enough to be accepted).
+TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
+BASE_URL = "https://news.example.com"
+SENDER = "AI 日报 <news@example.com>"
+
+
+def render_settings() -> Settings:
+    """Settings enough to render (no database is touched)."""
+    return Settings(base_url=BASE_URL, sender=SENDER)
+
+
+@dataclass
+class Person:
+    """A subscriber on a list, with the ids a token carries."""
+
+    email: str
+    subscriber_id: int
+    list_id: int
+
+
+def add_person(
+    engine: Engine,
+    email: str,
+    *,
+    list_name: str = "daily",
+    name: str = "",
+    confirmed: bool = True,
+) -> Person:
+    """A subscriber of ``list_name``: active, or pending without ``confirmed``."""
+    with transaction(engine) as session:
+        result = add_subscriber(
+            session, email=email, list_name=list_name, name=name, confirmed=confirmed
+        )
+        assert result.subscriber is not None
+        assert result.subscription is not None
+        return Person(email, result.subscriber.id, result.subscription.list_id)
+
+
+def issue_from_digest(path: Path) -> Issue:
+    """An in-memory issue built from a sample digest the way `issue compose` builds it."""
+    (digest,) = load_digests(path)
+    return compose.issue_from_digest(digest)
+
+
+def add_issue(
+    engine: Engine,
+    day: dt.date,
+    *,
+    subject: str = "AI 日报",
+    html: str = "<html><body>issue</body></html>",
+    status: IssueStatus = IssueStatus.SENT,
+) -> int:
+    """An issue of ``day`` with a stored rendering; returns its id."""
+    with transaction(engine) as session:
+        issue = Issue(
+            date=day,
+            subject=subject,
+            summary="",
+            preheader=f"{subject} 摘要",
+            sections=[],
+            status=status,
+            rendered_subject=subject,
+            rendered_html=html,
+            rendered_text="issue",
+            rendered_at=dt.datetime.now(dt.UTC),
+            sent_at=dt.datetime.now(dt.UTC) if status is IssueStatus.SENT else None,
+        )
+        session.add(issue)
+        session.flush()
+        return issue.id
+
+
+def publish_sample(engine: Engine, settings: Settings, path: Path, *, sent: bool = True) -> Issue:
+    """Import a sample digest, compose and render its issue; with ``sent`` also mark it sent
+    (the archive's input). Returns the issue."""
+    digest = load_digests(path)[0]
+    with transaction(engine) as session:
+        store_digest(session, digest, source=str(path))
+        issue = compose_issue(session, date=digest.date)
+        render_and_store(session, issue, settings)
+        if sent:
+            issue.status = IssueStatus.SENT
+            issue.sent_at = dt.datetime.now(dt.UTC)
+    return issue
