@@ -68,7 +68,7 @@ deploy-check: $(STAMP) node_modules/.package-lock.json $(LAMBDA_ZIP)
 	$(BIN)/cfn-lint --ignore-checks W3005 -- .serverless/cloudformation-template-update-stack.json
 
 demo: $(STAMP)
-	$(BIN)/python -m newsletter.demo --dir $(DEMO_DIR)
+	$(BIN)/python -m tests.support.demo --dir $(DEMO_DIR)
 
 clean:
 	rm -rf $(VENV) $(DEMO_DIR) .mypy_cache .ruff_cache .pytest_cache
