@@ -22,8 +22,9 @@ from typer.testing import CliRunner
 from newsletter import db
 from newsletter.models import Base
 from newsletter.settings import Settings
+from tests.support import aws
 from tests.support.browser import BrowserMissingError, chromium
-from tests.support.factories import BASE_URL, SENDER, TEST_SECRET
+from tests.support.factories import BASE_URL, SENDER, TEST_SECRET, settings_env
 from tests.support.paths import SAMPLES
 
 if TYPE_CHECKING:
@@ -124,12 +125,8 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
 @pytest.fixture
 def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     """The same settings exported as NEWSLETTER_* variables, for CLI tests."""
-    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", settings.database_url)
-    monkeypatch.setenv("NEWSLETTER_BASE_URL", settings.base_url)
-    monkeypatch.setenv("NEWSLETTER_SENDER", settings.sender)
-    monkeypatch.setenv("NEWSLETTER_SECRET_KEY", settings.secret_key)
-    monkeypatch.setenv("NEWSLETTER_TRANSPORT", settings.transport)
-    monkeypatch.setenv("NEWSLETTER_FILE_OUTBOX", str(settings.file_outbox))
+    for key, value in settings_env(settings).items():
+        monkeypatch.setenv(key, value)
     return settings
 
 
@@ -145,6 +142,13 @@ def browser() -> Iterator[Browser]:
             yield launched
     except BrowserMissingError as exc:
         pytest.fail(str(exc))
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """The local AWS for the whole session: moto's server on a free loopback port."""
+    with aws.running_moto() as url:
+        yield url
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ the `emails` templates come from the wheel.
 
 from __future__ import annotations
 
-import email
-import email.policy
 import os
 import shutil
 import subprocess
@@ -23,6 +21,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.settings import Settings
+from tests.support.factories import settings_env
+from tests.support.mail import part_text, read_outbox, recipient
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "samples" / "ai-daily-2025-08-14.md"
@@ -105,14 +105,7 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
 def run(installed: Installed, settings: Settings, *args: str) -> str:
     """Run the installed console script from outside the checkout, with PYTHONPATH unset."""
     env = {k: v for k, v in clean_env().items() if not k.startswith("NEWSLETTER_")}
-    env.update(
-        NEWSLETTER_DATABASE_URL=settings.database_url,
-        NEWSLETTER_BASE_URL=settings.base_url,
-        NEWSLETTER_SENDER=settings.sender,
-        NEWSLETTER_SECRET_KEY=settings.secret_key,
-        NEWSLETTER_TRANSPORT="file",
-        NEWSLETTER_FILE_OUTBOX=str(settings.file_outbox),
-    )
+    env.update(settings_env(settings))
     done = subprocess.run(
         [str(installed.script), *args],
         cwd=installed.workdir,
@@ -165,9 +158,6 @@ def test_installed_wheel_renders_the_issue_and_sends_a_confirmation(
     assert "2025" in text.read_text(encoding="utf-8")
 
     run(installed, settings, "subscribers", "add", "reader@example.com", "--name", "Reader")
-    (eml,) = settings.file_outbox.glob("*.eml")
-    msg = email.message_from_bytes(eml.read_bytes(), policy=email.policy.default)
-    assert msg["To"].addresses[0].addr_spec == "reader@example.com"
-    body = msg.get_body(("plain",))
-    assert body is not None
-    assert f"{settings.base_url}/confirm" in body.get_content()
+    (msg,) = read_outbox(settings.file_outbox)
+    assert recipient(msg) == "reader@example.com"
+    assert f"{settings.base_url}/confirm" in part_text(msg)

@@ -33,13 +33,6 @@ def world(engine: Engine, settings: Settings, sample_rendering: RenderedEmail) -
 # --- moto's SES server, and a fault-injecting proxy in front of it ---------------------------
 
 
-@pytest.fixture(scope="session")
-def moto_endpoint() -> Iterator[str]:
-    """moto's server on a free loopback port, for the whole session."""
-    with aws.running_moto() as url:
-        yield url
-
-
 @pytest.fixture
 def ses(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ses:
     """moto reset, AWS test credentials in the environment, news@example.com verified."""

@@ -21,7 +21,8 @@ import pytest
 
 from newsletter.models import DeliveryState, IssueStatus
 from newsletter.settings import Settings
-from tests.support.mail import parse
+from tests.support.factories import settings_env
+from tests.support.mail import outbox_files, parse
 from tests.support.sending import World
 
 pytestmark = pytest.mark.slow
@@ -29,15 +30,7 @@ pytestmark = pytest.mark.slow
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env.update(
-        NEWSLETTER_DATABASE_URL=settings.database_url,
-        NEWSLETTER_BASE_URL=settings.base_url,
-        NEWSLETTER_SENDER=settings.sender,
-        NEWSLETTER_SECRET_KEY=settings.secret_key,
-        NEWSLETTER_TRANSPORT="file",
-        NEWSLETTER_FILE_OUTBOX=str(settings.file_outbox),
-    )
-    return env
+    return {**env, **settings_env(settings)}
 
 
 COMMAND = [
@@ -57,9 +50,7 @@ COMMAND = [
 
 
 def _outbox(settings: Settings) -> list[Path]:
-    if not settings.file_outbox.exists():
-        return []
-    return [p for p in settings.file_outbox.iterdir() if p.suffix == ".eml"]
+    return outbox_files(settings.file_outbox)
 
 
 def _kill_after(settings: Settings, *, files: int, cwd: Path) -> None:

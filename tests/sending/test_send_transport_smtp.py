@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import ssl
 import threading
 from collections.abc import Iterator
@@ -14,10 +13,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from newsletter.message import MessageBuilder, Recipient
 from newsletter.transport import (
@@ -27,6 +24,7 @@ from newsletter.transport import (
     TransientError,
 )
 from newsletter.transport.smtp import SmtpTransport, server_message_id
+from tests.support.certificates import self_signed
 from tests.support.mail import parse
 from tests.support.ports import free_port
 
@@ -35,25 +33,16 @@ USER, PASSWORD = "smtp-user", "smtp-password"
 
 def _self_signed(tmp: Path) -> tuple[Path, Path]:
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = dt.datetime.now(dt.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(minutes=5))
-        .not_valid_after(now + dt.timedelta(days=1))
-        .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
-            critical=False,
-        )
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
+    cert = self_signed(
+        key,
+        common_name="127.0.0.1",
+        not_before=now - dt.timedelta(minutes=5),
+        not_after=now + dt.timedelta(days=1),
+        ip="127.0.0.1",
     )
     cert_path, key_path = tmp / "cert.pem", tmp / "key.pem"
-    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    cert_path.write_bytes(cert)
     key_path.write_bytes(
         key.private_bytes(
             serialization.Encoding.PEM,

@@ -24,6 +24,18 @@ BASE_URL = "https://news.example.com"
 SENDER = "AI 日报 <news@example.com>"
 
 
+def settings_env(settings: Settings) -> dict[str, str]:
+    """The test settings as the NEWSLETTER_* variables a CLI process reads."""
+    return {
+        "NEWSLETTER_DATABASE_URL": settings.database_url,
+        "NEWSLETTER_BASE_URL": settings.base_url,
+        "NEWSLETTER_SENDER": settings.sender,
+        "NEWSLETTER_SECRET_KEY": settings.secret_key,
+        "NEWSLETTER_TRANSPORT": settings.transport,
+        "NEWSLETTER_FILE_OUTBOX": str(settings.file_outbox),
+    }
+
+
 def render_settings() -> Settings:
     """Settings enough to render (no database is touched)."""
     return Settings(base_url=BASE_URL, sender=SENDER)

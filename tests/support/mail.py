@@ -25,7 +25,7 @@ def read_outbox(folder: Path) -> list[EmailMessage]:
     return [parse(path.read_bytes()) for path in outbox_files(folder)]
 
 
-def body(message: EmailMessage, kind: str = "plain") -> str:
+def part_text(message: EmailMessage, kind: str = "plain") -> str:
     """The ``plain`` or ``html`` part's text."""
     part = message.get_body(preferencelist=(kind,))
     assert part is not None

@@ -9,12 +9,11 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
 
 from newsletter.sns import SnsVerifier
+from tests.support.certificates import self_signed
 
 TOPIC = "arn:aws:sns:us-east-1:123456789012:newsletter-prod-ses-notifications"
 OTHER_TOPIC = "arn:aws:sns:us-east-1:123456789012:someone-else"
@@ -63,18 +62,9 @@ def make_certificate(
     key: rsa.RSAPrivateKey, *, not_before: dt.datetime, not_after: dt.datetime
 ) -> bytes:
     """A self-signed PEM certificate for ``key``, named like SNS's."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
+    return self_signed(
+        key, common_name="sns.amazonaws.com", not_before=not_before, not_after=not_after
     )
-    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 def ses_bounce(email: str, *, permanent: bool = True, feedback_id: str = "fb-1") -> str:

@@ -89,10 +89,9 @@ def client(web_settings: Settings, engine: Engine, sns_signer: SnsSigner) -> Ite
 
 
 @pytest.fixture(scope="session")
-def moto_url() -> Iterator[str]:
-    """``moto_server`` on a free loopback port, for the whole session."""
-    with aws.running_moto() as url:
-        yield url
+def moto_url(moto_endpoint: str) -> str:
+    """The session's moto server (tests/conftest.py), under the name the web tests use."""
+    return moto_endpoint
 
 
 @pytest.fixture

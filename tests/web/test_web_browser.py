@@ -12,7 +12,6 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -30,6 +29,8 @@ from newsletter.transport import FileTransport
 from subscribers.app import create_app
 from tests.support.audience import db_state, events_of
 from tests.support.factories import add_person, publish_sample
+from tests.support.mail import part_text, read_outbox
+from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -45,17 +46,10 @@ def page(browser: Browser) -> Iterator[Page]:
     context.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-    return port
-
-
 @pytest.fixture
 def served(settings: Settings, engine: Engine) -> Iterator[Settings]:
     """The app on a real uvicorn server on loopback; returns the settings pointing at it."""
-    port = _free_port()
+    port = free_port()
     live = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
     server = uvicorn.Server(
         uvicorn.Config(
@@ -73,21 +67,11 @@ def served(settings: Settings, engine: Engine) -> Iterator[Settings]:
     thread.join(timeout=10)
 
 
-def _emails(outbox: Path) -> list[email.message.EmailMessage]:
-    out = []
-    for path in sorted(outbox.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, email.message.EmailMessage)
-        out.append(message)
-    return out
+_emails = read_outbox
 
 
 def _html(message: email.message.EmailMessage) -> str:
-    part = message.get_body(preferencelist=("html",))
-    assert part is not None
-    content = part.get_content()
-    assert isinstance(content, str)
-    return content
+    return part_text(message, "html")
 
 
 def _shot(page: Page, name: str) -> None:

@@ -6,8 +6,6 @@ Settings come as on AWS: the environment plus SSM Parameter Store (moto's server
 from __future__ import annotations
 
 import base64
-import email
-import email.policy
 import importlib
 import json
 import time
@@ -28,6 +26,7 @@ from subscribers import lambda_handlers
 from subscribers.aws_settings import lambda_settings, ssm_overrides
 from tests.support.audience import db_state, events_of, unsubscribe_token
 from tests.support.factories import add_person
+from tests.support.mail import read_outbox
 from tests.support.sns import TOPIC, ses_bounce, ses_complaint
 
 SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
@@ -301,11 +300,7 @@ def _scheduled_event() -> dict[str, Any]:
 
 
 def _recipients(settings: Settings) -> list[str]:
-    out = []
-    for path in Path(settings.file_outbox).glob("*.eml"):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        out.append(str(message["To"]))
-    return sorted(out)
+    return sorted(str(m["To"]) for m in read_outbox(Path(settings.file_outbox)))
 
 
 def test_daily_handler_sends_the_day_once(

@@ -19,6 +19,7 @@ from newsletter.settings import Settings
 from subscribers.app import create_app
 from tests.support.audience import confirm_token, db_state, events_of
 from tests.support.factories import add_person
+from tests.support.mail import part_text, read_outbox
 from tests.support.sns import SnsSigner
 
 CONFIRM_LINK = re.compile(r"https://news\.example\.com/confirm/[A-Za-z0-9_.-]+")
@@ -26,22 +27,12 @@ CONFIRM_LINK = re.compile(r"https://news\.example\.com/confirm/[A-Za-z0-9_.-]+")
 
 def outbox(settings: Settings) -> list[email.message.EmailMessage]:
     """The messages the file transport wrote, oldest first."""
-    folder = Path(settings.file_outbox)
-    if not folder.exists():
-        return []
-    messages = []
-    for path in sorted(folder.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, email.message.EmailMessage)
-        messages.append(message)
-    return messages
+    return read_outbox(Path(settings.file_outbox))
 
 
 def confirm_link(message: email.message.EmailMessage) -> str:
     """The confirm link of a double opt-in email (from its plain-text part)."""
-    part = message.get_body(preferencelist=("plain",))
-    assert part is not None
-    found = CONFIRM_LINK.search(part.get_content())
+    found = CONFIRM_LINK.search(part_text(message))
     assert found is not None
     return found.group(0)
 
