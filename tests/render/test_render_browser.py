@@ -10,7 +10,6 @@ from __future__ import annotations
 import struct
 import zlib
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,10 +19,10 @@ from newsletter.models import Issue
 from newsletter.render import render_issue
 from newsletter.render.personalize import archive_copy
 from newsletter.settings import Settings
+from tests.support.paths import ARTIFACTS
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 LONG_URL = (
     "https://example.org/" + "a-very-long-path-segment-without-any-break" * 6 + "?q=" + "x" * 80
 )

@@ -20,6 +20,7 @@ from newsletter.compose import get_issue
 from newsletter.models import IssueStatus
 from newsletter.render import UNSUBSCRIBE_URL_MARK
 from newsletter.settings import Settings
+from tests.support.ports import free_port
 
 DATE = "2025-08-14"
 DAY = dt.date(2025, 8, 14)
@@ -102,13 +103,6 @@ def test_lint_clean_issue(runner: CliRunner, cli_env: Settings, samples: Path) -
     assert result.stdout == "no warnings\n"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 def _get(url: str, deadline: float) -> tuple[int, str, bytes]:
     while True:
         try:
@@ -122,7 +116,7 @@ def _get(url: str, deadline: float) -> tuple[int, str, bytes]:
 
 def test_preview_serves_the_issue(runner: CliRunner, cli_env: Settings, samples: Path) -> None:
     _compose(runner, samples)
-    port = _free_port()
+    port = free_port()
     results: list[Result] = []
     args = ["issue", "preview", "--date", DATE, "--port", str(port), "--no-open", "--for", "4"]
     thread = threading.Thread(target=lambda: results.append(runner.invoke(app, args)))

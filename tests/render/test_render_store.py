@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine
@@ -17,9 +16,9 @@ from newsletter.models import IssueStatus
 from newsletter.render import LintError, render_and_store, render_issue
 from newsletter.render.issue import stored_or_render, stored_rendering
 from newsletter.settings import Settings
+from tests.support.paths import SAMPLES
 
 DAY = dt.date(2025, 8, 14)
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def _compose(engine: Engine, name: str = "ai-daily-2025-08-14.md") -> dt.date:

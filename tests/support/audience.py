@@ -15,26 +15,33 @@ from newsletter.tokens import TokenPurpose, make_token
 from tests.support.factories import Person
 
 
-def unsubscribe_token(settings: Settings, person: Person, issue_id: int | None = None) -> str:
-    """The unsubscribe token an email to ``person`` carries."""
+def person_token(
+    settings: Settings,
+    person: Person,
+    purpose: TokenPurpose,
+    *,
+    issue_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> str:
+    """A token of ``purpose`` for ``person`` on their list."""
     return make_token(
         settings,
-        purpose=TokenPurpose.UNSUBSCRIBE,
+        purpose=purpose,
         subscriber_id=person.subscriber_id,
         list_id=person.list_id,
         issue_id=issue_id,
+        now=now,
     )
+
+
+def unsubscribe_token(settings: Settings, person: Person, issue_id: int | None = None) -> str:
+    """The unsubscribe token an email to ``person`` carries."""
+    return person_token(settings, person, TokenPurpose.UNSUBSCRIBE, issue_id=issue_id)
 
 
 def confirm_token(settings: Settings, person: Person, *, now: dt.datetime | None = None) -> str:
     """The confirm token of ``person``'s double opt-in email."""
-    return make_token(
-        settings,
-        purpose=TokenPurpose.CONFIRM,
-        subscriber_id=person.subscriber_id,
-        list_id=person.list_id,
-        now=now,
-    )
+    return person_token(settings, person, TokenPurpose.CONFIRM, now=now)
 
 
 @dataclass(frozen=True)

@@ -30,11 +30,11 @@ from subscribers.app import create_app
 from tests.support.audience import db_state, events_of
 from tests.support.factories import add_person, publish_sample
 from tests.support.mail import part_text, read_outbox
+from tests.support.paths import ARTIFACTS
 from tests.support.ports import free_port
 
 pytestmark = pytest.mark.browser
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
