@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import csv
-import email
-import email.policy
 import io
 import json
 import re
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +19,7 @@ from newsletter.cli import app
 from newsletter.models import Subscriber, SubscriberStatus
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, read_token
+from tests.support.mail import part_text, read_outbox
 
 MESSY = (
     "\ufeffemail;name;language;team\n"
@@ -64,12 +62,8 @@ def test_lists_create_and_list(runner: CliRunner, cli_env: Settings) -> None:
 def _confirm_links(outbox: Path) -> list[str]:
     """The confirm tokens in the emails of the file transport's outbox."""
     tokens = []
-    for path in sorted(outbox.glob("*.eml")):
-        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(message, EmailMessage)
-        body = message.get_body(("plain",))
-        assert body is not None
-        tokens += re.findall(r"https://news\.example\.com/confirm/([\w.-]+)", body.get_content())
+    for message in read_outbox(outbox):
+        tokens += re.findall(r"https://news\.example\.com/confirm/([\w.-]+)", part_text(message))
     return tokens
 
 

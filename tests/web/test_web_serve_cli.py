@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,7 @@ from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.settings import Settings
+from tests.support.ports import free_port
 
 
 def test_serve_without_a_secret_key_is_a_one_line_error(
@@ -38,9 +38,7 @@ def test_serve_on_a_database_without_schema_is_a_one_line_error(
 
 
 def test_serve_answers_on_the_given_port(cli_env: Settings, tmp_path: Path) -> None:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     cli = Path(sys.executable).parent / "newsletter"
     process = subprocess.Popen(
