@@ -24,16 +24,13 @@ BASE_URL = "https://news.example.com"
 SENDER = "AI 日报 <news@example.com>"
 
 
+#: The settings a CLI process of the tests needs (the rest keep their defaults).
+CLI_SETTINGS = ("database_url", "base_url", "sender", "secret_key", "transport", "file_outbox")
+
+
 def settings_env(settings: Settings) -> dict[str, str]:
     """The test settings as the NEWSLETTER_* variables a CLI process reads."""
-    return {
-        "NEWSLETTER_DATABASE_URL": settings.database_url,
-        "NEWSLETTER_BASE_URL": settings.base_url,
-        "NEWSLETTER_SENDER": settings.sender,
-        "NEWSLETTER_SECRET_KEY": settings.secret_key,
-        "NEWSLETTER_TRANSPORT": settings.transport,
-        "NEWSLETTER_FILE_OUTBOX": str(settings.file_outbox),
-    }
+    return {f"NEWSLETTER_{name.upper()}": str(getattr(settings, name)) for name in CLI_SETTINGS}
 
 
 def render_settings() -> Settings:
