@@ -35,7 +35,7 @@ from starlette.routing import Route
 
 from newsletter import db
 from newsletter.settings import Settings
-from newsletter.sns import SnsVerifier
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.transport import Transport
 from subscribers import archive, notifications, subscribe, unsubscribe
 from subscribers.services import Services, services

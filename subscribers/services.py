@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from starlette.requests import Request
 
 from newsletter.settings import Settings
-from newsletter.sns import SnsVerifier
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.transport import Transport, make_transport
 from subscribers.pages import Pages
 from subscribers.ratelimit import RateLimiter

@@ -15,7 +15,7 @@ from newsletter.audience.confirmation import (
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem, read_subscriber_csv
 from newsletter.audience.erasure import erase_subscriber
 from newsletter.audience.export import EXPORT_COLUMNS, export_subscribers
-from newsletter.audience.feedback import record_bounce, record_complaint
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.audience.importer import ImportReport, import_subscribers
 from newsletter.audience.listing import (
     STATUS_CHOICES,

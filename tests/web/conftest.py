@@ -40,7 +40,7 @@ from newsletter.models import (
 )
 from newsletter.render import render_and_store
 from newsletter.settings import Settings
-from newsletter.sns import SnsVerifier
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.tokens import TokenPurpose, make_token
 from subscribers.app import create_app
 
