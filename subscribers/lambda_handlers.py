@@ -25,7 +25,6 @@ from mangum import Mangum
 
 from newsletter import db
 from newsletter.errors import InputError
-from newsletter.sending import StopKind, StopSignal
 from newsletter.feedback import (
     SnsVerificationError,
     SnsVerifier,
@@ -33,6 +32,7 @@ from newsletter.feedback import (
     receive_notification,
 )
 from newsletter.feedback.apply import IGNORED
+from newsletter.sending import StopKind, StopSignal
 from subscribers.app import create_app
 from subscribers.aws_settings import lambda_settings
 
@@ -89,9 +89,7 @@ def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
             if message.type != "Notification":
                 counts["ignored"] += 1
                 continue
-            result = receive_notification(
-                engine, message, soft_limit=settings.soft_bounce_limit
-            )
+            result = receive_notification(engine, message, soft_limit=settings.soft_bounce_limit)
             counts["changed"] += result.changed
             counts["recorded"] += int(result.recorded)
             counts["unknown"] += int(result.recorded and result.unknown)

@@ -30,7 +30,7 @@ from newsletter.audience.addresses import mask_email
 from newsletter.audience.sqlutil import rowcount
 from newsletter.db import transaction
 from newsletter.errors import InputError
-from newsletter.feedback.events import SesEvent, UnknownEventType, parse_event
+from newsletter.feedback.events import SesEvent, UnrecordedEventError, parse_event
 from newsletter.feedback.sns import SnsMessage
 from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import Delivery, DeliveryEvent, DeliveryEventType
@@ -69,9 +69,7 @@ class FeedbackResult:
 def _insert(session: Session) -> Insert:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
-        return postgresql.insert(DeliveryEvent).on_conflict_do_nothing(
-            index_elements=["event_key"]
-        )
+        return postgresql.insert(DeliveryEvent).on_conflict_do_nothing(index_elements=["event_key"])
     if dialect == "sqlite":
         return sqlite.insert(DeliveryEvent).on_conflict_do_nothing(index_elements=["event_key"])
     raise InputError(f"unsupported database {dialect!r}")  # pragma: no cover
@@ -80,7 +78,8 @@ def _insert(session: Session) -> Insert:
 def _record(session: Session, event: SesEvent, delivery_id: int | None) -> bool:
     """Insert the event unless its key is there; True when inserted."""
     result = session.execute(
-        _insert(session).values(
+        _insert(session)
+        .values(
             event_key=event.key,
             type=event.type,
             occurred_at=event.occurred_at,
@@ -130,9 +129,7 @@ def apply_event(session: Session, event: SesEvent, *, soft_limit: int) -> Feedba
     elif event.type is DeliveryEventType.COMPLAINT:
         for recipient in event.recipients:
             detail = f"complaint ({event.diagnostic or 'abuse'})"
-            if record_complaint(
-                session, email=recipient.email, detail=detail, issue_id=issue_id
-            ):
+            if record_complaint(session, email=recipient.email, detail=detail, issue_id=issue_id):
                 changed += 1
             log.info("complaint for %s", mask_email(recipient.email))
     return FeedbackResult(kind, recipients, changed, recorded=True, unknown=found is None)
@@ -148,15 +145,13 @@ def apply_notification(
     """
     try:
         event = parse_event(message)
-    except UnknownEventType as exc:
+    except UnrecordedEventError as exc:
         log.info("SES notification ignored: %s", exc)
         return FeedbackResult(IGNORED)
     return apply_event(session, event, soft_limit=soft_limit)
 
 
-def receive_notification(
-    engine: Engine, message: SnsMessage, *, soft_limit: int
-) -> FeedbackResult:
+def receive_notification(engine: Engine, message: SnsMessage, *, soft_limit: int) -> FeedbackResult:
     """Apply a verified SNS notification in a transaction of its own: the one entry point of
     the HTTP endpoint and the SNS Lambda. A message SES would never send is logged and
     answered ``ignored`` (retrying it could not help)."""

@@ -58,7 +58,7 @@ TEXT_MAX = 1000
 LINK_MAX = 2000
 
 
-class UnknownEventType(InputError):
+class UnrecordedEventError(InputError):
     """A well-formed SES message of a type we do not record."""
 
 
@@ -156,7 +156,7 @@ def parse_event(message: str | Mapping[str, Any]) -> SesEvent:
     """The event in an SES notification (JSON text or parsed).
 
     Raises :class:`InputError` for a message that is not an SES event (no type, no
-    ``mail.messageId``) and :class:`UnknownEventType` for a type we do not record.
+    ``mail.messageId``) and :class:`UnrecordedEventError` for a type we do not record.
     """
     note = load_message(message)
     raw_type = note.get("eventType") or note.get("notificationType")
@@ -164,7 +164,7 @@ def parse_event(message: str | Mapping[str, Any]) -> SesEvent:
         raise InputError("the SES notification has no eventType or notificationType")
     kind = EVENT_TYPES.get(raw_type)
     if kind is None:
-        raise UnknownEventType(f"SES event type {raw_type[:40]!r} is not recorded")
+        raise UnrecordedEventError(f"SES event type {raw_type[:40]!r} is not recorded")
     mail = note.get("mail")
     message_id = mail.get("messageId") if isinstance(mail, Mapping) else None
     if not isinstance(message_id, str) or not message_id or len(message_id) > 200:
@@ -172,9 +172,7 @@ def parse_event(message: str | Mapping[str, Any]) -> SesEvent:
     detail = note.get(_DETAIL_OBJECT[kind])
     body: Mapping[str, Any] = detail if isinstance(detail, Mapping) else {}
     mail_time = _timestamp(mail.get("timestamp")) if isinstance(mail, Mapping) else None
-    occurred = (
-        _timestamp(body.get("timestamp")) or mail_time or dt.datetime.now(dt.UTC)
-    )
+    occurred = _timestamp(body.get("timestamp")) or mail_time or dt.datetime.now(dt.UTC)
     fields: dict[str, Any] = {}
     discriminator = ""
     if kind is DeliveryEventType.BOUNCE:

@@ -29,6 +29,7 @@ from newsletter.audience import add_subscriber
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.items import store_digest
 from newsletter.models import (
     Issue,
@@ -40,7 +41,6 @@ from newsletter.models import (
 )
 from newsletter.render import render_and_store
 from newsletter.settings import Settings
-from newsletter.feedback.sns import SnsVerifier
 from newsletter.tokens import TokenPurpose, make_token
 from subscribers.app import create_app
 
