@@ -32,7 +32,9 @@ from newsletter.feedback import (
     receive_notification,
 )
 from newsletter.feedback.apply import IGNORED
+from newsletter.feedback.presend import before_send
 from newsletter.sending import StopKind, StopSignal
+from newsletter.settings import Settings
 from subscribers.app import create_app
 from subscribers.aws_settings import lambda_settings
 
@@ -125,6 +127,7 @@ def run_daily_event(
     settings = lambda_settings()
     date = _event_date(event)
     source = event.get("digest") if isinstance(event.get("digest"), str) else None
+    settings = _feedback_before_send(settings, date=date, force=event.get("force") is True)
     continuation = int(event.get("continuation", 0) or 0)
     stop = StopSignal()
     timer = _deadline_timer(context, stop)
@@ -146,6 +149,15 @@ def run_daily_event(
             report["continued"] = True
     log.info("daily job: %s", report)
     return report
+
+
+def _feedback_before_send(settings: Settings, *, date: dt.date | None, force: bool) -> Settings:
+    # The rate guard and the list's tracking configuration set, as for `newsletter daily`.
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    try:
+        return before_send(engine, settings, list_name=None, issue_date=date, force=force)
+    finally:
+        engine.dispose()
 
 
 def _event_date(event: dict[str, Any]) -> dt.date | None:

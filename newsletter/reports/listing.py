@@ -210,9 +210,7 @@ def list_report(
     )
     by_issue = rates_by_issue(session, list_id=mailing_list.id, since=since, until=until)
     dates = dict(
-        session.execute(select(Issue.id, Issue.date).where(Issue.id.in_(list(by_issue))))
-        .tuples()
-        .all()
+        session.execute(select(Issue.id, Issue.date).where(Issue.id.in_(list(by_issue)))).all()
     )
     left = dict(
         session.execute(
@@ -223,9 +221,7 @@ def list_report(
                 SubscriberEvent.issue_id.in_(list(by_issue)),
             )
             .group_by(SubscriberEvent.issue_id)
-        )
-        .tuples()
-        .all()
+        ).all()
     )
     report.issues = sorted(
         (IssueRates(dates[i], r, int(left.get(i, 0))) for i, r in by_issue.items()),
@@ -246,7 +242,11 @@ def list_report(
         session.scalar(
             select(func.count())
             .select_from(DeliveryEvent)
-            .where(DeliveryEvent.delivery_id.is_(None), DeliveryEvent.received_at >= since)
+            .where(
+                DeliveryEvent.delivery_id.is_(None),
+                DeliveryEvent.received_at >= since,
+                DeliveryEvent.received_at < until,
+            )
         )
         or 0
     )
