@@ -70,11 +70,11 @@ def _seed(engine: Engine) -> tuple[list[Person], int]:
     _apply(engine, "Bounce", 9, people, permanent=False, feedback_id="soft-2")
     _apply(engine, "Reject", 10, people)
     _apply(engine, "Complaint", 1, people)
-    for at in ("08:00", "09:00", "10:00"):
-        _apply(engine, "Open", 0, people, at=f"2025-08-14T{at}:00.000Z")
+    for hour in ("08:00", "09:00", "10:00"):
+        _apply(engine, "Open", 0, people, at=f"2025-08-14T{hour}:00.000Z")
     _apply(engine, "Open", 1, people, at="2025-08-14T08:00:00.000Z")
-    for n, tag, at in ((0, "story-1", "08:01"), (0, "story-1", "08:02"), (1, "story-1", "08:03")):
-        _apply(engine, "Click", n, people, tag=tag, at=f"2025-08-14T{at}:00.000Z")
+    for n, tag, minute in ((0, "story-1", "01"), (0, "story-1", "02"), (1, "story-1", "03")):
+        _apply(engine, "Click", n, people, tag=tag, at=f"2025-08-14T08:{minute}:00.000Z")
     _apply(engine, "Click", 0, people, tag="story-2", link="https://example.com/b")
     with transaction(engine) as session:
         apply_notification(
@@ -172,7 +172,8 @@ def test_report_cli_json_and_text(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == EXPECTED_ISSUE
     text = runner.invoke(app, ["report", "issue", "--date", "2025-08-14"])
-    assert "story-1" in text.stdout and "delivered" in text.stdout
+    assert "story-1" in text.stdout
+    assert "delivered" in text.stdout
     listing = runner.invoke(app, ["report", "list", "--days", "3650", "--json"])
     assert listing.exit_code == 0, listing.output
     assert json.loads(listing.stdout)["events_for_unknown_messages"] == 1
