@@ -10,6 +10,7 @@ archive is the stored rendering, which never carries either.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from urllib.parse import urlsplit
 
@@ -19,9 +20,13 @@ from sqlalchemy.orm import Session
 from newsletter.errors import ConfigError
 from newsletter.models import ListTracking
 from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
+from newsletter.render.rendered import RenderedEmail
 from newsletter.settings import Settings
 
-_ANCHOR = re.compile(r"<a\s(?P<attrs>[^>]*?)href=\"(?P<href>https?://[^\"]+)\"", re.IGNORECASE)
+_ANCHOR = re.compile(
+    r"<a\s(?P<attrs>[^>]*?)href=\"(?P<href>(?:https?://|" + UNSUBSCRIBE_URL_MARK + r")[^\"]*)\"",
+    re.IGNORECASE,
+)
 _TAG_CHARS = re.compile(r"[^A-Za-z0-9_-]+")
 TAG_MAX = 60
 
@@ -54,7 +59,7 @@ def sending_settings(settings: Settings, *, tracked: bool) -> Settings:
     :class:`ConfigError` when the list is tracked but no tracking configuration set is set:
     a tracked list is never silently sent untracked, nor the other way round.
     """
-    if not tracked:
+    if not tracked or settings.transport != "ses":  # only SES tracks (SMTP and files do not)
         return settings
     if not settings.ses_tracking_configuration_set:
         raise ConfigError(
@@ -90,3 +95,13 @@ def tag_links(html: str) -> str:
         return f'<a {attrs}ses:tags="link:{link_tag(href, position)};" href="{href}"'
 
     return _ANCHOR.sub(tag, html)
+
+
+def tracked_rendering(session: Session, rendered: RenderedEmail, *, list_id: int) -> RenderedEmail:
+    """The copy of the issue to send to the list: links tagged when the list is tracked.
+
+    Only the copy being sent changes; the stored rendering (and so the archive) does not.
+    """
+    if not is_tracked(session, list_id=list_id):
+        return rendered
+    return dataclasses.replace(rendered, html=tag_links(rendered.html))
