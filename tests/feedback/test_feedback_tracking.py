@@ -61,7 +61,7 @@ def _html_parts(outbox: Path) -> list[str]:
     parts = []
     for path in sorted(outbox.glob("*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        body = message.get_body(preferencelist=("html",))  # type: ignore[attr-defined]
+        body = message.get_body(preferencelist=("html",))
         assert body is not None
         parts.append(body.get_content())
     return parts
