@@ -2,26 +2,18 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, func, select
 from starlette.testclient import TestClient
 
@@ -29,7 +21,6 @@ from newsletter.audience import add_subscriber
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
-from newsletter.feedback.sns import SnsVerifier
 from newsletter.items import store_digest
 from newsletter.models import (
     Issue,
@@ -43,9 +34,7 @@ from newsletter.render import render_and_store
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, make_token
 from subscribers.app import create_app
-
-TOPIC = "arn:aws:sns:us-east-1:123456789012:newsletter-prod-ses-notifications"
-OTHER_TOPIC = "arn:aws:sns:us-east-1:123456789012:someone-else"
+from tests.support.sns import TOPIC, SnsSigner, serve_sns
 
 
 @pytest.fixture
@@ -176,63 +165,6 @@ def events_of(engine: Engine, subscriber_id: int) -> list[SubscriberEvent]:
 # --- SNS: a certificate the test generates, served over HTTP from this process ----------------
 
 
-@dataclass
-class SnsSigner:
-    """Signs SNS messages the way SNS does, with a generated key and self-signed certificate."""
-
-    key: rsa.RSAPrivateKey
-    cert_pem: bytes
-    cert_url: str
-    base_url: str
-    requests: list[str] = field(default_factory=list)
-
-    def sign(self, message: dict[str, Any], *, version: str = "1") -> dict[str, Any]:
-        """``message`` with SignatureVersion, SigningCertURL and Signature added."""
-        if message["Type"] == "Notification":
-            keys = ["Message", "MessageId", "Subject", "Timestamp", "TopicArn", "Type"]
-        else:
-            keys = ["Message", "MessageId", "SubscribeURL", "Timestamp", "Token", "TopicArn"]
-            keys.append("Type")
-        canonical = "".join(f"{k}\n{message[k]}\n" for k in keys if k in message)
-        # SignatureVersion 1 is SHA1 by SNS's definition.
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()  # noqa: S303
-        signature = self.key.sign(canonical.encode("utf-8"), padding.PKCS1v15(), algorithm)
-        return {
-            **message,
-            "SignatureVersion": version,
-            "SigningCertURL": message.get("SigningCertURL", self.cert_url),
-            "Signature": base64.b64encode(signature).decode("ascii"),
-        }
-
-    def verifier(self, topics: list[str] | None = None) -> SnsVerifier:
-        """A verifier that accepts this server's URLs in place of sns.<region>.amazonaws.com."""
-
-        def local(url: str) -> bool:
-            return url.startswith(self.base_url + "/")
-
-        return SnsVerifier(
-            [TOPIC] if topics is None else topics, url_allowed=local, subscribe_url_allowed=local
-        )
-
-
-def make_certificate(
-    key: rsa.RSAPrivateKey, *, not_before: dt.datetime, not_after: dt.datetime
-) -> bytes:
-    """A self-signed PEM certificate for ``key``, named like SNS's."""
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "sns.amazonaws.com")])
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(not_before)
-        .not_valid_after(not_after)
-        .sign(key, hashes.SHA256())
-    )
-    return cert.public_bytes(serialization.Encoding.PEM)
-
-
 @pytest.fixture(scope="session")
 def sns_key() -> rsa.RSAPrivateKey:
     """The signing key (2048-bit RSA, like SNS's)."""
@@ -241,96 +173,9 @@ def sns_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def sns_signer(sns_key: rsa.RSAPrivateKey) -> Iterator[SnsSigner]:
-    """A local HTTP server serving the certificate and recording subscription confirmations."""
-    now = dt.datetime.now(dt.UTC)
-    files = {
-        "/SimpleNotificationService-test.pem": make_certificate(
-            sns_key, not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=30)
-        ),
-        "/expired.pem": make_certificate(
-            sns_key,
-            not_before=now - dt.timedelta(days=60),
-            not_after=now - dt.timedelta(days=1),
-        ),
-    }
-    seen: list[str] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            seen.append(self.path)
-            path = self.path.split("?", 1)[0]
-            body = files.get(path, b"<ConfirmSubscriptionResponse/>")
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    # A short poll interval: shutdown() waits for the serving loop to look up.
-    thread = threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True)
-    thread.start()
-    base = f"http://127.0.0.1:{server.server_address[1]}"
-    yield SnsSigner(
-        sns_key,
-        files["/SimpleNotificationService-test.pem"],
-        f"{base}/SimpleNotificationService-test.pem",
-        base,
-        seen,
-    )
-    server.shutdown()
-    server.server_close()
-
-
-def ses_bounce(email: str, *, permanent: bool = True, feedback_id: str = "fb-1") -> str:
-    """The Message of an SES bounce notification."""
-    return json.dumps(
-        {
-            "notificationType": "Bounce",
-            "bounce": {
-                "bounceType": "Permanent" if permanent else "Transient",
-                "bounceSubType": "General",
-                "bouncedRecipients": [
-                    {"emailAddress": email, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
-                ],
-                "timestamp": "2025-08-14T07:00:05.000Z",
-                "feedbackId": feedback_id,
-            },
-            "mail": {"messageId": "0100-mail-1", "source": "news@example.com"},
-        }
-    )
-
-
-def ses_complaint(email: str, *, message_id: str = "0100-mail-1") -> str:
-    """The Message of an SES complaint event (configuration-set event publishing format)."""
-    return json.dumps(
-        {
-            "eventType": "Complaint",
-            "complaint": {
-                "complainedRecipients": [{"emailAddress": email}],
-                "complaintFeedbackType": "abuse",
-                "feedbackId": "fb-complaint-1",
-                "timestamp": "2025-08-14T08:00:00.000Z",
-            },
-            "mail": {"messageId": message_id, "source": "news@example.com"},
-        }
-    )
-
-
-def sns_notification(
-    message: str, *, topic: str = TOPIC, message_id: str = "m-1"
-) -> dict[str, Any]:
-    """An unsigned SNS Notification envelope around ``message``."""
-    return {
-        "Type": "Notification",
-        "MessageId": message_id,
-        "TopicArn": topic,
-        "Message": message,
-        "Timestamp": "2025-08-14T07:00:06.000Z",
-        "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-    }
+    """A local HTTP server serving the certificate, and a signer that points at it."""
+    with serve_sns(sns_key) as signer:
+        yield signer
 
 
 @pytest.fixture

@@ -26,9 +26,9 @@ from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
 from subscribers.aws_settings import lambda_settings, ssm_overrides
+from tests.support.sns import TOPIC
 
 from .conftest import (
-    TOPIC,
     add_person,
     db_state,
     events_of,

@@ -17,8 +17,9 @@ from newsletter.db import transaction
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers.app import create_app
+from tests.support.sns import SnsSigner
 
-from .conftest import SnsSigner, add_person, confirm_token, db_state, events_of
+from .conftest import add_person, confirm_token, db_state, events_of
 
 CONFIRM_LINK = re.compile(r"https://news\.example\.com/confirm/[A-Za-z0-9_.-]+")
 
