@@ -127,8 +127,10 @@ def run_daily_event(
     settings = lambda_settings()
     date = _event_date(event)
     source = event.get("digest") if isinstance(event.get("digest"), str) else None
-    settings = _feedback_before_send(settings, date=date, force=event.get("force") is True)
     continuation = int(event.get("continuation", 0) or 0)
+    settings = _feedback_before_send(
+        settings, date=date, force=event.get("force") is True, continuation=continuation
+    )
     stop = StopSignal()
     timer = _deadline_timer(context, stop)
     try:
@@ -151,11 +153,21 @@ def run_daily_event(
     return report
 
 
-def _feedback_before_send(settings: Settings, *, date: dt.date | None, force: bool) -> Settings:
-    # The rate guard and the list's tracking configuration set, as for `newsletter daily`.
+def _feedback_before_send(
+    settings: Settings, *, date: dt.date | None, force: bool, continuation: int
+) -> Settings:
+    # The rate guard (not for a continuation: that send has started) and the list's
+    # tracking configuration set, as for `newsletter daily`.
     engine = db.make_engine(settings.database_url, pool_size=1)
     try:
-        return before_send(engine, settings, list_name=None, issue_date=date, force=force)
+        return before_send(
+            engine,
+            settings,
+            list_name=None,
+            issue_date=date,
+            force=force,
+            guard=continuation == 0,
+        )
     finally:
         engine.dispose()
 
