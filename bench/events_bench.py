@@ -106,16 +106,25 @@ def _bench_apply(engine: Engine, *, events: int, per_issue: int) -> float:
 
 def _bench_bare(engine: Engine, *, events: int) -> float:
     now = dt.datetime.now(dt.UTC)
+    table = DeliveryEvent.metadata.tables[DeliveryEvent.__tablename__]
+    stmt = insert(table)  # built once: the cheapest single-row insert there is
     start = time.perf_counter()
     for n in range(events):
         with db.transaction(engine) as session:
-            session.execute(
-                insert(DeliveryEvent).values(
-                    event_key=f"bare-{n}",
-                    type=DeliveryEventType.DELIVERY,
-                    occurred_at=now,
-                    message_id=f"bare-{n}",
-                )
+            session.connection().execute(
+                stmt,
+                {
+                    "event_key": f"bare-{n}",
+                    "type": DeliveryEventType.DELIVERY,
+                    "occurred_at": now,
+                    "received_at": now,
+                    "message_id": f"bare-{n}",
+                    "bounce_type": "",
+                    "bounce_subtype": "",
+                    "diagnostic": "",
+                    "link": "",
+                    "link_tag": "",
+                },
             )
     return time.perf_counter() - start
 

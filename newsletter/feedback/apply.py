@@ -17,6 +17,7 @@ brought it (the HTTP endpoint or the SNS Lambda, both through :func:`receive_not
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Any
 from sqlalchemy import Engine, Insert, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from newsletter.audience.addresses import mask_email
 from newsletter.audience.sqlutil import rowcount
@@ -66,33 +68,37 @@ class FeedbackResult:
         }
 
 
-def _insert(session: Session) -> Insert:
-    dialect = session.get_bind().dialect.name
+@functools.cache
+def _insert(dialect: str) -> ReturningInsert[tuple[int]]:
+    """INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING id, built once per dialect."""
+    table = DeliveryEvent.metadata.tables[DeliveryEvent.__tablename__]
     if dialect == "postgresql":
-        return postgresql.insert(DeliveryEvent).on_conflict_do_nothing(index_elements=["event_key"])
-    if dialect == "sqlite":
-        return sqlite.insert(DeliveryEvent).on_conflict_do_nothing(index_elements=["event_key"])
-    raise InputError(f"unsupported database {dialect!r}")  # pragma: no cover
+        stmt: Insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_key"])
+    elif dialect == "sqlite":
+        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_key"])
+    else:  # pragma: no cover - the two databases we support
+        raise InputError(f"unsupported database {dialect!r}")
+    return stmt.returning(table.c.id)
 
 
 def _record(session: Session, event: SesEvent, delivery_id: int | None) -> bool:
     """Insert the event unless its key is there; True when inserted."""
-    result = session.execute(
-        _insert(session)
-        .values(
-            event_key=event.key,
-            type=event.type,
-            occurred_at=event.occurred_at,
-            received_at=dt.datetime.now(dt.UTC),
-            message_id=event.message_id,
-            delivery_id=delivery_id,
-            bounce_type=event.bounce_type,
-            bounce_subtype=event.bounce_subtype,
-            diagnostic=event.diagnostic,
-            link=event.link,
-            link_tag=event.link_tag,
-        )
-        .returning(DeliveryEvent.id)
+    connection = session.connection()
+    result = connection.execute(
+        _insert(connection.dialect.name),
+        {
+            "event_key": event.key,
+            "type": event.type,
+            "occurred_at": event.occurred_at,
+            "received_at": dt.datetime.now(dt.UTC),
+            "message_id": event.message_id,
+            "delivery_id": delivery_id,
+            "bounce_type": event.bounce_type,
+            "bounce_subtype": event.bounce_subtype,
+            "diagnostic": event.diagnostic,
+            "link": event.link,
+            "link_tag": event.link_tag,
+        },
     )
     return result.scalar() is not None
 
