@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     subscribe_rate_per_address: int = 3
     subscribe_rate_per_client: int = 10
     subscribe_rate_window_seconds: int = 3600
+    # Feedback: open and click tracking (per list, off by default)
+    ses_tracking_configuration_set: str = Field(
+        default="",
+        description="SES configuration set with open and click tracking, for tracked lists.",
+    )
 
     # --- checks for values a command needs ---------------------------------------------
     def require_secret_key(self) -> str:

@@ -34,8 +34,8 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from newsletter import db
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.settings import Settings
-from newsletter.sns import SnsVerifier
 from newsletter.transport import Transport
 from subscribers import archive, notifications, subscribe, unsubscribe
 from subscribers.services import Services, services

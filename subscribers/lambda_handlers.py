@@ -2,9 +2,10 @@
 
 - :func:`web`: the subscriber web service behind the HTTP API (Mangum adapts the ASGI app).
   The app is built on the first request of a container and reused by the next ones.
-- :func:`sns`: SES bounce and complaint notifications, delivered by SNS straight to Lambda.
-  Here SNS invokes the function itself (its resource policy admits only the topic), so there
-  is no signature to check as on the HTTP endpoint; the topic allowlist still applies.
+- :func:`sns`: SES events, delivered by SNS straight to Lambda. SNS invokes the function
+  itself (its resource policy admits only the topic); each record is still verified like a
+  POST to the HTTP endpoint (signature, certificate origin, topic) and applied by the same
+  function, :func:`newsletter.feedback.receive_notification`.
 - :func:`daily`: the scheduled daily job (import, compose, render, send).
 
 Nothing is built at import; the settings are read (environment plus SSM) inside each call.
@@ -24,8 +25,16 @@ from mangum import Mangum
 
 from newsletter import db
 from newsletter.errors import InputError
+from newsletter.feedback import (
+    SnsVerificationError,
+    SnsVerifier,
+    payload_from_lambda_record,
+    receive_notification,
+)
+from newsletter.feedback.apply import IGNORED
+from newsletter.feedback.presend import before_send
 from newsletter.sending import StopKind, StopSignal
-from newsletter.ses_feedback import apply_notification
+from newsletter.settings import Settings
 from subscribers.app import create_app
 from subscribers.aws_settings import lambda_settings
 
@@ -52,37 +61,41 @@ def web(event: dict[str, Any], context: Any) -> dict[str, Any]:
     return response
 
 
+_sns_lock = threading.Lock()
+_sns_verifier: list[SnsVerifier] = []  # the container's verifier (its certificate cache)
+
+
 def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
-    """SNS records → bounces and complaints applied; returns counts (for the logs)."""
+    """SNS records → each verified, then applied as an SES event; returns counts (for the logs).
+
+    Each record's signature is verified exactly as on the HTTP endpoint (the Lambda record is
+    the same signed message, with two fields spelled differently), so a record that did not
+    come from an accepted SNS topic changes nothing even if something else invokes us.
+    """
     settings = lambda_settings()
+    with _sns_lock:
+        if not _sns_verifier:
+            _sns_verifier.append(SnsVerifier(settings.sns_topic_arns))
+        verifier = _sns_verifier[0]
     engine = db.make_engine(settings.database_url, pool_size=1)
-    counts = {"records": 0, "ignored": 0, "changed": 0}
+    counts = {"records": 0, "ignored": 0, "changed": 0, "recorded": 0, "unknown": 0}
     try:
         for record in event.get("Records", []):
             counts["records"] += 1
-            message = record.get("Sns") if isinstance(record, dict) else None
-            if not isinstance(message, dict) or message.get("Type") != "Notification":
-                counts["ignored"] += 1
-                continue
-            topic = message.get("TopicArn")
-            if topic not in settings.sns_topic_arns:
-                log.warning("SNS record from topic %r ignored: not an accepted topic", topic)
-                counts["ignored"] += 1
-                continue
             try:
-                with db.transaction(engine) as session:
-                    result = apply_notification(
-                        session,
-                        message=str(message.get("Message", "")),
-                        soft_limit=settings.soft_bounce_limit,
-                        reference=str(message.get("MessageId", "")),
-                    )
-            except InputError as exc:  # not an SES notification: a retry would not help
-                log.warning("SNS record %s ignored: %s", message.get("MessageId"), exc)
+                message = verifier.verify(payload_from_lambda_record(record))
+            except SnsVerificationError as exc:
+                log.warning("SNS record refused: %s", exc)
                 counts["ignored"] += 1
                 continue
+            if message.type != "Notification":
+                counts["ignored"] += 1
+                continue
+            result = receive_notification(engine, message, soft_limit=settings.soft_bounce_limit)
             counts["changed"] += result.changed
-            if result.kind == "ignored":
+            counts["recorded"] += int(result.recorded)
+            counts["unknown"] += int(result.recorded and result.unknown)
+            if result.kind == IGNORED:
                 counts["ignored"] += 1
     finally:
         engine.dispose()
@@ -115,6 +128,9 @@ def run_daily_event(
     date = _event_date(event)
     source = event.get("digest") if isinstance(event.get("digest"), str) else None
     continuation = int(event.get("continuation", 0) or 0)
+    settings = _feedback_before_send(
+        settings, date=date, force=event.get("force") is True, continuation=continuation
+    )
     stop = StopSignal()
     timer = _deadline_timer(context, stop)
     try:
@@ -135,6 +151,25 @@ def run_daily_event(
             report["continued"] = True
     log.info("daily job: %s", report)
     return report
+
+
+def _feedback_before_send(
+    settings: Settings, *, date: dt.date | None, force: bool, continuation: int
+) -> Settings:
+    # The rate guard (not for a continuation: that send has started) and the list's
+    # tracking configuration set, as for `newsletter daily`.
+    engine = db.make_engine(settings.database_url, pool_size=1)
+    try:
+        return before_send(
+            engine,
+            settings,
+            list_name=None,
+            issue_date=date,
+            force=force,
+            guard=continuation == 0,
+        )
+    finally:
+        engine.dispose()
 
 
 def _event_date(event: dict[str, Any]) -> dt.date | None:

@@ -1,9 +1,10 @@
-"""``POST /ses/notifications``: SES bounces and complaints delivered by SNS over HTTPS.
+"""``POST /ses/notifications``: SES events delivered by SNS over HTTPS.
 
-Nothing is trusted before :class:`~newsletter.sns.SnsVerifier` has checked the signature,
-the certificate's origin and the topic. A message that fails gets 403 and changes nothing.
-Subscription confirmations for an accepted topic are confirmed; notifications are applied
-(:mod:`newsletter.ses_feedback`), and replays are harmless.
+Nothing is trusted before :class:`~newsletter.feedback.SnsVerifier` has checked the
+signature, the certificate's origin and the topic. A message that fails (or is not JSON, or
+is nested too deeply to read) gets 403 and changes nothing. Subscription confirmations for
+an accepted topic are confirmed; notifications go to
+:func:`~newsletter.feedback.receive_notification`, which decides everything.
 """
 
 from __future__ import annotations
@@ -14,11 +15,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
-from newsletter.db import transaction
-from newsletter.errors import InputError
-from newsletter.ses_feedback import FeedbackResult, apply_notification
-from newsletter.sns import SnsMessage, SnsVerificationError, parse_body
-from subscribers.services import Services, services
+from newsletter.feedback import SnsVerificationError, parse_body, receive_notification
+from subscribers.services import services
 
 log = logging.getLogger(__name__)
 
@@ -50,23 +48,7 @@ async def ses_notifications(request: Request) -> Response:
         return PlainTextResponse("subscribed")
     if message.type != "Notification":
         return PlainTextResponse("ignored")
-    result = await run_in_threadpool(apply_message, svc, message)
-    return JSONResponse(
-        {"kind": result.kind, "recipients": result.recipients, "changed": result.changed}
+    result = await run_in_threadpool(
+        receive_notification, svc.engine, message, soft_limit=svc.settings.soft_bounce_limit
     )
-
-
-def apply_message(svc: Services, message: SnsMessage) -> FeedbackResult:
-    """Apply a verified notification; a message SES would never send is logged and ignored."""
-    try:
-        with transaction(svc.engine) as session:
-            return apply_notification(
-                session,
-                message=message.message,
-                soft_limit=svc.settings.soft_bounce_limit,
-                reference=message.message_id,
-            )
-    except InputError as exc:
-        # Answered 200 all the same: SNS would only retry a message that can never apply.
-        log.warning("SNS notification %s ignored: %s", message.message_id, exc)
-        return FeedbackResult("ignored")
+    return JSONResponse(result.as_dict())

@@ -10,8 +10,8 @@ from typing import cast
 from sqlalchemy import Engine
 from starlette.requests import Request
 
+from newsletter.feedback.sns import SnsVerifier
 from newsletter.settings import Settings
-from newsletter.sns import SnsVerifier
 from newsletter.transport import Transport, make_transport
 from subscribers.pages import Pages
 from subscribers.ratelimit import RateLimiter

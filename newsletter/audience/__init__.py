@@ -15,7 +15,6 @@ from newsletter.audience.confirmation import (
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem, read_subscriber_csv
 from newsletter.audience.erasure import erase_subscriber
 from newsletter.audience.export import EXPORT_COLUMNS, export_subscribers
-from newsletter.audience.feedback import record_bounce, record_complaint
 from newsletter.audience.importer import ImportReport, import_subscribers
 from newsletter.audience.listing import (
     STATUS_CHOICES,
@@ -41,6 +40,7 @@ from newsletter.audience.subscribe import (
     request_subscription,
 )
 from newsletter.audience.unsubscribe import UNSUBSCRIBE_METHODS, unsubscribe
+from newsletter.feedback.suppression import record_bounce, record_complaint
 
 __all__ = [
     "EXPORT_COLUMNS",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from newsletter.cli import daily, db, issue, items, lists, send, serve, subscribers
+from newsletter.cli import daily, db, issue, items, lists, report, send, serve, subscribers
 from newsletter.cli.context import Group, Runtime
 from newsletter.settings import load_settings
 
@@ -24,6 +24,7 @@ app.add_typer(issue.app, name="issue")
 app.add_typer(lists.app, name="lists")
 app.add_typer(subscribers.app, name="subscribers")
 app.add_typer(send.app, name="send")
+app.add_typer(report.app, name="report")
 app.command("serve")(serve.serve)
 app.command("daily")(daily.daily)
 

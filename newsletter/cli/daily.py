@@ -11,6 +11,7 @@ from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json
 from newsletter.cli.sendrun import end_report, send_session
 from newsletter.daily import DailyResult, run_daily
+from newsletter.feedback.presend import before_send
 
 
 def _print(result: DailyResult) -> None:
@@ -41,10 +42,20 @@ def daily(
         str | None, typer.Option("--list", help="Default: NEWSLETTER_DEFAULT_LIST.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Send although the list's rates are too high.")
+    ] = False,
 ) -> None:
     """Import the day's digest, compose, render and send it; a second run sends nothing twice."""
     rt = runtime(ctx)
-    settings = rt.settings
+    # Feedback: the rate guard, and the list's tracking configuration set.
+    settings = before_send(
+        rt.engine(),
+        rt.settings,
+        list_name=list_name,
+        issue_date=date.date() if date else None,
+        force=force,
+    )
     workers = settings.send_concurrency
     with send_session(settings, concurrency=workers, show_progress=not as_json) as run:
         result = run_daily(

@@ -16,6 +16,7 @@ from newsletter.cli.sendrun import (
     rate_or_default,
     send_session,
 )
+from newsletter.feedback.presend import before_send
 from newsletter.sending import (
     UncertainPolicy,
     retry_issue,
@@ -24,6 +25,12 @@ from newsletter.sending import (
     send_test,
 )
 
+ForceOpt = Annotated[
+    bool,
+    typer.Option(
+        "--force", help="Send although the list's 30-day complaint or bounce rate is too high."
+    ),
+]
 app = typer.Typer(help="Send an issue, retry, show delivery status, send test copies.")
 
 DateArg = Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
@@ -68,10 +75,15 @@ def issue_(
     uncertain: UncertainOpt = UncertainPolicy.RESEND,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
 ) -> None:
     """Send the issue to every active subscriber of the list, exactly once; resumable."""
     rt = runtime(ctx)
     settings = rt.settings
+    if not dry_run:  # feedback: the rate guard, and the list's tracking configuration set
+        settings = before_send(
+            rt.engine(), settings, list_name=list_name, issue_date=date.date(), force=force
+        )
     workers = concurrency or settings.send_concurrency
     show = not (as_json or dry_run)
     with send_session(settings, concurrency=workers, show_progress=show) as run:

@@ -13,16 +13,21 @@ from newsletter.models.audience import (
 from newsletter.models.base import Base
 from newsletter.models.content import Digest, Issue, IssueStatus, Item
 from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
+from newsletter.models.feedback import DeliveryEvent, DeliveryEventType, GuardOverride, ListTracking
 
 __all__ = [
     "Base",
     "Delivery",
+    "DeliveryEvent",
+    "DeliveryEventType",
     "DeliveryState",
     "Digest",
     "EventKind",
+    "GuardOverride",
     "Issue",
     "IssueStatus",
     "Item",
+    "ListTracking",
     "MailingList",
     "SendRun",
     "SendRunStatus",

@@ -29,6 +29,7 @@ from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
+from newsletter.feedback.tracking import tracked_rendering
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
@@ -193,6 +194,8 @@ def _prepare(
             rendered = render_issue(issue, settings) if dry_run else None
             if rendered is None:
                 rendered = render_and_store(session, issue, settings)
+        # Feedback: a tracked list's copy has its links tagged so that clicks count per link.
+        rendered = tracked_rendering(session, rendered, list_id=mailing_list.id)
         return _Prepared(
             issue.id,
             issue.date.isoformat(),

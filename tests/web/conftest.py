@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -15,8 +13,7 @@ from starlette.testclient import TestClient
 from newsletter.settings import Settings
 from subscribers.app import create_app
 from tests.support import aws
-from tests.support.servers import QuietHandler, loopback_server, serving
-from tests.support.sns import TOPIC, SnsSigner, make_certificate
+from tests.support.sns import TOPIC, SnsSigner, serve_sns
 
 
 @pytest.fixture
@@ -42,39 +39,9 @@ def sns_key() -> rsa.RSAPrivateKey:
 
 @pytest.fixture
 def sns_signer(sns_key: rsa.RSAPrivateKey) -> Iterator[SnsSigner]:
-    """A local HTTP server serving the certificate and recording subscription confirmations."""
-    now = dt.datetime.now(dt.UTC)
-    files = {
-        "/SimpleNotificationService-test.pem": make_certificate(
-            sns_key, not_before=now - dt.timedelta(days=1), not_after=now + dt.timedelta(days=30)
-        ),
-        "/expired.pem": make_certificate(
-            sns_key,
-            not_before=now - dt.timedelta(days=60),
-            not_after=now - dt.timedelta(days=1),
-        ),
-    }
-    seen: list[str] = []
-
-    class Handler(QuietHandler):
-        def do_GET(self) -> None:  # noqa: N802 (the name http.server looks up)
-            seen.append(self.path)
-            path = self.path.split("?", 1)[0]
-            body = files.get(path, b"<ConfirmSubscriptionResponse/>")
-            self.send_response(200)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    handler: type[BaseHTTPRequestHandler] = Handler
-    with serving(loopback_server(handler)) as base:
-        yield SnsSigner(
-            sns_key,
-            files["/SimpleNotificationService-test.pem"],
-            f"{base}/SimpleNotificationService-test.pem",
-            base,
-            seen,
-        )
+    """A local HTTP server serving the certificate, and a signer that points at it."""
+    with serve_sns(sns_key) as signer:
+        yield signer
 
 
 @pytest.fixture

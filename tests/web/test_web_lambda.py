@@ -27,7 +27,7 @@ from subscribers.aws_settings import lambda_settings, ssm_overrides
 from tests.support.audience import db_state, events_of, unsubscribe_token
 from tests.support.factories import add_person
 from tests.support.mail import read_outbox
-from tests.support.sns import TOPIC, ses_bounce, ses_complaint
+from tests.support.sns import TOPIC
 
 SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
 
@@ -217,60 +217,6 @@ def test_web_handler_sends_the_confirmation_email_before_returning(
     # The email goes out after the response body, still within the invocation.
     assert len(list(Path(settings.file_outbox).glob("*.eml"))) == 1
     assert [s[2] for s in db_state(engine).subscriptions] == ["pending"]
-
-
-def _sns_event(message: str, *, topic: str = TOPIC) -> dict[str, Any]:
-    """SNS delivering straight to Lambda."""
-    return {
-        "Records": [
-            {
-                "EventSource": "aws:sns",
-                "EventVersion": "1.0",
-                "EventSubscriptionArn": f"{topic}:0f6a8f0e",
-                "Sns": {
-                    "Type": "Notification",
-                    "MessageId": f"m-{uuid.uuid4()}",
-                    "TopicArn": topic,
-                    "Subject": None,
-                    "Message": message,
-                    "Timestamp": "2025-08-14T07:00:06.000Z",
-                    "SignatureVersion": "1",
-                    "Signature": "c2lnbmF0dXJl",
-                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/x.pem",
-                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
-                    "MessageAttributes": {},
-                },
-            }
-        ]
-    }
-
-
-def test_sns_handler_applies_bounces_and_complaints(
-    lambda_env: tuple[Settings, str], engine: Engine
-) -> None:
-    handler = _resolve(_handlers()["sesNotifications"])
-    bounced = add_person(engine, "bounce@example.com")
-    angry = add_person(engine, "angry@example.com")
-    assert handler(_sns_event(ses_bounce("bounce@example.com")), None) == {
-        "records": 1,
-        "ignored": 0,
-        "changed": 1,
-    }
-    assert handler(_sns_event(ses_complaint("angry@example.com")), None)["changed"] == 1
-    statuses = {s[0]: s[1] for s in db_state(engine).subscribers}
-    assert statuses == {bounced.subscriber_id: "bounced", angry.subscriber_id: "complained"}
-
-
-def test_sns_handler_ignores_foreign_topics_and_garbage(
-    lambda_env: tuple[Settings, str], engine: Engine
-) -> None:
-    handler = _resolve(_handlers()["sesNotifications"])
-    add_person(engine, "bounce@example.com")
-    before = db_state(engine)
-    foreign = _sns_event(ses_bounce("bounce@example.com"), topic="arn:aws:sns:us-east-1:1:x")
-    assert handler(foreign, None) == {"records": 1, "ignored": 1, "changed": 0}
-    assert handler(_sns_event("not json"), None) == {"records": 1, "ignored": 1, "changed": 0}
-    assert db_state(engine) == before
 
 
 class LambdaContext:

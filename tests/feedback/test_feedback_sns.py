@@ -1,4 +1,5 @@
-"""SNS: signatures made with a certificate the test generates and serves (the real path runs)."""
+"""SNS verification and the endpoint: signatures made with a certificate the test generates and
+serves (the real verification path runs); forged, tampered and malformed messages change nothing."""
 
 from __future__ import annotations
 
@@ -11,27 +12,52 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter.db import transaction
-from newsletter.models import Delivery, DeliveryState, EventKind
-from newsletter.settings import Settings
-from newsletter.sns import (
+from newsletter.feedback.sns import (
+    CertificateCache,
     SnsVerificationError,
     SnsVerifier,
     fetch_https,
     is_sns_certificate_url,
     is_sns_url,
 )
+from newsletter.models import EventKind
+from newsletter.settings import Settings
 from subscribers.app import create_app
-from tests.support.audience import db_state, events_of
-from tests.support.factories import add_issue, add_person
+from tests.support.feedback import (
+    add_delivery,
+    add_issue,
+    add_person,
+    db_state,
+    history_of,
+    subscriber_status,
+)
 from tests.support.sns import (
+    CERT_PATH,
     OTHER_TOPIC,
     TOPIC,
     SnsSigner,
-    ses_bounce,
-    ses_complaint,
+    ses_message,
     sns_notification,
 )
+
+
+def ses_bounce(email: str, *, permanent: bool = True, feedback_id: str = "fb-1") -> str:
+    """An SES bounce (identity notification format) for ``email``."""
+    return json.dumps(
+        {
+            "notificationType": "Bounce",
+            "bounce": {
+                "bounceType": "Permanent" if permanent else "Transient",
+                "bounceSubType": "General",
+                "bouncedRecipients": [
+                    {"emailAddress": email, "diagnosticCode": "smtp; 550 5.1.1 user unknown"}
+                ],
+                "timestamp": "2025-08-14T07:00:05.000Z",
+                "feedbackId": feedback_id,
+            },
+            "mail": {"messageId": "0100-mail-1", "source": "news@example.com"},
+        }
+    )
 
 
 def _post(client: TestClient, message: dict[str, Any]) -> Any:
@@ -43,10 +69,6 @@ def _post(client: TestClient, message: dict[str, Any]) -> Any:
     )
 
 
-def _subscriber_status(engine: Engine, subscriber_id: int) -> str:
-    return next(s[1] for s in db_state(engine).subscribers if s[0] == subscriber_id)
-
-
 # --- the verifier on its own ----------------------------------------------------------------
 
 
@@ -54,6 +76,16 @@ def _subscriber_status(engine: Engine, subscriber_id: int) -> str:
     ("url", "ok"),
     [
         ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-9c6465fa.pem", True),
+        # Only AWS's form: any other path of an SNS host is never fetched.
+        ("https://sns.us-east-1.amazonaws.com/cert.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-xyz.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/a/SimpleNotificationService-abc.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem?x=1", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-abc.pem#f", False),
+        ("https://sns.us-east-1.amazonaws.com/?Action=Publish&x=.pem", False),
+        ("https://sns.us-east-1.amazonaws.com/SimpleNotificationService-ab%2F..pem", False),
         ("https://sns.eu-central-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
         ("https://sns.us-gov-west-1.amazonaws.com/SimpleNotificationService-abc.pem", True),
         ("https://sns.cn-north-1.amazonaws.com.cn/SimpleNotificationService-abc.pem", True),
@@ -94,7 +126,7 @@ def test_valid_signature_verifies_and_the_certificate_is_cached(
             TOPIC,
         )
     assert verifier.certificates.fetches == 1
-    assert sns_signer.requests == ["/SimpleNotificationService-test.pem"]
+    assert sns_signer.requests == [CERT_PATH]
 
 
 def test_subject_is_part_of_the_signature(sns_signer: SnsSigner) -> None:
@@ -233,9 +265,15 @@ def test_permanent_bounce_marks_the_address_bounced(
     message = sns_signer.sign(sns_notification(ses_bounce("gone@example.com")), version=version)
     response = _post(client, message)
     assert response.status_code == 200
-    assert response.json() == {"kind": "bounce", "recipients": 1, "changed": 1}
-    assert _subscriber_status(engine, person.subscriber_id) == "bounced"
-    assert _subscriber_status(engine, other.subscriber_id) == "ok"
+    assert response.json() == {
+        "kind": "bounce",
+        "recipients": 1,
+        "changed": 1,
+        "recorded": True,
+        "unknown": True,
+    }
+    assert subscriber_status(engine, person.subscriber_id) == "bounced"
+    assert subscriber_status(engine, other.subscriber_id) == "ok"
     # A replay is harmless.
     state = db_state(engine)
     assert _post(client, message).status_code == 200
@@ -261,8 +299,8 @@ def test_transient_bounces_count_and_bounce_after_the_limit_and_replays_do_not_c
             )
         )
         assert _post(client, message).status_code == 200
-    assert _subscriber_status(engine, person.subscriber_id) == "bounced"
-    kinds = [e.kind for e in events_of(engine, person.subscriber_id)]
+    assert subscriber_status(engine, person.subscriber_id) == "bounced"
+    kinds = [e.kind for e in history_of(engine, person.subscriber_id)]
     assert kinds.count(EventKind.SOFT_BOUNCED) == web_settings.soft_bounce_limit
     assert kinds.count(EventKind.BOUNCED) == 1
 
@@ -273,28 +311,27 @@ def test_complaint_unsubscribes_everywhere_and_records_the_issue(
     person = add_person(engine, "angry@example.com")
     add_person(engine, "angry@example.com", list_name="weekly")
     issue_id = add_issue(engine, dt.date(2025, 8, 14))
-    with transaction(engine) as session:
-        session.add(
-            Delivery(
-                issue_id=issue_id,
-                subscriber_id=person.subscriber_id,
-                list_id=person.list_id,
-                state=DeliveryState.SENT,
-                message_id="0100-ses-message-7",
-            )
-        )
+    add_delivery(engine, person, issue_id, message_id="0100-ses-message-7")
     message = sns_signer.sign(
-        sns_notification(ses_complaint("angry@example.com", message_id="0100-ses-message-7"))
+        sns_notification(
+            ses_message("Complaint", message_id="0100-ses-message-7", recipient=person.email)
+        )
     )
     response = _post(client, message)
-    assert response.json() == {"kind": "complaint", "recipients": 1, "changed": 1}
+    assert response.json() == {
+        "kind": "complaint",
+        "recipients": 1,
+        "changed": 1,
+        "recorded": True,
+        "unknown": False,
+    }
     state = db_state(engine)
-    assert _subscriber_status(engine, person.subscriber_id) == "complained"
+    assert subscriber_status(engine, person.subscriber_id) == "complained"
     assert [s[2] for s in state.subscriptions] == ["unsubscribed", "unsubscribed"]
-    events = events_of(engine, person.subscriber_id)
+    events = history_of(engine, person.subscriber_id)
     complained = [e for e in events if e.kind is EventKind.COMPLAINED]
     assert [(e.issue_id, e.method) for e in complained] == [(issue_id, "complaint")]
-    assert _post(client, message).status_code == 200
+    assert _post(client, message).json()["recorded"] is False
     assert db_state(engine) == state
 
 
@@ -364,14 +401,53 @@ def test_subscription_confirmation_through_the_endpoint(
     assert "/?Action=ConfirmSubscription&Token=tok2" in sns_signer.requests
 
 
-def test_other_ses_events_are_ignored(
+def test_unrecorded_types_and_garbage_are_ignored(
     client: TestClient, engine: Engine, sns_signer: SnsSigner
 ) -> None:
     add_person(engine, "fine@example.com")
     before = db_state(engine)
-    delivery = json.dumps({"eventType": "Delivery", "mail": {"messageId": "x"}})
-    response = _post(client, sns_signer.sign(sns_notification(delivery)))
-    assert response.json() == {"kind": "ignored", "recipients": 0, "changed": 0}
-    garbage = _post(client, sns_signer.sign(sns_notification("not json", message_id="m-9")))
-    assert garbage.status_code == 200
+    other = json.dumps({"eventType": "Surprise", "mail": {"messageId": "x"}})
+    response = _post(client, sns_signer.sign(sns_notification(other)))
+    assert response.json()["kind"] == "ignored"
+    for n, text in enumerate(["not json", "[1]", json.dumps({"eventType": "Open"}), "[" * 5000]):
+        garbage = _post(client, sns_signer.sign(sns_notification(text, message_id=f"m-{n}")))
+        assert garbage.status_code == 200
+        assert garbage.json()["kind"] == "ignored"
     assert db_state(engine) == before
+
+
+def test_deeply_nested_json_is_refused_like_any_malformed_body(client: TestClient) -> None:
+    for body in ("[" * 2000, "[" * 100_000, '{"a":' * 3000):
+        response = client.post("/ses/notifications", content=body.encode())
+        assert response.status_code == 403
+
+
+def test_a_forged_certificate_url_is_fetched_once_and_the_failure_remembered() -> None:
+    fetched: list[str] = []
+    now = [1000.0]
+
+    def fetch(url: str) -> bytes:
+        fetched.append(url)
+        raise SnsVerificationError(f"cannot fetch {url}: HTTP 404")
+
+    cache = CertificateCache(fetch, failure_ttl=300, monotonic=lambda: now[0])
+    url = "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-00ff.pem"
+    for _ in range(50):
+        with pytest.raises(SnsVerificationError, match="HTTP 404"):
+            cache.get(url)
+    assert fetched == [url]
+    now[0] += 301
+    with pytest.raises(SnsVerificationError):
+        cache.get(url)
+    assert fetched == [url, url]
+
+
+def test_a_certificate_that_is_not_one_is_also_remembered(sns_signer: SnsSigner) -> None:
+    verifier = sns_signer.verifier()
+    message = sns_signer.sign(
+        {**sns_notification("x"), "SigningCertURL": f"{sns_signer.base_url}/other.pem"}
+    )
+    for _ in range(5):
+        with pytest.raises(SnsVerificationError, match="not a PEM certificate"):
+            verifier.verify(message)
+    assert sns_signer.requests == ["/other.pem"]

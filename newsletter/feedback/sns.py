@@ -7,9 +7,12 @@ so a forged message never makes us fetch anything):
 1. it is a JSON object of a known ``Type`` with every signed field present as a string;
 2. its ``TopicArn`` is one of ``settings.sns_topic_arns`` (an empty allowlist accepts none);
 3. ``SignatureVersion`` is ``"1"`` (RSA PKCS#1 v1.5 with SHA1) or ``"2"`` (with SHA256);
-4. ``SigningCertURL`` is ``https://sns.<region>.amazonaws.com/...pem`` (no port, no userinfo);
-5. the certificate (fetched once per URL, then cached) is currently valid and its RSA key
-   verifies the signature over the canonical string of the message's type.
+4. ``SigningCertURL`` is ``https://sns.<region>.amazonaws.com/SimpleNotificationService-<hex>.pem``
+   (no port, no userinfo, no query: the only form AWS uses, so a forged message cannot make
+   us fetch any other path of an SNS host);
+5. the certificate (fetched once per URL, then cached; a failed fetch is remembered for
+   :data:`FAILURE_TTL_SECONDS`, so a flood of forged messages naming one URL fetches it once)
+   is currently valid and its RSA key verifies the signature over the canonical string.
 
 :class:`SnsVerifier` takes the fetcher and the URL check as arguments so that tests can serve a
 certificate they generate from a local server; the verification itself is the same code.
@@ -23,6 +26,7 @@ import datetime as dt
 import json
 import re
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -39,6 +43,8 @@ from newsletter.errors import NewsletterError
 
 #: Host names SNS signs from: ``sns.<region>.amazonaws.com`` (and the China partition).
 SNS_HOST_RE = re.compile(r"^sns\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?$")
+#: The path of every certificate SNS signs with.
+SNS_CERT_PATH_RE = re.compile(r"^/SimpleNotificationService-[0-9a-f]{1,64}\.pem$")
 
 #: The fields each message type signs, in the order of the canonical string.
 SIGNED_FIELDS: dict[str, tuple[str, ...]] = {
@@ -67,6 +73,8 @@ _OPTIONAL = {"Subject"}
 _HASHES: dict[str, Callable[[], hashes.HashAlgorithm]] = {"1": hashes.SHA1, "2": hashes.SHA256}
 FETCH_TIMEOUT_SECONDS = 10.0
 MAX_CERTIFICATE_BYTES = 64 * 1024
+#: How long a certificate URL that could not be fetched or read is refused without a fetch.
+FAILURE_TTL_SECONDS = 300.0
 
 Fetcher = Callable[[str], bytes]
 UrlCheck = Callable[[str], bool]
@@ -108,8 +116,17 @@ def is_sns_url(url: str) -> bool:
 
 
 def is_sns_certificate_url(url: str) -> bool:
-    """:func:`is_sns_url` and a path ending in ``.pem``."""
-    return is_sns_url(url) and urlsplit(url).path.endswith(".pem")
+    """:func:`is_sns_url`, path ``/SimpleNotificationService-<hex>.pem``, no query or fragment."""
+    if not is_sns_url(url):
+        return False
+    parts = urlsplit(url)
+    return (
+        not parts.query
+        and not parts.fragment
+        and "?" not in url
+        and "#" not in url
+        and SNS_CERT_PATH_RE.match(parts.path) is not None
+    )
 
 
 def fetch_https(url: str) -> bytes:
@@ -130,9 +147,32 @@ def parse_body(body: bytes | str) -> dict[str, Any]:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
         raise SnsVerificationError("the body is not JSON") from None
+    except RecursionError:  # e.g. "[" * 2000: malformed like any other body, not a crash
+        raise SnsVerificationError("the body is nested too deeply") from None
     if not isinstance(data, dict):
         raise SnsVerificationError("the body is not a JSON object")
     return data
+
+
+#: Lambda's SNS records spell two signed-envelope fields differently from the HTTP POST.
+_LAMBDA_FIELDS = {"SigningCertUrl": "SigningCertURL", "UnsubscribeUrl": "UnsubscribeURL"}
+
+
+def payload_from_lambda_record(record: object) -> dict[str, Any]:
+    """The ``Sns`` object of a Lambda SNS record, in the form SNS POSTs (so it verifies alike).
+
+    Lambda names ``SigningCertUrl`` what the POST names ``SigningCertURL`` and gives
+    ``"Subject": null`` for a message without one (which is then not part of the signature).
+    """
+    sns = record.get("Sns") if isinstance(record, Mapping) else None
+    if not isinstance(sns, Mapping):
+        raise SnsVerificationError("the Lambda record has no Sns message")
+    payload: dict[str, Any] = {}
+    for key, value in sns.items():
+        if value is None:
+            continue
+        payload[_LAMBDA_FIELDS.get(str(key), str(key))] = value
+    return payload
 
 
 def string_to_sign(payload: Mapping[str, Any]) -> bytes:
@@ -152,12 +192,26 @@ def string_to_sign(payload: Mapping[str, Any]) -> bytes:
 
 
 class CertificateCache:
-    """Signing certificates by URL, fetched once each (bounded, thread-safe, LRU)."""
+    """Signing certificates by URL, fetched once each (bounded, thread-safe, LRU).
 
-    def __init__(self, fetch: Fetcher = fetch_https, *, max_entries: int = 16) -> None:
+    A URL whose fetch or parse failed is refused without a new fetch for ``failure_ttl``
+    seconds (bounded too), so a forged message repeated many times costs one request.
+    """
+
+    def __init__(
+        self,
+        fetch: Fetcher = fetch_https,
+        *,
+        max_entries: int = 16,
+        failure_ttl: float = FAILURE_TTL_SECONDS,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._fetch = fetch
         self._max = max_entries
+        self._failure_ttl = failure_ttl
+        self._monotonic = monotonic
         self._certs: OrderedDict[str, x509.Certificate] = OrderedDict()
+        self._failures: OrderedDict[str, tuple[float, str]] = OrderedDict()
         self._lock = threading.Lock()
         self.fetches = 0
 
@@ -168,19 +222,34 @@ class CertificateCache:
             if cert is not None:
                 self._certs.move_to_end(url)
                 return cert
-        data = self._fetch(url)
-        self.fetches += 1
-        if len(data) > MAX_CERTIFICATE_BYTES:
-            raise SnsVerificationError("the signing certificate is too large")
+            failed = self._failures.get(url)
+            if failed is not None:
+                if self._monotonic() - failed[0] < self._failure_ttl:
+                    raise SnsVerificationError(f"{failed[1]} (cached failure)")
+                del self._failures[url]
         try:
-            cert = x509.load_pem_x509_certificate(data)
-        except ValueError:
-            raise SnsVerificationError("the signing certificate is not a PEM certificate") from None
+            cert = self._load(url)
+        except SnsVerificationError as exc:
+            with self._lock:
+                self._failures[url] = (self._monotonic(), str(exc))
+                while len(self._failures) > self._max * 16:
+                    self._failures.popitem(last=False)
+            raise
         with self._lock:
             self._certs[url] = cert
             while len(self._certs) > self._max:
                 self._certs.popitem(last=False)
         return cert
+
+    def _load(self, url: str) -> x509.Certificate:
+        self.fetches += 1
+        data = self._fetch(url)
+        if len(data) > MAX_CERTIFICATE_BYTES:
+            raise SnsVerificationError("the signing certificate is too large")
+        try:
+            return x509.load_pem_x509_certificate(data)
+        except ValueError:
+            raise SnsVerificationError("the signing certificate is not a PEM certificate") from None
 
 
 def _utcnow() -> dt.datetime:

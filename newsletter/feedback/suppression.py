@@ -4,7 +4,8 @@ Both take the address as the report gives it. An address that is not valid, or t
 a subscriber, is not an error here (reports arrive for test sends and for addresses erased
 long ago); a hard bounce or a complaint about a stranger still suppresses its hash, so it
 cannot be imported later. Replays of the same report change nothing and return False, except
-soft bounces, which the report does not identify: each one counts.
+soft bounces, which carry nothing to compare: each call counts one. The callers make sure a
+report is applied once (:mod:`newsletter.feedback.apply` records each event under its key).
 """
 
 from __future__ import annotations
