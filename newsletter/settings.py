@@ -7,11 +7,12 @@ Nothing here is built at import: callers make a :class:`Settings` (usually via
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsletter.errors import ConfigError
@@ -124,6 +125,23 @@ class Settings(BaseSettings):
     def sender_address(self) -> str:
         """The bare address part of :attr:`sender`."""
         return parseaddr(self.sender)[1]
+
+    # Digest import
+    drop_sections: list[str] = Field(
+        default_factory=list,
+        description="Regular expressions (JSON list); sections whose heading matches one are "
+        "left out of an import (with their sub-sections), e.g. an advertising section.",
+    )
+
+    @field_validator("drop_sections")
+    @classmethod
+    def _check_drop_sections(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+        return patterns
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -11,14 +11,14 @@ from newsletter.models.audience import (
     Suppression,
 )
 from newsletter.models.base import Base
-from newsletter.models.content import Digest, Issue, IssueStatus, Item
+from newsletter.models.content import DigestRecord, Issue, IssueStatus, Item
 from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
 
 __all__ = [
     "Base",
     "Delivery",
     "DeliveryState",
-    "Digest",
+    "DigestRecord",
     "EventKind",
     "Issue",
     "IssueStatus",

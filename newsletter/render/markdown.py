@@ -17,7 +17,7 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from newsletter.render.cjk_emphasis import cjk_emphasis
+from newsletter.cjk_emphasis import cjk_emphasis
 from newsletter.render.personalize import scrub_markers
 
 ALLOWED_TAGS = frozenset(
