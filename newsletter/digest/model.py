@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_CONTROLS_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
 
 
@@ -32,7 +31,7 @@ def clean_line(value: str) -> str:
     """One line of plain text: controls and markup removed, whitespace collapsed."""
     from newsletter.digest.plain import strip_markup
 
-    text = _CONTROLS_ONE_LINE.sub(" ", value)
+    text = _CONTROLS.sub("", value)  # tab and newline stay, as spaces (below)
     if "<" in text:
         text = strip_markup(text)
     return _SPACES.sub(" ", text).strip()
