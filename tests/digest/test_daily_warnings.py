@@ -16,6 +16,7 @@ from newsletter.daily import run_daily
 from newsletter.settings import Settings
 from newsletter.transport.memory import MemoryTransport
 
+
 @pytest.fixture(autouse=True)
 def _reader(engine: Engine) -> None:
     with db.transaction(engine) as session:

@@ -18,10 +18,16 @@ def test_rss_each_entry_is_one_day(samples: Path) -> None:
     digests = result.digests
     assert [d.date for d in digests] == [dt.date(2026, 1, 20), dt.date(2026, 1, 19)]
     day = digests[0]
-    assert [(s.heading, len(s.items)) for s in day.sections] == [("产品与功能更新", 2), ("前沿研究", 0)]
+    assert [(s.heading, len(s.items)) for s in day.sections] == [
+        ("产品与功能更新", 2),
+        ("前沿研究", 0),
+    ]
     # A bullet list is not numbered: its entry stays a text block, whole.
     [bullets] = day.sections[1].blocks
-    assert isinstance(bullets, TextBlock) and "[论文](https://example.org/papers/long-ctx)" in bullets.markdown
+    assert (
+        isinstance(bullets, TextBlock)
+        and "[论文](https://example.org/papers/long-ctx)" in bullets.markdown
+    )
     assert len(day.summary.splitlines()) == 3
     first, second = day.sections[0].items
     assert first.title == "某开源社区发布新一代多模态模型。"

@@ -74,7 +74,12 @@ def test_2026_sample_bold_lead_inline_links_and_br_images(samples: Path) -> None
     [digest] = load_digests(samples / "ai-daily-2026-01-20.md")
     assert digest.date == dt.date(2026, 1, 20)
     assert digest.tagline == "AI 日报 | 每日精选 AI 行业动态"
-    assert [s.heading for s in digest.sections] == ["产品与功能更新", "前沿研究", "开源TOP项目", "社媒分享"]
+    assert [s.heading for s in digest.sections] == [
+        "产品与功能更新",
+        "前沿研究",
+        "开源TOP项目",
+        "社媒分享",
+    ]
     assert digest.item_count == 5
     assert len(digest.summary.splitlines()) == 3
     item = digest.sections[0].items[0]

@@ -28,7 +28,9 @@ def test_import_list_compose_show(
 ) -> None:
     result = runner.invoke(app, ["items", "import", str(samples / SAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "2025-08-14: imported 13 items and 0 text blocks in 4 sections (new day)" in result.output
+    assert (
+        "2025-08-14: imported 13 items and 0 text blocks in 4 sections (new day)" in result.output
+    )
     assert result.stderr == ""
 
     listed = runner.invoke(app, ["items", "list", "--date", "2025-08-14", "--json"])
@@ -61,7 +63,11 @@ def test_import_list_compose_show(
         "其他",
     ]
     flat = [b for s in issue["sections"] for b in s["blocks"] if b["kind"] == "item"]
-    assert [i["number"] for i in flat] == [i["number"] for i in items] == [1, 2, 3, 1, 1, 2, *range(1, 8)]
+    assert (
+        [i["number"] for i in flat]
+        == [i["number"] for i in items]
+        == [1, 2, 3, 1, 1, 2, *range(1, 8)]
+    )
     assert [i["body"] for i in flat] == [i["body"] for i in items]
     assert [i["links"] for i in flat] == [i["links"] for i in items]
     assert [i["images"] for i in flat] == [i["images"] for i in items]

@@ -38,26 +38,19 @@ def _new_sections(old: list[Any]) -> list[Any]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("digests", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("headline", sa.String(length=500), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("tagline", sa.Text(), nullable=False, server_default=""))
-        batch_op.add_column(sa.Column("sections", sa.JSON(), nullable=False, server_default="[]"))
-    with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("headline", sa.String(length=500), nullable=False, server_default="")
-        )
-        batch_op.add_column(sa.Column("tagline", sa.Text(), nullable=False, server_default=""))
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("number", sa.Integer(), nullable=True))
-    # The defaults only filled the existing rows; the models give the values from now on.
-    for table in ("digests", "issues"):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.alter_column("headline", server_default=None)
-            batch_op.alter_column("tagline", server_default=None)
-    with op.batch_alter_table("digests", schema=None) as batch_op:
-        batch_op.alter_column("sections", server_default=None)
+    # Plain ALTER TABLE ADD COLUMN, also on SQLite: a batch copy of ``digests`` would drop the
+    # old table, and its ON DELETE CASCADE would take every item with it. The server
+    # defaults fill the existing rows.
+    op.add_column(
+        "digests", sa.Column("headline", sa.String(length=500), nullable=False, server_default="")
+    )
+    op.add_column("digests", sa.Column("tagline", sa.Text(), nullable=False, server_default=""))
+    op.add_column("digests", sa.Column("sections", sa.JSON(), nullable=False, server_default="[]"))
+    op.add_column(
+        "issues", sa.Column("headline", sa.String(length=500), nullable=False, server_default="")
+    )
+    op.add_column("issues", sa.Column("tagline", sa.Text(), nullable=False, server_default=""))
+    op.add_column("items", sa.Column("number", sa.Integer(), nullable=True))
 
     conn = op.get_bind()
     meta = sa.MetaData()
@@ -111,12 +104,10 @@ def downgrade() -> None:
             .where(issues.c.id == row["id"])
             .values(sections=[s for s in old if s["items"]])
         )
-    with op.batch_alter_table("items", schema=None) as batch_op:
-        batch_op.drop_column("number")
-    with op.batch_alter_table("issues", schema=None) as batch_op:
-        batch_op.drop_column("tagline")
-        batch_op.drop_column("headline")
-    with op.batch_alter_table("digests", schema=None) as batch_op:
-        batch_op.drop_column("sections")
-        batch_op.drop_column("tagline")
-        batch_op.drop_column("headline")
+    # ALTER TABLE DROP COLUMN (SQLite 3.35+), not a batch copy: see upgrade().
+    op.drop_column("items", "number")
+    op.drop_column("issues", "tagline")
+    op.drop_column("issues", "headline")
+    op.drop_column("digests", "sections")
+    op.drop_column("digests", "tagline")
+    op.drop_column("digests", "headline")
