@@ -20,6 +20,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _SPACES = re.compile(r"\s+")
+_BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
 
 
 def clean_text(value: str) -> str:
@@ -54,7 +55,7 @@ def check_url(url: str) -> str:
     """An absolute http(s) URL with a host and no whitespace, else :class:`ValueError`."""
     url = url.strip()
     bad = ValueError(f"not an absolute http(s) URL: {url[:80]!r}")
-    if any(c.isspace() or ord(c) < 32 or 0x7F <= ord(c) <= 0x9F for c in url):
+    if _BAD_URL_CHAR.search(url):
         raise bad
     try:
         parts = urlsplit(url)
