@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tarfile
@@ -44,7 +43,9 @@ from newsletter.digest import load_digests
 from newsletter.render import render_issue
 from newsletter.settings import Settings
 
-settings = Settings(base_url="https://news.example.com", sender="AI <news@example.com>", _env_file=None)
+settings = Settings(
+    base_url="https://news.example.com", sender="AI <news@example.com>", _env_file=None
+)
 runs = int(sys.argv[1])
 out = {}
 for name in sys.argv[2:]:

@@ -110,7 +110,8 @@ class _Reader:
                 flush()
                 out.append(
                     d.Para(
-                        [d.Dropped(f"<{tag}> element dropped with its content")], _line(child, self.base)
+                        [d.Dropped(f"<{tag}> element dropped with its content")],
+                        _line(child, self.base),
                     )
                 )
             else:

@@ -56,7 +56,9 @@ def _img_tag(tag: str) -> list[d.Inline]:
         return [d.Dropped("unreadable <img> tag dropped")]
     out: list[d.Inline] = [d.Img(src=el.get("src") or "", alt=el.get("alt") or "")]
     out += [
-        d.Dropped(f"{name} attribute dropped") for name in el.attrib if name.lower().startswith("on")
+        d.Dropped(f"{name} attribute dropped")
+        for name in el.attrib
+        if name.lower().startswith("on")
     ]
     return out
 

@@ -6,7 +6,9 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-_DATE = re.compile(r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)(?:日(?![刊报]))?")
+_DATE = re.compile(
+    r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)(?:日(?![刊报]))?"
+)
 _HEADLINE_SEP = " \t-–—|:：,，·・"
 _NOT_A_HEADLINE = re.compile(r"(日刊|日报|周刊|daily|digest|newsletter)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")

@@ -39,8 +39,10 @@ def test_daily_logs_the_warnings_and_goes_on(
     ]
     assert result.warnings == expected
     assert [r.getMessage() for r in caplog.records] == [f"import: {w}" for w in expected]
-    assert result.composed and result.rendered
-    assert result.send is not None and result.send.sent == 1
+    assert result.composed
+    assert result.rendered
+    assert result.send is not None
+    assert result.send.sent == 1
 
 
 def test_daily_cli_prints_the_warnings(

@@ -24,10 +24,8 @@ def test_rss_each_entry_is_one_day(samples: Path) -> None:
     ]
     # A bullet list is not numbered: its entry stays a text block, whole.
     [bullets] = day.sections[1].blocks
-    assert (
-        isinstance(bullets, TextBlock)
-        and "[论文](https://example.org/papers/long-ctx)" in bullets.markdown
-    )
+    assert isinstance(bullets, TextBlock)
+    assert "[论文](https://example.org/papers/long-ctx)" in bullets.markdown
     assert len(day.summary.splitlines()) == 3
     first, second = day.sections[0].items
     assert first.title == "某开源社区发布新一代多模态模型。"
@@ -95,7 +93,7 @@ def test_json_forms(tmp_path: Path, wrap: str) -> None:
     [digest] = result.digests
     assert digest.date == dt.date(2025, 8, 14)
     assert (digest.headline, digest.tagline) == ("Big news", "every day")
-    intro, item = digest.sections[0].blocks
+    intro, _item = digest.sections[0].blocks
     assert isinstance(intro, TextBlock)
     assert digest.sections[0].items[0].links[0].url == "https://example.org/l"
     assert digest.sections[1].items[0].title == "no kind, no body"

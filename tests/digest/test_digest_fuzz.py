@@ -87,7 +87,8 @@ def _check(data: bytes, suffix: str) -> None:
         return
     for warning in result.warnings:
         assert warning.startswith("fuzz")
-        assert "\n" not in warning and "\r" not in warning
+        assert "\n" not in warning
+        assert "\r" not in warning
     for digest in result.digests:
         assert digest.sections
         for n, section in enumerate(digest.sections):

@@ -146,10 +146,14 @@ def test_real_2025_12_23_nested_prose_numbered_headings_tables(samples: Path) ->
     ]
     nav, _, one_line, *_ = digest.sections
     # The quick navigation keeps its text, not its in-page anchor.
-    assert isinstance(nav.blocks[0], TextBlock)
-    assert "今日 AI 资讯" in nav.blocks[0].markdown and "#今日" not in nav.blocks[0].markdown
-    assert "aivora.cn?utm_source" in nav.blocks[1].markdown  # the notice quote
-    assert not one_line.items and one_line.blocks
+    links, notice = nav.blocks
+    assert isinstance(links, TextBlock)
+    assert isinstance(notice, TextBlock)
+    assert "今日 AI 资讯" in links.markdown
+    assert "#今日" not in links.markdown
+    assert "aivora.cn?utm_source" in notice.markdown
+    assert not one_line.items
+    assert one_line.blocks
     top = digest.sections[4]
     assert [i.number for i in top.items] == list(range(1, 11))
     first = top.items[0]
@@ -158,7 +162,8 @@ def test_real_2025_12_23_nested_prose_numbered_headings_tables(samples: Path) ->
     assert first.body.startswith("**这画面太魔幻了**")
     assert top.items[1].images[0].url.endswith("news_01kd3ar1kyed6s0tcktyf28tyd.avif")
     table = digest.sections[10].blocks[0]
-    assert isinstance(table, TextBlock) and table.markdown.count("\n|") == 22
+    assert isinstance(table, TextBlock)
+    assert table.markdown.count("\n|") == 22
     ad = digest.sections[11]
     assert ad.url == "https://aivora.cn"
 

@@ -85,7 +85,8 @@ def test_sample_imports_whole(path: Path, text_settings: Settings) -> None:
                 at = rendered.text.find(section.heading, at)
                 assert at != -1, section.heading
         # The subject is the title, with no markup residue.
-        assert "<" not in rendered.subject and "alert" not in rendered.subject
+        assert "<" not in rendered.subject
+        assert "alert" not in rendered.subject
     text = "\n".join(texts)
     share = coverage(visible_text(path), text)
     assert share >= 0.95, f"{share:.1%} of the visible text"

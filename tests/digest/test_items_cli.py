@@ -189,13 +189,15 @@ def test_drop_sections_setting(
         record = session.get(DigestRecord, dt.date(2025, 12, 23))
         assert record is not None
         headings = [s["heading"] for s in record.sections]
-    assert "📂 分类速览" not in headings and "[研究]" not in headings
+    assert "📂 分类速览" not in headings
+    assert "[研究]" not in headings
     assert not any("Aivora" in h for h in headings)
     assert "🧾 全量索引" in headings
     monkeypatch.setenv("NEWSLETTER_DROP_SECTIONS", '["(unclosed"]')
     bad = runner.invoke(app, ["items", "import", str(real)])
     assert bad.exit_code == 2
-    assert "NEWSLETTER_DROP_SECTIONS" in bad.stderr and "not a regular expression" in bad.stderr
+    assert "NEWSLETTER_DROP_SECTIONS" in bad.stderr
+    assert "not a regular expression" in bad.stderr
 
 
 def test_compose_needs_items_and_subject_is_one_line(

@@ -81,7 +81,8 @@ def test_old_rows_are_converted(engine: Engine, settings: Settings) -> None:
                 "blocks": [{"kind": "item", "number": 1, **OLD_ITEM}],
             }
         ]
-        assert issue.headline == "" and issue.tagline == ""
+        assert issue.headline == ""
+        assert issue.tagline == ""
         assert "旧条目" in render_issue(issue, settings).text
         recomposed = compose_issue(session, date=dt.date(2025, 8, 1))
         assert len(recomposed.sections[0]["blocks"]) == 2

@@ -132,10 +132,12 @@ def numbered_entries(path: Path) -> int:
                 depth += 1
             elif tok.type in ("bullet_list_close", "ordered_list_close"):
                 depth -= 1
-            elif tok.type == "list_item_open" and depth == 1 and tok.info.isdigit():
-                count += 1
-            elif tok.type == "heading_open" and _NUMBERED_HEADING.match(tokens[n + 1].content):
-                count += 1
+            else:
+                entry = tok.type == "list_item_open" and depth == 1 and tok.info.isdigit()
+                heading = tok.type == "heading_open" and bool(
+                    _NUMBERED_HEADING.match(tokens[n + 1].content)
+                )
+                count += entry or heading
         return count
     if path.suffix == ".xml":
         total = 0
