@@ -28,7 +28,7 @@ from pydantic import ValidationError
 
 from newsletter.digest import document as d
 from newsletter.digest.mdwrite import Writer, web_url
-from newsletter.digest.model import Digest, DigestItem, Image, Link, Section, TextBlock
+from newsletter.digest.model import Digest, DigestItem, Link, Section, TextBlock
 from newsletter.digest.text import find_date, headline_of, item_title, source_host, summary_lines
 from newsletter.errors import InputError
 
@@ -426,4 +426,4 @@ def to_digest(
     return mapper.digest(source=source, date=date), mapper.dropped
 
 
-__all__ = ["Image", "Mapper", "to_digest"]
+__all__ = ["Mapper", "to_digest"]

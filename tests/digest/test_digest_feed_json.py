@@ -145,3 +145,43 @@ def test_json_round_trips_every_markdown_sample(samples: Path, tmp_path: Path) -
         result = read_digests(path)
         assert result.warnings == [], source
         assert result.digests == [digest], source
+
+
+def test_live_feed_in_summary_mode(samples: Path) -> None:
+    result = read_digests(samples / "layouts" / "feed-summary-mode.rss.xml")
+    # Seven days, the repeated entry once; each day from its title, not from its pubDate
+    # (Shanghai time labelled GMT: the next day).
+    assert [d.date for d in result.digests] == [
+        dt.date(2026, 5, 12) - dt.timedelta(days=n) for n in range(7)
+    ]
+    day = result.digests[0]
+    assert day.title == "AI资讯日报 2026/5/12"
+    assert [(s.heading, len(s.items)) for s in day.sections] == [
+        ("产品与功能更新", 3),
+        ("前沿研究", 1),
+    ]
+    one = day.sections[0].items[0]
+    assert (one.title, one.links, one.source) == (
+        "甲公司发布了第1个新功能，面向开发者开放。",
+        [],
+        "",
+    )
+    tail = [b for b in day.sections[1].blocks if isinstance(b, TextBlock)]
+    # The heading that is only a link, the image with no size, the rule, the notice.
+    assert tail[0].markdown == "[前往官网查看完整版](https://example.org/2026-05/2026-05-12/)"
+    assert [i.url for i in tail[1].images] == ["https://example.org/images/2026-05-12.png"]
+    assert [b.markdown for b in tail[2:]] == ["---", "本日报由 AI 自动生成，仅供参考。"]
+
+
+def test_entry_date_from_the_link_when_the_title_has_none(tmp_path: Path) -> None:
+    feed = tmp_path / "f.xml"
+    feed.write_text(
+        '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title><item>'
+        "<title>日刊</title><link>https://example.org/2025-12/2025-12-23/</link>"
+        "<pubDate>Wed, 24 Dec 2025 08:00:00 GMT</pubDate>"
+        "<description><![CDATA[<h3>S</h3><ol><li>one</li></ol>]]></description>"
+        "</item></channel></rss>",
+        encoding="utf-8",
+    )
+    [digest] = load_digests(feed)
+    assert digest.date == dt.date(2025, 12, 23)
