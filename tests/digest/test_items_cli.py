@@ -229,3 +229,16 @@ def test_missing_schema_is_explained(
     assert "upgraded from empty" in up.output
     assert runner.invoke(app, ["items", "list", "--json"]).output.strip() == "[]"
     assert "already at" in runner.invoke(app, ["db", "upgrade"]).output
+
+
+def test_a_19_mb_digest_is_refused_before_it_is_read(
+    runner: CliRunner, cli_env: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.md"
+    with big.open("wb") as out:
+        out.write("# AI日报 2025-08-14\n### S\n".encode())
+        out.write(("1. 条目。\n" * 1000).encode() * 1532)  # 19.0 MB
+    result = runner.invoke(app, ["items", "import", str(big)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {big}: file too large: 19.0 MB, the limit is 1 MB"
+    assert _count(engine) == 0
