@@ -226,6 +226,7 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
         archive_url=f"{ctx['base_url']}/archive/{day.isoformat()}",
         summary_lines=summary,
         headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
+        title=markdown.clean_text(" ".join((issue.subject or "").split())),
         tagline=markdown.clean_text(" ".join((issue.tagline or "").split())),
         sections=sections,
         item_count=count,
