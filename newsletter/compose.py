@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -9,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.digest import Digest
+from newsletter.digest.model import clean_line
 from newsletter.digest.text import join_lines
 from newsletter.errors import InputError, NotFoundError
 from newsletter.lifecycle import require_changeable, reset_to_draft
-from newsletter.models import Digest as DigestRow
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import DigestRecord, Issue, IssueStatus
 from newsletter.models.base import utcnow
 
 PREHEADER_MAX = 110
@@ -45,15 +46,39 @@ def make_preheader(summary: str) -> str:
     return cut[: PREHEADER_MAX - 1] + "…"
 
 
+def subject_of(title: str) -> str:
+    """The subject made from a digest title: one line of plain text, markup and control
+    characters removed (``<script>alert("x")</script>`` leaves nothing)."""
+    return clean_line(title)
+
+
+def _preheader(summary: str, sections: list[dict[str, Any]]) -> str:
+    if summary.strip():
+        return make_preheader(summary)
+    for section in sections:
+        for block in section.get("blocks") or []:
+            if block.get("kind") == "item":
+                return str(block.get("title", ""))[:PREHEADER_MAX]
+    return ""
+
+
+def section_items(section: dict[str, Any]) -> list[dict[str, Any]]:
+    """The items of a stored section (its blocks of kind ``item``)."""
+    return [b for b in section.get("blocks") or [] if b.get("kind") == "item"]
+
+
 def issue_from_digest(digest: Digest) -> Issue:
     """A draft issue made in memory (not stored) from a parsed digest, as `compose` makes it:
     for previews and benchmarks that need no database."""
+    sections = [s.model_dump(mode="json") for s in digest.sections]
     return Issue(
         date=digest.date,
-        subject=digest.title,
+        subject=subject_of(digest.title),
         summary=digest.summary,
-        preheader=make_preheader(digest.summary),
-        sections=[s.model_dump() for s in digest.sections],
+        headline=digest.headline,
+        tagline=digest.tagline,
+        preheader=_preheader(digest.summary, sections),
+        sections=sections,
         status=IssueStatus.DRAFT,
     )
 
@@ -74,23 +99,11 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
     A draft or rendered issue is recomposed (its rendering is dropped); an issue being sent
     or sent is never changed.
     """
-    digest = session.get(DigestRow, date)
-    if digest is None or not digest.items:
+    digest = session.get(DigestRecord, date)
+    if digest is None or not digest.sections:
         raise NotFoundError(f"no items for {date.isoformat()}: run `newsletter items import` first")
-    subject = check_subject(subject if subject is not None else digest.title)
-    sections: list[dict[str, Any]] = []
-    for item in digest.items:
-        if not sections or sections[-1]["name"] != item.section:
-            sections.append({"name": item.section, "items": []})
-        sections[-1]["items"].append(
-            {
-                "title": item.title,
-                "body": item.body,
-                "links": list(item.links),
-                "images": list(item.images),
-                "source": item.source,
-            }
-        )
+    subject = check_subject(subject if subject is not None else subject_of(digest.title))
+    sections: list[dict[str, Any]] = copy.deepcopy(list(digest.sections))
     issue = session.scalar(select(Issue).where(Issue.date == date))
     if issue is not None:
         require_changeable(issue, refusal="it cannot be recomposed")
@@ -99,9 +112,9 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
         session.add(issue)
     issue.subject = subject
     issue.summary = digest.summary
-    issue.preheader = (
-        make_preheader(digest.summary) if digest.summary else sections[0]["items"][0]["title"]
-    )
+    issue.headline = digest.headline
+    issue.tagline = digest.tagline
+    issue.preheader = _preheader(digest.summary, sections)
     issue.sections = sections
     reset_to_draft(issue, now=utcnow())
     session.flush()
@@ -120,9 +133,11 @@ def issue_dict(issue: Issue) -> dict[str, Any]:
         "subject": issue.subject,
         "summary": issue.summary,
         "preheader": issue.preheader,
+        "headline": issue.headline,
+        "tagline": issue.tagline,
         "status": issue.status.value,
         "sections": issue.sections,
-        "item_count": sum(len(s["items"]) for s in issue.sections),
+        "item_count": sum(len(section_items(s)) for s in issue.sections),
         "composed_at": issue.composed_at,
         "rendered_at": issue.rendered_at,
         "sent_at": issue.sent_at,

@@ -8,6 +8,7 @@ got it). A sent or sending issue is never recomposed, and its items are not re-i
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,8 @@ from newsletter.settings import Settings
 from newsletter.sources import load_source
 from newsletter.transport import Transport, make_transport
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class DailyResult:
@@ -36,6 +39,8 @@ class DailyResult:
     list_name: str
     imported: list[ImportResult] = field(default_factory=list)
     kept: list[dt.date] = field(default_factory=list)  # days not re-imported: already sending/sent
+    #: One line per repaired part of the imported digest (logged; the job goes on).
+    warnings: list[str] = field(default_factory=list)
     composed: bool = False
     rendered: bool = False
     already_sent: bool = False
@@ -51,6 +56,7 @@ class DailyResult:
                 for r in self.imported
             ],
             "kept": [d.isoformat() for d in self.kept],
+            "warnings": self.warnings,
             "composed": self.composed,
             "rendered": self.rendered,
             "already_sent": self.already_sent,
@@ -58,9 +64,23 @@ class DailyResult:
         }
 
 
-def _import(engine: Engine, source: str, *, date: dt.date | None, result: DailyResult) -> dt.date:
-    """Import every day of ``source`` whose issue is not out yet; returns the day to send."""
-    digests = load_source(source, date=date)  # parse it all before writing anything
+def _import(
+    engine: Engine,
+    source: str,
+    *,
+    date: dt.date | None,
+    result: DailyResult,
+    drop_sections: list[str],
+) -> dt.date:
+    """Import every day of ``source`` whose issue is not out yet; returns the day to send.
+
+    A repaired part of the digest (a bad link, raw HTML, an empty section) is logged as a
+    warning and the job goes on with the rest."""
+    parsed = load_source(source, date=date, drop_sections=drop_sections)  # all before writing
+    for line in parsed.warnings:
+        log.warning("import: %s", line)
+    result.warnings.extend(parsed.warnings)
+    digests = parsed.digests
     day = date or max(d.date for d in digests)
     with db.transaction(engine) as session:
         locked = set(session.scalars(select(Issue.date).where(out_clause())))
@@ -108,7 +128,9 @@ def run_daily(
         day = date or today or dt.datetime.now(dt.UTC).date()
         result = DailyResult(date=day, list_name=name)
         if source:
-            result.date = day = _import(engine, source, date=date, result=result)
+            result.date = day = _import(
+                engine, source, date=date, result=result, drop_sections=settings.drop_sections
+            )
         if _finished(engine, issue_date=day, list_name=name):
             result.already_sent = True
             return result

@@ -157,6 +157,23 @@ class Settings(BaseSettings):
             raise ValueError(problem)
         return value.strip()
 
+    # Digest import
+    drop_sections: list[str] = Field(
+        default_factory=list,
+        description="Regular expressions (JSON list); sections whose heading matches one are "
+        "left out of an import (with their sub-sections), e.g. an advertising section.",
+    )
+
+    @field_validator("drop_sections")
+    @classmethod
+    def _check_drop_sections(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {pattern!r} ({exc})") from None
+        return patterns
+
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings from the environment; a malformed value raises :class:`ConfigError`."""

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from urllib.parse import urlsplit
 
 import httpx
 
-from newsletter.digest import Digest, load_digests, parse_digests
+from newsletter.digest import ParseResult, parse_source, read_digests
 from newsletter.errors import InputError
 
 FETCH_TIMEOUT_SECONDS = 30.0
@@ -37,10 +38,21 @@ def fetch(url: str, *, client: httpx.Client | None = None) -> bytes:
 
 
 def load_source(
-    source: str, *, date: dt.date | None = None, client: httpx.Client | None = None
-) -> list[Digest]:
-    """The digests of a file or URL; with ``date``, that day's (see :func:`load_digests`)."""
+    source: str,
+    *,
+    date: dt.date | None = None,
+    client: httpx.Client | None = None,
+    drop_sections: Sequence[str] = (),
+) -> ParseResult:
+    """The digests of a file or URL, with the import's warnings; with ``date``, that day's
+    (see :func:`~newsletter.digest.read_digests`)."""
     if is_url(source):
         suffix = PurePosixPath(urlsplit(source).path).suffix
-        return parse_digests(fetch(source, client=client), source=source, suffix=suffix, date=date)
-    return load_digests(Path(source), date=date)
+        return parse_source(
+            fetch(source, client=client),
+            source=source,
+            suffix=suffix,
+            date=date,
+            drop_sections=drop_sections,
+        )
+    return read_digests(Path(source), date=date, drop_sections=drop_sections)

@@ -15,6 +15,8 @@ from newsletter.feedback.presend import before_send
 
 
 def _print(result: DailyResult) -> None:
+    for line in result.warnings:
+        typer.echo(f"warning: {line}", err=True)
     for r in result.imported:
         action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
         typer.echo(f"{r.date}: imported {r.items} items in {r.sections} sections ({action})")

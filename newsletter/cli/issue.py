@@ -34,10 +34,16 @@ def print_issue(data: dict[str, object]) -> None:
     sections = data["sections"]
     assert isinstance(sections, list)
     for section in sections:
-        typer.echo(f"\n## {section['name']}")
-        for n, item in enumerate(section["items"], 1):
-            extra = f"  ({len(item['links'])} links, {len(item['images'])} images)"
-            typer.echo(f"  {n}. {item['title']}{extra}")
+        indent = "  " * int(section.get("depth") or 0)
+        typer.echo(f"\n{indent}## {section.get('heading', '')}")
+        for block in section.get("blocks") or []:
+            if block.get("kind") != "item":
+                first = str(block.get("markdown", "")).strip().splitlines()
+                typer.echo(f"{indent}  [text] {first[0][:60] if first else ''}")
+                continue
+            extra = f"  ({len(block['links'])} links, {len(block['images'])} images)"
+            number = f"{block['number']}. " if block.get("number") is not None else "- "
+            typer.echo(f"{indent}  {number}{block['title']}{extra}")
 
 
 @app.command()

@@ -11,7 +11,8 @@ import typer
 from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
-from newsletter.digest import load_digests
+from newsletter.digest import read_digests
+from newsletter.errors import InputError
 from newsletter.items import item_dict, list_items, store_digest
 
 app = typer.Typer(help="The day's news items.", no_args_is_help=True)
@@ -26,16 +27,37 @@ def import_(
     ctx: typer.Context,
     path: Annotated[Path, typer.Argument(help="Markdown digest, RSS/Atom feed, or JSON file.")],
     date: DateOpt = None,
+    strict: Annotated[
+        bool, typer.Option("--strict", help="Import nothing (exit 2) if any part needed repair.")
+    ] = False,
 ) -> None:
-    """Import a digest; a day imported again is replaced in one transaction, never duplicated."""
+    """Import a digest; a day imported again is replaced in one transaction, never duplicated.
+
+    A broken part (a link that is not http(s), a broken image, raw HTML, an empty section) is
+    repaired or dropped and reported as one warning line on stderr; the rest is imported.
+    """
+    rt = runtime(ctx)
     day = date.date() if date else None
-    digests = load_digests(path, date=day)  # parse everything before writing anything
-    engine = runtime(ctx).engine()
-    with db.transaction(engine) as session:
-        results = [store_digest(session, d, source=str(path)) for d in digests]
+    # Parse everything before writing anything.
+    parsed = read_digests(path, date=day, drop_sections=rt.settings.drop_sections)
+    for line in parsed.warnings:
+        typer.echo(f"warning: {line}", err=True)
+    if strict and parsed.warnings:
+        count = len(parsed.warnings)
+        raise InputError(
+            f"{count} warning{'s' if count > 1 else ''} and --strict: nothing imported",
+            source=str(path),
+        )
+    for heading in parsed.dropped_sections:
+        typer.echo(f"dropped section {heading!r} (NEWSLETTER_DROP_SECTIONS)", err=True)
+    with db.transaction(rt.engine()) as session:
+        results = [store_digest(session, d, source=str(path)) for d in parsed.digests]
     for r in results:
         action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
-        typer.echo(f"{r.date}: imported {r.items} items in {r.sections} sections ({action})")
+        typer.echo(
+            f"{r.date}: imported {r.items} items and {r.text_blocks} text blocks "
+            f"in {r.sections} sections ({action})"
+        )
 
 
 @app.command("list")

@@ -1,143 +1,38 @@
-"""Parser for RSS 2.0 and Atom feeds of daily digests (feedparser + lxml).
+"""RSS 2.0 and Atom feeds of daily digests: each entry is one day (feedparser, then lxml).
 
-Each entry is one day. Its HTML content holds ``<h3>`` sections followed by ``<ol>``/``<ul>``
-items; a heading with 摘要/summary introduces the summary. An item's ``<li>`` becomes
-Markdown: ``<strong>`` → ``**``, ``<a>`` → ``[text](url)``; its ``<img>`` become images and a
-nested list of links becomes its links.
+An entry's HTML (``content:encoded``, Atom ``content``, else its description) is read into
+the same document as Markdown is, and mapped the same way. Entries are de-duplicated by guid
+(the first one wins). An entry's day comes from its title, then its link, and only then from
+its publication date: the generator labels Shanghai time as GMT, so the date part of
+``pubDate`` can be a day late.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import feedparser
-from lxml import etree, html
-from pydantic import ValidationError
 
-from newsletter.digest.model import Digest, DigestItem, Image, Link, Section
-from newsletter.digest.text import find_date, item_title, plain, source_host, summary_lines
+from newsletter.digest.document import Heading, Text, inline_text
+from newsletter.digest.html_reader import read_html
+from newsletter.digest.mapping import to_digest
+from newsletter.digest.model import Digest
+from newsletter.digest.text import find_date, plain
 from newsletter.errors import InputError
 
-_HEADINGS = {"h1", "h2", "h3", "h4"}
-_LISTS = {"ol", "ul"}
-_SUMMARY_WORDS = ("摘要", "summary", "概要")
+Report = Callable[[str], None]
 
 
-def _inline_markdown(el: Any, images: list[Image]) -> str:
-    """Text of ``el`` as inline Markdown; images are collected, nested lists skipped."""
-    out: list[str] = [el.text or ""] if el.tag not in ("img",) else []
-    for child in el:
-        tag = child.tag if isinstance(child.tag, str) else ""
-        if tag in _LISTS:
-            pass
-        elif tag == "img":
-            src = (child.get("src") or "").strip()
-            if src:
-                images.append(Image(url=src, alt=(child.get("alt") or "").strip()))
-        elif tag in ("strong", "b"):
-            inner = _inline_markdown(child, images).strip()
-            out.append(f"**{inner}**" if inner else "")
-        elif tag == "a":
-            inner = _inline_markdown(child, images).strip()
-            href = (child.get("href") or "").strip()
-            out.append(f"[{inner}]({href})" if href.startswith(("http://", "https://")) else inner)
-        elif tag == "br":
-            out.append("\n")
-        elif tag:
-            out.append(_inline_markdown(child, images))
-        out.append(child.tail or "")
-    return "".join(out)
-
-
-def _item(li: Any, where: str) -> DigestItem:
-    images: list[Image] = []
-    links: list[Link] = []
-    try:
-        body = "\n".join(ln.strip() for ln in _inline_markdown(li, images).splitlines()).strip()
-        for sub in li:
-            if isinstance(sub.tag, str) and sub.tag in _LISTS:
-                for a in sub.iter("a"):
-                    text = plain(_inline_markdown(a, images))
-                    links.append(Link(text=text, url=(a.get("href") or "").strip()))
-                for img in sub.iter("img"):
-                    images.append(
-                        Image(url=(img.get("src") or "").strip(), alt=img.get("alt") or "")
-                    )
-    except ValidationError as exc:
-        url = exc.errors()[0].get("input", "")
-        raise InputError(f"{where}: broken link or image URL {str(url)[:80]!r}") from None
-    if not body:
-        raise InputError(f"{where}: item has no text")
-    source = source_host([link.url for link in links], body)
-    return DigestItem(title=item_title(body), body=body, links=links, images=images, source=source)
-
-
-def _entry_digest(entry: Any, *, where: str, date: dt.date | None) -> Digest:
-    title = plain(str(entry.get("title", ""))) or ""
-    content = entry.get("content") or []
-    markup = str(content[0].get("value", "")) if content else str(entry.get("summary", ""))
-    if not markup.strip():
-        raise InputError(f"{where}: entry has no HTML content")
-    try:
-        root = html.fragment_fromstring(markup, create_parent="div")
-    except (etree.ParserError, ValueError) as exc:
-        raise InputError(f"{where}: unreadable HTML content ({exc})") from None
-    sections: list[Section] = []
-    summary: list[str] = []
-    current: str | None = None
-    in_summary = False
-    pending: list[DigestItem] = []
-
-    def close() -> None:
-        if current is not None:
-            if not pending:
-                raise InputError(f"{where}: section {current!r} has no items")
-            sections.append(Section(name=current, items=list(pending)))
-        pending.clear()
-
-    for el in root:
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag in _HEADINGS:
-            name = plain(el.text_content())
-            if any(w in name.lower() for w in _SUMMARY_WORDS) and not sections and current is None:
-                in_summary = True
-                continue
-            close()
-            in_summary = False
-            current = name
-            if not current:
-                raise InputError(f"{where}: empty section heading")
-        elif in_summary and tag in ("pre", "p", "blockquote", "div"):
-            summary.extend(el.text_content().splitlines())
-        elif tag in _LISTS and current is not None:
-            for n, li in enumerate(el.findall("li"), 1):
-                pending.append(_item(li, f"{where}, section {current!r}, item {n}"))
-    close()
-    if not sections:
-        raise InputError(f"{where}: not a digest: no <h3> section with <ol>/<ul> items")
-    if not summary:
-        description = entry.get("summary", "")
-        if content and description and description != markup:
-            summary = plain(str(description)).splitlines()
-    day = date or _entry_date(entry) or find_date(title)
-    if day is None:
-        raise InputError(f"{where}: no date in the entry: give one with --date YYYY-MM-DD")
-    return Digest(
-        date=day,
-        title=title or f"{day.isoformat()}",
-        summary="\n".join(summary_lines(summary)),
-        sections=sections,
-    )
-
-
-def _entry_date(entry: Any) -> dt.date | None:
-    title_date = find_date(str(entry.get("title", "")))
-    if title_date is not None:
-        # The day a digest is about is in its title; the publication time may be the next day.
-        return title_date
+def entry_date(entry: Any) -> dt.date | None:
+    """The day an entry is about: from its title, its link, then its publication date."""
+    for text in (str(entry.get("title", "")), str(entry.get("link", ""))):
+        if (day := find_date(text)) is not None:
+            return day
     for key in ("published_parsed", "updated_parsed"):
         value = entry.get(key)
         if isinstance(value, time.struct_time):
@@ -145,26 +40,87 @@ def _entry_date(entry: Any) -> dt.date | None:
     return None
 
 
-def parse_feed(data: bytes, *, source: str, date: dt.date | None = None) -> list[Digest]:
+def _entry_digest(
+    entry: Any,
+    *,
+    where: str,
+    channel: str,
+    report: Report,
+    drop: Sequence[re.Pattern[str]],
+) -> tuple[Digest, list[str]]:
+    title = plain(str(entry.get("title", "")))
+    content = entry.get("content") or []
+    markup = str(content[0].get("value", "")) if content else str(entry.get("summary", ""))
+    if not markup.strip():
+        raise InputError(f"{where}: entry has no HTML content")
+    day = entry_date(entry)
+    if day is None:
+        raise InputError(f"{where}: no date in the entry: give one with --date YYYY-MM-DD")
+    doc = read_html(markup)
+    if not title:
+        title = f"{channel} {day.isoformat()}".strip()
+    first = doc.blocks[0] if doc.blocks else None
+    if not (isinstance(first, Heading) and find_date(inline_text(first.inlines)) == day):
+        # The entry's title is the digest's, unless its content starts with its own.
+        doc.blocks.insert(0, Heading(1, [Text(title)], 1))
+    digest, dropped = to_digest(
+        doc,
+        source=where,
+        warn=lambda line, message: report(f"{where}, line {line}: {message}"),
+        date=day,
+        drop=drop,
+    )
+    if not digest.summary:
+        description = entry.get("summary", "")
+        if content and description and description != markup:
+            text = plain(str(description))
+            digest = digest.model_copy(update={"summary": text})
+    return digest, dropped
+
+
+def parse_feed(
+    data: bytes,
+    *,
+    source: str,
+    date: dt.date | None = None,
+    report: Report,
+    drop: Sequence[re.Pattern[str]] = (),
+) -> tuple[list[Digest], list[str]]:
     """Every entry of an RSS/Atom feed as a digest; with ``date``, only that day's entry."""
     # A stream, never a string: feedparser would treat a string as a URL or a file name.
-    parsed = feedparser.parse(io.BytesIO(data))
+    # Not sanitized by feedparser: our reader drops what is unsafe and says so.
+    parsed = feedparser.parse(io.BytesIO(data), sanitize_html=False)
     entries = list(parsed.get("entries", []))
     if not entries:
         reason = parsed.get("bozo_exception")
         detail = f" ({str(reason).splitlines()[0][:100]})" if reason else ""
         raise InputError(f"not a digest feed: no entries{detail}", source=source)
-    digests = []
+    channel = plain(str(parsed.get("feed", {}).get("title", "")))
+    digests: list[Digest] = []
+    dropped: list[str] = []
+    seen: set[str] = set()
     for n, entry in enumerate(entries, 1):
         where = f"{source}: entry {n}"
         if entry.get("title"):
             where += f" ({plain(str(entry['title']))[:40]})"
-        digests.append(_entry_digest(entry, where=where, date=None))
+        guid = str(entry.get("id") or entry.get("link") or "")
+        if guid and guid in seen:
+            report(f"{where}: duplicate of an earlier entry (guid {guid[:80]!r}) skipped")
+            continue
+        seen.add(guid)
+        if date is not None and len(entries) > 1 and entry_date(entry) != date:
+            continue
+        digest, gone = _entry_digest(entry, where=where, channel=channel, report=report, drop=drop)
+        digests.append(digest)
+        dropped += gone
     if date is not None:
-        chosen = [d for d in digests if d.date == date]
-        if not chosen and len(digests) == 1:
-            return [digests[0].model_copy(update={"date": date})]
-        if not chosen:
+        if not digests:
             raise InputError(f"no entry for {date.isoformat()} in the feed", source=source)
-        return chosen
-    return digests
+        digests = [d.model_copy(update={"date": date}) for d in digests]
+    by_day: dict[dt.date, Digest] = {}
+    for digest in digests:
+        if digest.date in by_day:
+            report(f"{source}: a second entry for {digest.date.isoformat()} skipped")
+            continue
+        by_day[digest.date] = digest
+    return list(by_day.values()), dropped

@@ -6,7 +6,11 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+_DATE = re.compile(
+    r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)(?:日(?![刊报]))?"
+)
+_HEADLINE_SEP = " \t-–—|:：,，·・"
+_NOT_A_HEADLINE = re.compile(r"(日刊|日报|周刊|daily|digest|newsletter)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 _MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARK = re.compile(r"\*\*|__|`")
@@ -37,6 +41,16 @@ def find_date(text: str) -> dt.date | None:
     return None
 
 
+def headline_of(title: str) -> str:
+    """The title's words after its date ("AI科技日报-2025-08-14 AI模型大逆转！" → "AI模型大逆转！");
+    empty when there is no date or only a word like 日刊 follows it."""
+    m = _DATE.search(title)
+    if m is None:
+        return ""
+    rest = title[m.end() :].strip(_HEADLINE_SEP)
+    return "" if _NOT_A_HEADLINE.fullmatch(rest) else rest
+
+
 def join_lines(lines: list[str]) -> str:
     """Join wrapped lines: no space between CJK characters, one space between Latin words."""
     out = ""
@@ -58,7 +72,7 @@ def summary_lines(lines: list[str]) -> list[str]:
     """
     kept = [ln.strip() for ln in lines if ln.strip()]
     if all(ln[-1] in "。！？!?.，,；;：:" for ln in kept):
-        return kept
+        return [s for ln in kept for s in sentences(ln)]
     return sentences(join_lines(kept))
 
 
@@ -67,11 +81,17 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
+_HARD_BREAK = re.compile(r"\\\n")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+
+
 def plain(markdown: str) -> str:
     """Markdown (and stray tags) to one line of plain text, for titles and previews."""
-    text = _MD_LINK.sub(lambda m: m[1], markdown)
+    text = _HARD_BREAK.sub("\n", markdown)
+    text = _MD_LINK.sub(lambda m: m[1], text)
     text = _TAG.sub(" ", text)
     text = _MD_MARK.sub("", text)
+    text = _ESCAPED.sub(r"\1", text)
     return _SPACES.sub(" ", text).strip()
 
 
@@ -81,8 +101,10 @@ def item_title(body: str) -> str:
     if stripped.startswith("**"):
         end = stripped.find("**", 2)
         lead = stripped[2:end].strip() if end > 2 else ""
-        if lead and lead[-1] in "。！？.!?":
-            return lead[:TITLE_MAX]
+        rest = stripped[end + 2 :] if end > 2 else ""
+        # A bold lead that ends a sentence, or its line, is the title.
+        if lead and (lead[-1] in "。！？.!?" or rest.startswith(("\n", "\\\n")) or not rest):
+            return plain(lead)[:TITLE_MAX]
     text = plain(body)
     title = ""
     # A very short first sentence ("痛心！") says little: take the next one too.

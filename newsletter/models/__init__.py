@@ -11,7 +11,7 @@ from newsletter.models.audience import (
     Suppression,
 )
 from newsletter.models.base import Base
-from newsletter.models.content import Digest, Issue, IssueStatus, Item
+from newsletter.models.content import DigestRecord, Issue, IssueStatus, Item
 from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
 from newsletter.models.feedback import DeliveryEvent, DeliveryEventType, GuardOverride, ListTracking
 
@@ -21,7 +21,7 @@ __all__ = [
     "DeliveryEvent",
     "DeliveryEventType",
     "DeliveryState",
-    "Digest",
+    "DigestRecord",
     "EventKind",
     "GuardOverride",
     "Issue",

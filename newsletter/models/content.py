@@ -12,14 +12,21 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from newsletter.models.base import Base, enum_type, utcnow
 
 
-class Digest(Base):
-    """One imported day: the digest's own title and summary. Items hang off it."""
+class DigestRecord(Base):
+    """One imported day: the digest's title, headline, tagline, summary and its sections as
+    imported (headings with their items and text blocks, in order). Items hang off it too,
+    one row each, for listing."""
 
     __tablename__ = "digests"
 
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
+    headline: Mapped[str] = mapped_column(String(500), default="")
+    tagline: Mapped[str] = mapped_column(Text, default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    #: ``[{"heading", "depth", "url", "blocks": [{"kind": "item", ...} | {"kind": "text",
+    #: "markdown", "images"}]}, ...]``: :class:`newsletter.digest.Section` dumped.
+    sections: Mapped[list[Any]] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(1000), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
@@ -41,6 +48,8 @@ class Item(Base):
     section: Mapped[str] = mapped_column(String(200))
     section_position: Mapped[int]
     position: Mapped[int]
+    #: The source's own number of the entry (None when it gave none).
+    number: Mapped[int | None] = mapped_column(default=None)
     title: Mapped[str] = mapped_column(String(1000))
     body: Mapped[str] = mapped_column(Text)
     #: ``[{"text": ..., "url": ...}, ...]`` in the digest's order.
@@ -49,7 +58,7 @@ class Item(Base):
     images: Mapped[list[Any]] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(1000), default="")
 
-    digest: Mapped[Digest] = relationship(back_populates="items")
+    digest: Mapped[DigestRecord] = relationship(back_populates="items")
 
 
 class IssueStatus(enum.StrEnum):
@@ -71,7 +80,11 @@ class Issue(Base):
     subject: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")
     preheader: Mapped[str] = mapped_column(String(500), default="")
-    #: ``[{"name": ..., "items": [{"title","body","links","images","source"}, ...]}, ...]``
+    headline: Mapped[str] = mapped_column(String(500), default="")
+    tagline: Mapped[str] = mapped_column(Text, default="")
+    #: The digest's sections: ``[{"heading", "depth", "url", "blocks": [...]}, ...]``, each
+    #: block ``{"kind": "item", "number", "title", "body", "links", "images", "source"}`` or
+    #: ``{"kind": "text", "markdown", "images"}`` (see :class:`newsletter.digest.Section`).
     sections: Mapped[list[Any]] = mapped_column(default=list)
     status: Mapped[IssueStatus] = mapped_column(enum_type(IssueStatus), default=IssueStatus.DRAFT)
     composed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

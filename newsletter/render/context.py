@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from newsletter.errors import ConfigError
 from newsletter.models import Issue
@@ -88,18 +88,39 @@ def base_context(
     }
 
 
-def _numbered(body_html: str, number: int) -> Markup:
-    """The item's number put at the start of its first paragraph, as in the digest."""
-    # Safe: ``body_html`` comes out of the nh3 allowlist sanitizer, ``number`` is an int.
-    num = f'<span class="nl-num">{number}.</span> '
+def _numbered(body_html: str, number: int | None, title: str | None) -> Markup:
+    """The item's number (the source's own) put at the start of its first paragraph, as in
+    the digest; ``title`` (when the body does not start with it) goes first, in bold."""
+    # Safe: ``body_html`` comes out of the nh3 allowlist sanitizer, ``number`` is an int,
+    # ``title`` is escaped.
+    num = f'<span class="nl-num">{number}.</span> ' if number is not None else ""
+    if title:
+        return Markup(f"<p>{num}<strong>{escape(title)}</strong></p>{body_html}")  # noqa: S704
     if body_html.startswith("<p>"):
         return Markup(f"<p>{num}{body_html[3:]}")  # noqa: S704
-    return Markup(f"<p>{num}</p>{body_html}")  # noqa: S704
+    return Markup(f"<p>{num}</p>{body_html}" if num else body_html)  # noqa: S704
 
 
-def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
+def _images(raw: list[Any] | None, *, fallback_alt: str) -> list[dict[str, str]]:
+    images = []
+    for image in raw or []:
+        url = markdown.safe_web_url(str(image.get("url", "")))
+        if url is None:
+            continue
+        # Every image gets alt text: the digest's own, else the item's title.
+        alt = markdown.clean_text(str(image.get("alt", ""))).strip() or fallback_alt
+        images.append({"url": url, "alt": alt[:_ALT_MAX]})
+    return images
+
+
+def _number(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
+def _item(raw: dict[str, Any]) -> dict[str, Any]:
     title = markdown.clean_text(str(raw.get("title", ""))).strip()
     body = str(raw.get("body", ""))
+    number = _number(raw.get("number"))
     links = []
     for link in raw.get("links") or []:
         url = markdown.safe_web_url(str(link.get("url", "")))
@@ -107,22 +128,75 @@ def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
             continue
         text = markdown.clean_text(str(link.get("text", ""))).strip() or url
         links.append({"text": text, "url": url})
-    images = []
-    for image in raw.get("images") or []:
-        url = markdown.safe_web_url(str(image.get("url", "")))
-        if url is None:
-            continue
-        # Every image gets alt text: the digest's own, else the item's title.
-        alt = markdown.clean_text(str(image.get("alt", ""))).strip() or title
-        images.append({"url": url, "alt": alt[:_ALT_MAX]})
+    body_text = markdown.to_text(body)
+    # A numbered heading's title is not part of its body; a list entry's title is its lead.
+    lead = " ".join(title.rstrip("…").split())
+    own_title = not " ".join(body_text.split()).startswith(lead)
+    text = f"{title}\n{body_text}".strip() if own_title else body_text
     return {
+        "kind": "item",
         "number": number,
         "title": title,
-        "html": _numbered(markdown.to_html(body), number),
-        "text": markdown.to_text(body),
+        "html": _numbered(markdown.to_html(body), number, title if own_title else None),
+        "text": text,
+        "text_numbered": f"{number}. {text}" if number is not None else f"- {text}",
         "links": links,
+        "images": _images(raw.get("images"), fallback_alt=title),
+    }
+
+
+def _text_block(raw: dict[str, Any]) -> dict[str, Any] | None:
+    source = str(raw.get("markdown", ""))
+    html = markdown.to_html(source)
+    images = _images(raw.get("images"), fallback_alt="")
+    if not html and not images:
+        return None
+    return {
+        "kind": "text",
+        "html": Markup(html),  # noqa: S704 (nh3-sanitized)
+        "text": markdown.to_text(source),
+        "links": [],
         "images": images,
     }
+
+
+def _blocks(raw_section: dict[str, Any]) -> list[dict[str, Any]]:
+    raw_blocks = raw_section.get("blocks")
+    if raw_blocks is None:  # an issue composed before sections had blocks
+        raw_blocks = [
+            {"kind": "item", "number": n, **item}
+            for n, item in enumerate(raw_section.get("items") or [], 1)
+        ]
+    out = []
+    for raw in raw_blocks:
+        if raw.get("kind") == "text":
+            block = _text_block(raw)
+            if block is not None:
+                out.append(block)
+        else:
+            out.append(_item(raw))
+    return out
+
+
+def issue_sections(issue: Issue) -> list[dict[str, Any]]:
+    """The issue's sections as the templates see them: heading (plain text), ``depth``,
+    ``url`` (the heading's own link) and ``blocks``, each ``kind`` ``item`` or ``text``."""
+    sections = []
+    for raw_section in issue.sections:
+        name = markdown.clean_text(
+            str(raw_section.get("heading", raw_section.get("name", "")))
+        ).strip()
+        url = markdown.safe_web_url(str(raw_section.get("url") or ""))
+        depth = raw_section.get("depth")
+        sections.append(
+            {
+                "name": name,
+                "depth": depth if isinstance(depth, int) and depth > 0 else 0,
+                "url": url,
+                "blocks": _blocks(raw_section),
+            }
+        )
+    return sections
 
 
 def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool) -> dict[str, Any]:
@@ -132,12 +206,8 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
     )
     strings: Strings = ctx["s"]
     day: dt.date = issue.date
-    sections = []
-    for raw_section in issue.sections:
-        items = [_item(raw, n) for n, raw in enumerate(raw_section.get("items") or [], 1)]
-        name = markdown.clean_text(str(raw_section.get("name", ""))).strip()
-        sections.append({"name": name, "items": items})
-    count = sum(len(s["items"]) for s in sections)
+    sections = issue_sections(issue)
+    count = sum(1 for s in sections for b in s["blocks"] if b["kind"] == "item")
     summary = [
         line.strip()
         for line in markdown.clean_text(issue.summary or "").splitlines()
@@ -148,6 +218,9 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
         date_label=strings.date_label(day),
         archive_url=f"{ctx['base_url']}/archive/{day.isoformat()}",
         summary_lines=summary,
+        headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
+        title=markdown.clean_text(" ".join((issue.subject or "").split())),
+        tagline=markdown.clean_text(" ".join((issue.tagline or "").split())),
         sections=sections,
         item_count=count,
         greeting=strings.greeting.format(name=NAME_MARK) if strings.greeting else "",

@@ -17,13 +17,14 @@ import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from newsletter.render.cjk_emphasis import cjk_emphasis
+from newsletter.cjk_emphasis import cjk_emphasis
 from newsletter.render.personalize import scrub_markers
 
 ALLOWED_TAGS = frozenset(
-    {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "code", "pre", "blockquote"}
-)
-_ALLOWED_ATTRIBUTES = {"a": {"href"}}
+    {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "code", "pre", "blockquote",
+     "hr", "table", "thead", "tbody", "tr", "th", "td", "s"}
+)  # fmt: skip
+_ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
 _SCHEMES = ("http", "https", "mailto")
 _BARE_ANCHOR = re.compile(r"<a>(.*?)</a>", re.DOTALL)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -61,7 +62,12 @@ def clean_text(value: str) -> str:
 def _parser() -> MarkdownIt:
     # CommonMark without raw HTML; images stay out of bodies (an item's images are listed
     # apart, with alt text, and scaled by the layout).
-    return MarkdownIt("commonmark", {"html": False}).disable("image").use(cjk_emphasis)
+    return (
+        MarkdownIt("commonmark", {"html": False})
+        .enable(["table", "strikethrough"])
+        .disable("image")
+        .use(cjk_emphasis)
+    )
 
 
 def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
@@ -115,16 +121,48 @@ def to_text(body: str) -> str:
     """
     tokens = _parser().parse(clean_text(body))
     blocks: list[str] = []
-    bullet: list[str] = []
+    lists: list[list[int]] = []  # per open list: [next number] (ordered) or [] (bullets)
+    quote = 0
+    row: list[str] | None = None
+    pending_marker = ""
     for tok in tokens:
-        if tok.type in ("bullet_list_open", "ordered_list_open"):
-            bullet.append("-")
-        elif tok.type in ("bullet_list_close", "ordered_list_close") and bullet:
-            bullet.pop()
+        if tok.type == "bullet_list_open":
+            lists.append([])
+        elif tok.type == "ordered_list_open":
+            lists.append([int(tok.attrs.get("start", 1) or 1)])
+        elif tok.type in ("bullet_list_close", "ordered_list_close") and lists:
+            lists.pop()
+        elif tok.type == "list_item_open" and lists:
+            counter = lists[-1]
+            if counter:
+                pending_marker = f"{counter[0]}. "
+                counter[0] += 1
+            else:
+                pending_marker = "- "
+        elif tok.type == "blockquote_open":
+            quote += 1
+        elif tok.type == "blockquote_close":
+            quote -= 1
+        elif tok.type == "tr_open":
+            row = []
+        elif tok.type == "tr_close" and row is not None:
+            blocks.append(" | ".join(c for c in row))
+            row = None
+        elif tok.type == "hr":
+            blocks.append("----")
         elif tok.type == "inline":
             text = _inline_text(tok.children or [])
-            if bullet:
-                text = "- " + text.replace("\n", "\n  ")
+            if row is not None:
+                row.append(" ".join(text.split()))
+                continue
+            indent = "  " * max(len(lists) - 1, 0) if lists else ""
+            if pending_marker:
+                text = indent + pending_marker + text.replace("\n", "\n" + indent + "   ")
+                pending_marker = ""
+            elif lists:
+                text = indent + "   " + text.replace("\n", "\n" + indent + "   ")
+            if quote:
+                text = "\n".join("> " + ln for ln in text.splitlines())
             blocks.append(text)
         elif tok.type in ("fence", "code_block"):
             blocks.append(tok.content.rstrip("\n"))

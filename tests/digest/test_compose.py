@@ -14,6 +14,7 @@ from newsletter.digest import load_digests
 from newsletter.errors import StateError
 from newsletter.items import store_digest
 from newsletter.models import IssueStatus
+from tests.support.issues import issue_items
 
 DAY = dt.date(2025, 8, 14)
 
@@ -33,9 +34,9 @@ def test_issue_is_a_snapshot(engine: Engine, samples: Path, tmp_path: Path) -> N
     _import(engine, other)
     with db.transaction(engine) as session:
         issue = get_issue(session, DAY)
-        assert sum(len(s["items"]) for s in issue.sections) == 13
+        assert len(issue_items(issue)) == 13
         recomposed = compose_issue(session, date=DAY)
-        assert [s["name"] for s in recomposed.sections] == ["X"]
+        assert [s["heading"] for s in recomposed.sections] == ["X"]
 
 
 def test_sent_issue_is_never_recomposed(engine: Engine, samples: Path) -> None:

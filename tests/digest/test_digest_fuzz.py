@@ -1,11 +1,14 @@
-"""Fuzzing the importers: no input, however broken, produces anything but InputError."""
+"""Fuzzing the importers: no input, however broken, produces anything but InputError, and
+every warning is one line."""
 
 from __future__ import annotations
+
+import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from newsletter.digest import parse_digests
+from newsletter.digest import parse_source
 from newsletter.errors import InputError
 
 FRAGMENTS = [
@@ -29,6 +32,14 @@ FRAGMENTS = [
     "### \n",
     "1. \n",
     "    continuation text\n",
+    "---\ntitle: T 2025-01-03\n---\n",
+    "### 1. [numbered](https://example.org/n)\n",
+    "| a | b |\n|---|---|\n| 1 | 2 |\n",
+    "[nav](#anchor)\n",
+    "[js](javascript:alert(1))\n",
+    "<div>raw <script>x()</script></div>\n",
+    "\x1b]52;c;aGk=\x07 escape\n",
+    "---\n",
 ]
 FEED_FRAGMENTS = [
     "<h3>今日摘要</h3>",
@@ -46,18 +57,45 @@ FEED_FRAGMENTS = [
     '<img src="nope"/>',
     "text",
     "<br/>",
+    "<hr>",
+    '<h3><a href="https://example.org/full">前往官网查看完整版</a></h3>',
+    '<img src="x" onerror="alert(1)">',
+    "<script>alert(1)</script>",
+    "<table><tr><td>c</td></tr></table>",
 ]
+
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
 
 
 def _check(data: bytes, suffix: str) -> None:
     try:
-        digests = parse_digests(data, source="fuzz", suffix=suffix)
+        result = parse_source(data, source="fuzz", suffix=suffix)
     except InputError as exc:
         message = str(exc)
-    else:
-        message = ""
-        assert all(d.sections and all(s.items for s in d.sections) for d in digests)
-    assert "\n" not in message
+        assert "\n" not in message
+        return
+    for warning in result.warnings:
+        assert warning.startswith("fuzz")
+        assert "\n" not in warning
+        assert "\r" not in warning
+    for digest in result.digests:
+        assert digest.sections
+        for n, section in enumerate(digest.sections):
+            # A section has blocks, or sub-sections right after it.
+            following = digest.sections[n + 1 : n + 2]
+            assert section.blocks or (following and following[0].depth > section.depth)
+        assert not any(CONTROL.search(text) for text in _strings(digest.model_dump()))
 
 
 @settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)

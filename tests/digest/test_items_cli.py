@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from newsletter import db
 from newsletter.cli import app
-from newsletter.models import Digest, Issue, Item
+from newsletter.models import DigestRecord, Issue, Item
 from newsletter.settings import Settings
 
 SAMPLE = "ai-daily-2025-08-14.md"
@@ -28,7 +28,10 @@ def test_import_list_compose_show(
 ) -> None:
     result = runner.invoke(app, ["items", "import", str(samples / SAMPLE)])
     assert result.exit_code == 0, result.output
-    assert "2025-08-14: imported 13 items in 4 sections (new day)" in result.output
+    assert (
+        "2025-08-14: imported 13 items and 0 text blocks in 4 sections (new day)" in result.output
+    )
+    assert result.stderr == ""
 
     listed = runner.invoke(app, ["items", "list", "--date", "2025-08-14", "--json"])
     assert listed.exit_code == 0, listed.output
@@ -51,13 +54,20 @@ def test_import_list_compose_show(
     assert issue["status"] == "draft"
     assert len(issue["summary"].splitlines()) == 3
     assert issue["preheader"].startswith("上海交大发布类人脑大模型")
-    assert [s["name"] for s in issue["sections"]] == [
+    assert issue["headline"] == "AI模型大逆转！"
+    assert issue["tagline"].startswith("🤖 AI科技日报")
+    assert [s["heading"] for s in issue["sections"]] == [
         "AI前沿研究",
         "开源TOP项目",
         "社媒分享",
         "其他",
     ]
-    flat = [i for s in issue["sections"] for i in s["items"]]
+    flat = [b for s in issue["sections"] for b in s["blocks"] if b["kind"] == "item"]
+    assert (
+        [i["number"] for i in flat]
+        == [i["number"] for i in items]
+        == [1, 2, 3, 1, 1, 2, *range(1, 8)]
+    )
     assert [i["body"] for i in flat] == [i["body"] for i in items]
     assert [i["links"] for i in flat] == [i["links"] for i in items]
     assert [i["images"] for i in flat] == [i["images"] for i in items]
@@ -82,7 +92,7 @@ def test_reimport_replaces_the_day(
     assert "replaced 13 earlier items" in result.output
     assert _count(engine) == 1
     with db.transaction(engine) as session:
-        digest = session.get(Digest, dt.date(2025, 8, 14))
+        digest = session.get(DigestRecord, dt.date(2025, 8, 14))
         assert digest is not None
         assert digest.title.endswith("更正")
 
@@ -98,44 +108,96 @@ def test_date_option_and_other_days_untouched(
     assert _count(engine) == 18
     feed = runner.invoke(app, ["items", "import", str(samples / "ai-daily-feed.rss.xml")])
     assert feed.exit_code == 0, feed.output
-    assert "2026-01-20: imported 3 items" in feed.output
+    assert "2026-01-20: imported 2 items and 1 text blocks" in feed.output
     assert "2026-01-19: imported 1 items" in feed.output
-    assert _count(engine) == 22
+    assert _count(engine) == 21
 
 
-def test_bad_input_exit_2_and_nothing_written(
+def test_broken_parts_are_warnings_and_the_rest_is_imported(
     runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine, tmp_path: Path
 ) -> None:
-    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
     broken = tmp_path / "broken.md"
     broken.write_text(
-        "# AI科技日报-2025-08-14\n### A\n1. ok\n    *   [x](https://example.org\n", encoding="utf-8"
+        "# AI科技日报-2025-08-14\n### A\n1. ok [x](javascript:alert(1))\n2. two\n### Empty\n",
+        encoding="utf-8",
     )
     result = runner.invoke(app, ["items", "import", str(broken)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {broken}:3: link 'javascript:alert(1)' dropped: not an absolute http(s) URL; "
+        "its text kept",
+        f"warning: {broken}:5: empty section 'Empty' dropped",
+    ]
+    assert "2025-08-14: imported 2 items" in result.stdout
+    assert _count(engine) == 2
+
+
+def test_strict_refuses_a_file_with_warnings_and_writes_nothing(
+    runner: CliRunner, cli_env: Settings, samples: Path, engine: Engine
+) -> None:
+    assert runner.invoke(app, ["items", "import", str(samples / SAMPLE)]).exit_code == 0
+    broken = samples / "layouts" / "broken-parts.md"
+    result = runner.invoke(app, ["items", "import", "--strict", str(broken)])
     assert result.exit_code == 2
-    assert (
-        result.stderr.strip() == f"error: {broken}:4: broken link line: '[x](https://example.org'"
-    )
+    lines = result.stderr.splitlines()
+    assert len(lines) == 11
+    assert all(line.startswith(f"warning: {broken}:") for line in lines[:10])
+    assert lines[10] == f"error: {broken}: 10 warnings and --strict: nothing imported"
     assert _count(engine) == 13  # the earlier import is intact
+    ok = runner.invoke(app, ["items", "import", "--strict", str(samples / SAMPLE)])
+    assert ok.exit_code == 0, ok.output
 
 
-def test_feed_with_one_bad_entry_imports_nothing(
+def test_not_a_digest_is_refused_whole(
     runner: CliRunner, cli_env: Settings, engine: Engine, tmp_path: Path
 ) -> None:
     feed = tmp_path / "feed.xml"
     good = "<h3>S</h3><ol><li>fine</li></ol>"
-    bad = "<h3>S</h3><h3>T</h3><ol><li>x</li></ol>"
     feed.write_text(
         '<?xml version="1.0"?><rss version="2.0"><channel><title>x</title>'
         f"<item><title>日报 2026-01-02</title><description><![CDATA[{good}]]></description></item>"
-        f"<item><title>日报 2026-01-03</title><description><![CDATA[{bad}]]></description></item>"
+        "<item><title>日报</title><description><![CDATA[<p>x</p>]]></description></item>"
         "</channel></rss>",
         encoding="utf-8",
     )
     result = runner.invoke(app, ["items", "import", str(feed)])
     assert result.exit_code == 2
-    assert "entry 2 (日报 2026-01-03): section 'S' has no items" in result.stderr
+    assert result.stderr.strip() == (
+        f"error: {feed}: entry 2 (日报): no date in the entry: give one with --date YYYY-MM-DD"
+    )
     assert _count(engine) == 0
+    deep = tmp_path / "deep.json"
+    deep.write_text("[" * 2000 + "]" * 2000, encoding="utf-8")
+    nested = runner.invoke(app, ["items", "import", str(deep)])
+    assert nested.exit_code == 2
+    assert nested.stderr.strip() == f"error: {deep}: JSON nested too deeply to be a digest"
+
+
+def test_drop_sections_setting(
+    runner: CliRunner,
+    cli_env: Settings,
+    samples: Path,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("NEWSLETTER_DROP_SECTIONS", '["账号极速发货", "^📂"]')
+    real = samples / "real" / "ai-daily-2025-12-23.md"
+    result = runner.invoke(app, ["items", "import", str(real)])
+    assert result.exit_code == 0, result.output
+    assert "dropped section '📂 分类速览' (NEWSLETTER_DROP_SECTIONS)" in result.stderr
+    with db.transaction(engine) as session:
+        record = session.get(DigestRecord, dt.date(2025, 12, 23))
+        assert record is not None
+        headings = [s["heading"] for s in record.sections]
+    assert "📂 分类速览" not in headings
+    assert "[研究]" not in headings
+    assert not any("Aivora" in h for h in headings)
+    assert "🧾 全量索引" in headings
+    monkeypatch.setenv("NEWSLETTER_DROP_SECTIONS", '["(unclosed"]')
+    bad = runner.invoke(app, ["items", "import", str(real)])
+    assert bad.exit_code == 2
+    assert "NEWSLETTER_DROP_SECTIONS" in bad.stderr
+    assert "not a regular expression" in bad.stderr
 
 
 def test_compose_needs_items_and_subject_is_one_line(
@@ -167,3 +229,16 @@ def test_missing_schema_is_explained(
     assert "upgraded from empty" in up.output
     assert runner.invoke(app, ["items", "list", "--json"]).output.strip() == "[]"
     assert "already at" in runner.invoke(app, ["db", "upgrade"]).output
+
+
+def test_a_19_mb_digest_is_refused_before_it_is_read(
+    runner: CliRunner, cli_env: Settings, engine: Engine, tmp_path: Path
+) -> None:
+    big = tmp_path / "big.md"
+    with big.open("wb") as out:
+        out.write("# AI日报 2025-08-14\n### S\n".encode())
+        out.write(("1. 条目。\n" * 1000).encode() * 1532)  # 19.0 MB
+    result = runner.invoke(app, ["items", "import", str(big)])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"error: {big}: file too large: 19.0 MB, the limit is 1 MB"
+    assert _count(engine) == 0

@@ -39,6 +39,8 @@ def make_issue() -> Callable[..., Issue]:
 
     def make(*, subject: str = "Test issue", summary: str = "One line.", **item: Any) -> Issue:
         fields: dict[str, Any] = {
+            "kind": "item",
+            "number": 1,
             "title": "An item",
             "body": "Some **bold** text.",
             "links": [],
@@ -51,7 +53,7 @@ def make_issue() -> Callable[..., Issue]:
             subject=subject,
             summary=summary,
             preheader=summary,
-            sections=[{"name": "Section", "items": [fields]}],
+            sections=[{"heading": "Section", "depth": 0, "url": None, "blocks": [fields]}],
             status=IssueStatus.DRAFT,
         )
 

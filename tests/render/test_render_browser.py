@@ -19,6 +19,7 @@ from newsletter.models import Issue
 from newsletter.render import render_issue
 from newsletter.render.personalize import archive_copy
 from newsletter.settings import Settings
+from tests.support.issues import issue_items
 from tests.support.paths import ARTIFACTS
 
 pytestmark = pytest.mark.browser
@@ -113,7 +114,7 @@ def test_phone_width_does_not_scroll_sideways_and_images_fit(
     geo = _geometry(page)
     _shot(page, "375")
     assert geo["scrollWidth"] <= geo["clientWidth"] == 375
-    images = sum(len(i["images"]) for s in sample_issue.sections for i in s["items"])
+    images = sum(len(i["images"]) for i in issue_items(sample_issue))
     assert len(geo["images"]) == images == 9
     for img in geo["images"]:
         assert img["loaded"], img

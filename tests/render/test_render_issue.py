@@ -18,16 +18,16 @@ from newsletter.render import (
 )
 from newsletter.render.htmlscan import Element, scan_html
 from newsletter.settings import Settings
+from tests.support.issues import issue_items, section_items
 
 MAX_SAMPLE_BYTES = 60 * 1024
 
 
 def _links(issue: Issue) -> list[str]:
     urls = []
-    for section in issue.sections:
-        for item in section["items"]:
-            urls += [link["url"] for link in item["links"]]
-            urls += re.findall(r"\]\((https?://[^)\s]+)\)", item["body"])
+    for item in issue_items(issue):
+        urls += [link["url"] for link in item["links"]]
+        urls += re.findall(r"\]\((https?://[^)\s]+)\)", item["body"])
     return urls
 
 
@@ -47,8 +47,8 @@ def test_every_item_link_and_image_is_in_the_email(
     page_text = scan_html(rendered.html).text
     count = 0
     for section in issue.sections:
-        assert section["name"] in page_text
-        for item in section["items"]:
+        assert section["heading"] in page_text
+        for item in section_items(section):
             count += 1
             assert item["title"][:20] in page_text
             for image in item["images"]:
@@ -56,7 +56,7 @@ def test_every_item_link_and_image_is_in_the_email(
     for url in _links(issue):
         assert url in hrefs, url
         assert url in rendered.text, url
-    assert count == sum(len(s["items"]) for s in issue.sections)
+    assert count == len(issue_items(issue))
     assert all((img.get("alt") or "").strip() for img in imgs)
     # Each item is numbered within its section, as in the digest.
     assert page_text.count("1.") >= len(issue.sections)
@@ -174,7 +174,7 @@ def test_hostile_item_comes_out_inert(
     make_issue: Callable[..., Issue], render_settings: Settings
 ) -> None:
     issue = make_issue(summary='<b onmouseover="alert(10)">s</b>', **HOSTILE_ITEM)
-    issue.sections[0]["name"] = "<img src=x onerror=alert(11)>"
+    issue.sections[0]["heading"] = "<img src=x onerror=alert(11)>"
     rendered = render_issue(issue, render_settings)
     doc = scan_html(rendered.html)
     assert not [e for e in doc.elements if e.tag in ("script", "iframe", "object", "embed")]

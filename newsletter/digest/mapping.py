@@ -1,0 +1,429 @@
+"""The one mapping from an intermediate document to a digest.
+
+Structure decides, not line shapes:
+
+- the title is the first heading (or the front matter's ``title``); its date (or the front
+  matter's ``date``) is the digest's day, its words after the date the headline;
+- a quote or paragraph right under the title is the tagline;
+- a heading naming a summary (摘要, summary, ...) introduces the summary: the fenced block,
+  quote or paragraphs under it;
+- any other heading opens a section (its level decides sub-sections), unless it is a
+  numbered heading (``### 1. [title](url)``: an item, whose body is what follows it) or
+  only a link (a call to action: a text block);
+- in a section, each entry of a numbered list is an item; every other block is a text block.
+
+Nothing that is not broken is lost. A broken part (a link that is not http(s), a broken
+image URL, raw HTML, an empty section or item) is dropped or kept as plain text and reported
+through ``warn``; a document that is no digest at all raises :class:`InputError`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from newsletter.digest import document as d
+from newsletter.digest.mdwrite import Writer, web_url
+from newsletter.digest.model import Digest, DigestItem, Link, Section, TextBlock
+from newsletter.digest.text import find_date, headline_of, item_title, source_host, summary_lines
+from newsletter.errors import InputError
+
+Warn = Callable[[int, str], None]
+
+_SUMMARY = re.compile(r"摘要|概要|summary|tl;\s*dr", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*(\d{1,4})\s*[.)、．]\s*(\S.*)$", re.DOTALL)
+_TITLE_MAX = 300
+
+
+@dataclass
+class _Draft:
+    heading: str
+    level: int
+    line: int
+    depth: int = 0
+    url: str | None = None
+    blocks: list[DigestItem | TextBlock] = field(default_factory=list)
+
+
+@dataclass
+class _ItemDraft:
+    """A numbered heading's item, open until the next heading."""
+
+    number: int
+    title: str
+    line: int
+    links: list[Link]
+    body: list[d.Block] = field(default_factory=list)
+
+
+def _plain(inlines: list[d.Inline]) -> str:
+    return " ".join(d.inline_text(inlines).split())
+
+
+def _only_link(inlines: Sequence[d.Inline]) -> d.Link | None:
+    """The link when the inlines are one link and nothing else (bold around it allowed)."""
+    nodes = [n for n in inlines if not (isinstance(n, d.Text) and not n.text.strip())]
+    if len(nodes) == 1 and isinstance(nodes[0], d.Strong):
+        return _only_link(nodes[0].children)
+    return nodes[0] if len(nodes) == 1 and isinstance(nodes[0], d.Link) else None
+
+
+def _split_link(inlines: Sequence[d.Inline]) -> d.Link | None:
+    """The link of a link-list entry: one link, maybe with images and line breaks around."""
+    rest = [n for n in inlines if not isinstance(n, d.Img | d.Break)]
+    return _only_link(rest)
+
+
+def _links_in(inlines: Sequence[d.Inline]) -> list[d.Link]:
+    out: list[d.Link] = []
+    for n in inlines:
+        if isinstance(n, d.Link):
+            out.append(n)
+        elif isinstance(n, d.Strong | d.Emph):
+            out.extend(_links_in(n.children))
+    return out
+
+
+def _images_only(block: d.Block) -> bool:
+    return isinstance(block, d.Para) and all(
+        isinstance(n, d.Img | d.Break) or (isinstance(n, d.Text) and not n.text.strip())
+        for n in block.inlines
+    )
+
+
+def _link_list(block: d.Block) -> bool:
+    """A list whose every entry is one link (maybe followed by images): the item's links."""
+    if not isinstance(block, d.ListBlock) or not block.items:
+        return False
+    for li in block.items:
+        paras = [b for b in li.blocks if not _images_only(b)]
+        if (
+            len(paras) != 1
+            or not isinstance(paras[0], d.Para)
+            or _split_link(paras[0].inlines) is None
+        ):
+            return False
+    return True
+
+
+def _parse_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        return find_date(value)
+    return None
+
+
+class Mapper:
+    """Maps one document; ``warn(line, message)`` receives every repair."""
+
+    def __init__(
+        self, doc: d.Document, *, warn: Warn, drop: Sequence[re.Pattern[str]] = ()
+    ) -> None:
+        self.doc = doc
+        self.warn = warn
+        self.drop = drop
+        self.sections: list[_Draft] = []
+        self.levels: list[int] = []
+        self.item: _ItemDraft | None = None
+        self.summary: list[str] = []
+        self.in_summary = False
+        self.summary_done = False
+        self.dropped: list[str] = []
+
+    # -- the walk ---------------------------------------------------------------------------
+
+    def digest(self, *, source: str, date: dt.date | None) -> Digest:
+        """The digest; :class:`InputError` when the document is none."""
+        fm = self.doc.front_matter
+        fm_title = " ".join(str(fm.get("title") or "").split())
+        fm_date = _parse_date(fm.get("date"))
+        blocks = list(self.doc.blocks)
+        title = fm_title
+        title_line = 1
+        if blocks and isinstance(blocks[0], d.Heading):
+            first = _plain(blocks[0].inlines)
+            if not fm_title or find_date(first) is not None:
+                heading = blocks.pop(0)
+                assert isinstance(heading, d.Heading)
+                self._report_dropped(heading.inlines, heading.line)
+                title, title_line = first, heading.line
+        if not title:
+            raise InputError(
+                "not a digest: no title (a first heading with the date, or front matter)",
+                source=source,
+            )
+        day = date or fm_date or find_date(title)
+        if day is None:
+            raise InputError(
+                "no date in the title: give one with --date YYYY-MM-DD",
+                source=source,
+                line=title_line,
+            )
+        tagline = ""
+        if blocks and isinstance(blocks[0], d.Quote | d.Para) and not self._has_links(blocks[0]):
+            tagline = " ".join(d.block_text(blocks.pop(0)).split())
+        for block in blocks:
+            self.block(block)
+        self.close_item()
+        sections = self.finish()
+        if not any(s.blocks for s in sections):
+            raise InputError(
+                "not a digest: no sections, items or text under the title", source=source
+            )
+        return Digest(
+            date=day,
+            title=title[:_TITLE_MAX],
+            headline=headline_of(title),
+            tagline=tagline,
+            summary="\n".join(summary_lines(self.summary)),
+            sections=sections,
+        )
+
+    def _has_links(self, block: d.Block) -> bool:
+        inlines: list[d.Inline] = []
+        if isinstance(block, d.Para):
+            inlines = block.inlines
+        elif isinstance(block, d.Quote):
+            inlines = [i for b in block.blocks if isinstance(b, d.Para) for i in b.inlines]
+        return any(isinstance(n, d.Img) for n in inlines) or any(
+            web_url(link.href) for link in _links_in(inlines)
+        )
+
+    def _report_dropped(self, inlines: list[d.Inline], line: int) -> None:
+        for n in inlines:
+            if isinstance(n, d.Dropped):
+                self.warn(line, n.what)
+            elif isinstance(n, d.Strong | d.Emph | d.Link):
+                self._report_dropped(n.children, line)
+
+    def block(self, block: d.Block) -> None:
+        if isinstance(block, d.Heading):
+            self.heading(block)
+        elif self.in_summary:
+            self.summary_block(block)
+        elif self.item is not None:
+            self.item.body.append(block)
+        elif isinstance(block, d.ListBlock) and block.ordered:
+            for li in block.items:
+                self.list_item(li)
+        elif isinstance(block, d.Rule | d.Para) and not self._text_worth(block):
+            if isinstance(block, d.Para):
+                self._report_dropped(block.inlines, block.line)
+        elif (
+            _images_only(block)
+            and self.section_blocks()
+            and isinstance(self.section_blocks()[-1], DigestItem)
+        ):
+            last = self.section_blocks()[-1]
+            assert isinstance(last, DigestItem)
+            assert isinstance(block, d.Para)
+            w = Writer(self.warn)
+            w.inline(block.inlines, block.line)
+            last.images.extend(w.images)
+        else:
+            self.text(block)
+
+    def _text_worth(self, block: d.Block) -> bool:
+        if isinstance(block, d.Rule):
+            return True  # kept, unless it ends up just before a heading (see finish)
+        assert isinstance(block, d.Para)
+        return any(
+            not isinstance(n, d.Dropped | d.Break)
+            and not (isinstance(n, d.Text) and not n.text.strip())
+            for n in block.inlines
+        )
+
+    def heading(self, h: d.Heading) -> None:
+        self.close_item()
+        self.in_summary = False
+        text = _plain(h.inlines)
+        self._report_dropped(h.inlines, h.line)
+        if not self.summary_done and _SUMMARY.search(text) and len(text) <= 40:
+            self.in_summary = True
+            self.summary_done = True
+            return
+        if (m := _NUMBERED.match(text)) is not None:
+            links: list[Link] = []
+            w = Writer(self.warn)
+            for link in _links_in(h.inlines):
+                if (url := web_url(link.href)) is not None:
+                    links.append(Link(text=_plain(link.children), url=url))
+                else:
+                    w.link(link, h.line)
+            self.item = _ItemDraft(int(m[1]), m[2].strip(), h.line, links)
+            return
+        if _only_link(h.inlines) is not None:
+            self.text(d.Para(h.inlines, h.line))  # a call to action, not a section
+            return
+        url = None
+        w = Writer(self.warn)
+        for link in _links_in(h.inlines):
+            if (ok := web_url(link.href)) is not None and url is None:
+                url = ok
+            elif ok is None:
+                w.link(link, h.line)
+        while self.levels and self.levels[-1] >= h.level:
+            self.levels.pop()
+        draft = _Draft(
+            heading=text, level=h.level, line=h.line, depth=min(len(self.levels), 5), url=url
+        )
+        self.levels.append(h.level)
+        self.sections.append(draft)
+
+    def summary_block(self, block: d.Block) -> None:
+        if isinstance(block, d.Rule):
+            return
+        if self._has_links(block) or isinstance(block, d.Table):
+            # A summary never carries links: whatever has them is content, kept as such.
+            self.in_summary = False
+            self.block(block)
+            return
+        self.summary.extend(d.block_text(block).splitlines())
+
+    def section_blocks(self) -> list[DigestItem | TextBlock]:
+        if not self.sections:
+            self.sections.append(_Draft(heading="", level=7, line=1))
+        return self.sections[-1].blocks
+
+    def text(self, block: d.Block) -> None:
+        w = Writer(self.warn)
+        markdown = w.block(block)
+        if markdown.strip() or w.images:
+            self.section_blocks().append(TextBlock(markdown=markdown, images=w.images))
+
+    def list_item(self, li: d.ListItem) -> None:
+        item = self.make_item(li.blocks, number=li.number, title=None, links=[], line=li.line)
+        if item is not None:
+            self.section_blocks().append(item)
+
+    def close_item(self) -> None:
+        if self.item is None:
+            return
+        it, self.item = self.item, None
+        blocks = list(it.body)
+        while blocks and isinstance(blocks[-1], d.Rule):
+            blocks.pop()
+        item = self.make_item(
+            blocks, number=it.number, title=it.title, links=it.links, line=it.line
+        )
+        if item is not None:
+            self.section_blocks().append(item)
+
+    def make_item(
+        self,
+        blocks: list[d.Block],
+        *,
+        number: int | None,
+        title: str | None,
+        links: list[Link],
+        line: int,
+    ) -> DigestItem | None:
+        w = Writer(self.warn)
+        parts: list[str] = []
+        links = list(links)
+        for block in blocks:
+            if _link_list(block):
+                assert isinstance(block, d.ListBlock)
+                for li in block.items:
+                    for b in li.blocks:
+                        assert isinstance(b, d.Para)
+                        link = _split_link(b.inlines)
+                        w.inline([n for n in b.inlines if isinstance(n, d.Img)], b.line)
+                        if link is None:
+                            continue
+                        url = web_url(link.href)
+                        if url is None:
+                            if not link.href.startswith("#"):
+                                w.link(link, b.line)
+                            parts.append("- " + w.inline(link.children, b.line))
+                            continue
+                        label = " ".join(w.inline(link.children, b.line).split())
+                        links.append(Link(text=_plain(link.children) or label, url=url))
+            else:
+                text = w.block(block)
+                if text.strip():
+                    parts.append(text)
+        body = "\n\n".join(parts).strip()
+        title = title or (item_title(body) if body else "") or (links[0].text if links else "")
+        title = title or (w.images[0].alt if w.images else "")
+        if not title.strip():
+            self.warn(line, f"empty item{f' {number}' if number is not None else ''} dropped")
+            return None
+        try:
+            return DigestItem(
+                number=number,
+                title=title[:_TITLE_MAX],
+                body=body,
+                links=links,
+                images=w.images,
+                source=source_host([link.url for link in links], body),
+            )
+        except ValidationError as exc:  # a field the model refuses (cannot happen for text)
+            self.warn(line, f"item dropped: {exc.errors()[0]['msg']}")
+            return None
+
+    # -- the end ----------------------------------------------------------------------------
+
+    def finish(self) -> list[Section]:
+        drafts = self.sections
+        out: list[Section] = []
+        skip_depth: int | None = None
+        for n, s in enumerate(drafts):
+            if skip_depth is not None and s.depth > skip_depth:
+                continue
+            skip_depth = None
+            if s.heading and any(p.search(s.heading) for p in self.drop):
+                self.dropped.append(s.heading)
+                skip_depth = s.depth
+                continue
+            while (
+                s.blocks
+                and isinstance(s.blocks[-1], TextBlock)
+                and s.blocks[-1].markdown == "---"
+                and not s.blocks[-1].images
+            ):
+                s.blocks.pop()
+            while (
+                s.blocks
+                and isinstance(s.blocks[0], TextBlock)
+                and s.blocks[0].markdown == "---"
+                and not s.blocks[0].images
+            ):
+                s.blocks.pop(0)
+            has_children = n + 1 < len(drafts) and drafts[n + 1].depth > s.depth
+            if not s.blocks and not has_children:
+                self.warn(s.line, f"empty section {s.heading!r} dropped")
+                continue
+            out.append(Section(heading=s.heading, depth=s.depth, url=s.url, blocks=s.blocks))
+        # Headings whose sub-sections were all dropped have nothing left under them.
+        kept: list[Section] = []
+        for n, sec in enumerate(out):
+            if not sec.blocks and not (n + 1 < len(out) and out[n + 1].depth > sec.depth):
+                continue
+            kept.append(sec)
+        return kept
+
+
+def to_digest(
+    doc: d.Document,
+    *,
+    source: str,
+    warn: Warn,
+    date: dt.date | None = None,
+    drop: Sequence[re.Pattern[str]] = (),
+) -> tuple[Digest, list[str]]:
+    """The digest of ``doc`` and the headings of the sections dropped by ``drop``."""
+    for line, message in doc.notes:
+        warn(line, message)
+    mapper = Mapper(doc, warn=warn, drop=drop)
+    return mapper.digest(source=source, date=date), mapper.dropped
+
+
+__all__ = ["Mapper", "to_digest"]
