@@ -14,6 +14,7 @@ from newsletter.errors import InputError, NotFoundError, StateError
 from newsletter.models import Digest as DigestRow
 from newsletter.models import Issue, IssueStatus
 from newsletter.models.base import utcnow
+from newsletter.subject import clean_subject
 
 PREHEADER_MAX = 110
 SUBJECT_MAX = 200
@@ -76,7 +77,7 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
     digest = session.get(DigestRow, date)
     if digest is None or not digest.items:
         raise NotFoundError(f"no items for {date.isoformat()}: run `newsletter items import` first")
-    subject = check_subject(subject if subject is not None else digest.title)
+    subject = check_subject(clean_subject(subject if subject is not None else digest.title))
     sections: list[dict[str, Any]] = []
     for item in digest.items:
         if not sections or sections[-1]["name"] != item.section:

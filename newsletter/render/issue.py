@@ -18,6 +18,7 @@ from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
 from newsletter.render.templates import render_template
 from newsletter.settings import Settings
+from newsletter.subject import clean_subject
 
 log = logging.getLogger(__name__)
 
@@ -26,9 +27,13 @@ _RENDERABLE = (IssueStatus.DRAFT, IssueStatus.RENDERED)
 
 
 def issue_subject(issue: Issue, *, test: bool = False) -> str:
-    """The subject line; a subject with a line break is refused (:class:`InputError`)."""
+    """The subject line: plain text on one line, at most 150 characters (cut with "…").
+
+    An issue composed before subjects were cleaned is cleaned here too; an empty one is
+    refused (:class:`InputError`).
+    """
     # Markers are scrubbed: the subject is shared by every recipient's copy.
-    subject = check_subject(scrub_markers(issue.subject))
+    subject = check_subject(clean_subject(scrub_markers(issue.subject)))
     return f"{TEST_PREFIX}{subject}" if test else subject
 
 
