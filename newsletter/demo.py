@@ -25,6 +25,8 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from newsletter.identity import DEMO_POSTAL_ADDRESS
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "tests" / "samples"
 DIGEST = SAMPLES / "ai-daily-2025-08-14.md"
@@ -125,6 +127,7 @@ def main() -> None:
             NEWSLETTER_BASE_URL="http://127.0.0.1:8000",
             NEWSLETTER_SENDER=f"AI 日报 <{SENDER}>",
             NEWSLETTER_SECRET_KEY=secrets.token_urlsafe(32),
+            NEWSLETTER_POSTAL_ADDRESS=DEMO_POSTAL_ADDRESS,
             NEWSLETTER_TRANSPORT="ses",
             NEWSLETTER_SES_ENDPOINT_URL=url,
             NEWSLETTER_SES_REGION="us-east-1",

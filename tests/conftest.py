@@ -20,6 +20,7 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from newsletter import db
+from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Base
 from newsletter.settings import Settings
 
@@ -123,6 +124,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         transport="file",
         file_outbox=tmp_path / "outbox",
+        postal_address=DEMO_POSTAL_ADDRESS,
     )
 
 
@@ -135,6 +137,7 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("NEWSLETTER_SECRET_KEY", settings.secret_key)
     monkeypatch.setenv("NEWSLETTER_TRANSPORT", settings.transport)
     monkeypatch.setenv("NEWSLETTER_FILE_OUTBOX", str(settings.file_outbox))
+    monkeypatch.setenv("NEWSLETTER_POSTAL_ADDRESS", settings.postal_address)
     return settings
 
 

@@ -17,7 +17,8 @@ from markupsafe import Markup
 from newsletter.errors import ConfigError
 from newsletter.models import Issue
 from newsletter.render import markdown
-from newsletter.render.personalize import NAME_MARK, UNSUBSCRIBE_URL_MARK
+from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
+from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 
@@ -73,12 +74,25 @@ def brand(settings: Settings) -> Brand:
 
 
 def base_context(
-    settings: Settings, *, subject: str, preheader: str, test: bool = False
+    settings: Settings,
+    *,
+    subject: str,
+    preheader: str,
+    test: bool = False,
+    every_language: bool = False,
 ) -> dict[str, Any]:
-    """The values every email's layout needs (header, footer, branding, language)."""
-    strings: Strings = strings_for(settings.language)
+    """The values every email's layout needs (header, footer, branding, language).
+
+    With ``every_language`` (the issue: one rendering for every subscriber's language) ``s``
+    gives each string in every language (:class:`LocalizedStrings`); otherwise (a message
+    to one person) the strings of ``settings.language``.
+    """
+    strings: Strings | LocalizedStrings = (
+        LocalizedStrings() if every_language else strings_for(settings.language)
+    )
     base_url = settings.require_base_url()
     return {
+        **audience_marks(),
         "lang": settings.language,
         "s": strings,
         "brand": brand(settings),
@@ -88,10 +102,11 @@ def base_context(
         "test": test,
         "base_url": base_url,
         "archive_index_url": f"{base_url}/archive",
+        "subscribe_url": f"{base_url}/subscribe",
         "archive_url": None,
         "date_label": None,
         "unsubscribe_url": UNSUBSCRIBE_URL_MARK,
-        "name": NAME_MARK,
+        "greeting": GREETING_MARK,
     }
 
 
@@ -135,9 +150,13 @@ def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
 def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool) -> dict[str, Any]:
     """The template context of an issue (``subject`` already checked by the caller)."""
     ctx = base_context(
-        settings, subject=subject, preheader=issue.preheader or issue.summary, test=test
+        settings,
+        subject=subject,
+        preheader=issue.preheader or issue.summary,
+        test=test,
+        every_language=True,
     )
-    strings: Strings = ctx["s"]
+    tables = LocalizedStrings().each()
     day: dt.date = issue.date
     sections = []
     for raw_section in issue.sections:
@@ -150,17 +169,25 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
         for line in markdown.clean_text(issue.summary or "").splitlines()
         if line.strip()
     ]
+    name = ctx["brand"].name
     ctx.update(
         date=day.isoformat(),
-        date_label=strings.date_label(day),
         archive_url=f"{ctx['base_url']}/archive/{day.isoformat()}",
         summary_lines=summary,
         sections=sections,
         item_count=count,
-        greeting=strings.greeting.format(name=NAME_MARK) if strings.greeting else "",
-        intro=strings.intro.format(
-            date=strings.short_date(day), newsletter=ctx["brand"].name, count=count
+        date_label=Localized({k: t.date_label(day) for k, t in tables.items()}),
+        intro=Localized(
+            {
+                k: t.intro.format(date=t.short_date(day), newsletter=name, count=count)
+                for k, t in tables.items()
+            }
         ),
-        footer_reason=strings.footer_reason.format(newsletter=ctx["brand"].name),
+        footer_reason=Localized(
+            {k: t.footer_reason.format(newsletter=name) for k, t in tables.items()}
+        ),
+        footer_public=Localized(
+            {k: t.footer_public.format(newsletter=name) for k, t in tables.items()}
+        ),
     )
     return ctx

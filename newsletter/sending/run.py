@@ -29,6 +29,7 @@ from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
+from newsletter.identity import require_postal_address
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
@@ -67,6 +68,7 @@ def _check_settings(settings: Settings) -> None:
     settings.require_sender()
     settings.require_base_url()
     settings.require_secret_key()
+    require_postal_address(settings)
 
 
 def _quota_reason(engine: Engine, plan: RatePlan, report: SendReport) -> Callable[[], str]:

@@ -11,6 +11,7 @@ import pytest
 
 from newsletter import compose
 from newsletter.digest import load_digests
+from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Issue, IssueStatus
 from newsletter.settings import Settings
 
@@ -30,7 +31,11 @@ def issue_from_digest(path: Path) -> Issue:
 @pytest.fixture
 def render_settings() -> Settings:
     """Settings enough to render (no database is touched)."""
-    return Settings(base_url="https://news.example.com", sender="AI 日报 <news@example.com>")
+    return Settings(
+        base_url="https://news.example.com",
+        sender="AI 日报 <news@example.com>",
+        postal_address=DEMO_POSTAL_ADDRESS,
+    )
 
 
 @pytest.fixture

@@ -49,8 +49,8 @@ def test_personalize_fills_both_parts(sample_issue: Issue, render_settings: Sett
     hrefs = [a.get("href") for a in scan_html(mine.html).find("a")]
     assert UNSUB in hrefs  # the parsed attribute is the exact URL
     assert f"退订: {UNSUB}" in mine.text
-    assert "张三您好！" in mine.html
-    assert "张三您好！" in mine.text
+    assert "张三，您好！" in mine.html
+    assert "张三，您好！" in mine.text
     # The rendered original is untouched, and another recipient gets their own values.
     other = personalize(rendered, unsubscribe_url="https://news.example.com/u/other", name="")
     assert "https://news.example.com/u/other" in other.text
