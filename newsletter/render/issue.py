@@ -12,7 +12,7 @@ from newsletter.models import Issue, IssueStatus
 from newsletter.models.base import utcnow
 from newsletter.render.context import issue_context
 from newsletter.render.errors import LintError
-from newsletter.render.lint import LintWarning, lint_email
+from newsletter.render.lint import LintWarning, lint_email, lint_identity
 from newsletter.render.personalize import scrub_markers
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
@@ -84,7 +84,7 @@ def render_lint_and_store(
             "its rendering is what was sent and cannot change"
         )
     rendered = render_issue(issue, settings)
-    warnings = lint_email(rendered)
+    warnings = lint_email(rendered) + lint_identity(settings, rendered)
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
     issue.rendered_subject = rendered.subject

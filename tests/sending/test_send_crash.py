@@ -36,6 +36,7 @@ def _env(settings: Settings) -> dict[str, str]:
         NEWSLETTER_SECRET_KEY=settings.secret_key,
         NEWSLETTER_TRANSPORT="file",
         NEWSLETTER_FILE_OUTBOX=str(settings.file_outbox),
+        NEWSLETTER_POSTAL_ADDRESS=settings.postal_address,
     )
     return env
 
