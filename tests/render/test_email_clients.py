@@ -53,7 +53,7 @@ def _unsupported(html: str) -> dict[str, set[str]]:
     node = shutil.which("node")
     if node is None or not (ROOT / "node_modules" / "@jsx-email" / "doiuse-email").is_dir():
         pytest.fail("node or @jsx-email/doiuse-email is missing: run `npm ci`")
-    result = subprocess.run(  # noqa: S603 (our script, our HTML)
+    result = subprocess.run(
         [node, str(SCRIPT), *CLIENTS],
         input=html.encode("utf-8"),
         capture_output=True,
@@ -73,7 +73,9 @@ def _unsupported(html: str) -> dict[str, set[str]]:
 def _recipient_copy(issue: Issue, settings: Settings, language: str) -> str:
     rendered = render_issue(issue, settings)
     copy = localize(rendered, language=language)
-    return personalize(copy, unsubscribe_url="https://news.example.com/unsubscribe/t", name="A").html
+    return personalize(
+        copy, unsubscribe_url="https://news.example.com/unsubscribe/t", name="A"
+    ).html
 
 
 def test_unsupported_features_are_the_documented_ones(
@@ -88,7 +90,9 @@ def test_unsupported_features_are_the_documented_ones(
         assert f"| {feature} |" in readme, f"{feature} is not listed in emails/README.md"
 
 
-def test_archive_copy_has_no_other_gaps(sample_issue_2026: Issue, render_settings: Settings) -> None:
+def test_archive_copy_has_no_other_gaps(
+    sample_issue_2026: Issue, render_settings: Settings
+) -> None:
     page = archive_copy(render_issue(sample_issue_2026, render_settings)).html
     found = _unsupported(page)
     assert set(found) <= ACCEPTED, {f: c for f, c in found.items() if f not in ACCEPTED}
