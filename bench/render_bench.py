@@ -25,9 +25,9 @@ from newsletter.compose import issue_from_digest
 from newsletter.digest import load_digests
 from newsletter.models import Issue
 from newsletter.render import personalize, render_issue
-from newsletter.render.personalize import localize
 from newsletter.render.context import issue_context
 from newsletter.render.issue import issue_subject
+from newsletter.render.personalize import localize
 from newsletter.render.pipeline import inline_css
 from newsletter.render.templates import render_template
 from newsletter.settings import Settings

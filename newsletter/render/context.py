@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup
 
 from newsletter.errors import ConfigError
+from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Issue
 from newsletter.render import markdown
 from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
@@ -91,11 +92,15 @@ def base_context(
         LocalizedStrings() if every_language else strings_for(settings.language)
     )
     base_url = settings.require_base_url()
+    identity = brand(settings)
+    if test and not identity.postal_address:
+        # A test copy may go out before the address is set; it says it is a stand-in.
+        identity = replace(identity, postal_address=DEMO_POSTAL_ADDRESS)
     return {
         **audience_marks(),
         "lang": settings.language,
         "s": strings,
-        "brand": brand(settings),
+        "brand": identity,
         "subject": subject,
         "preheader": markdown.clean_text(" ".join(preheader.split())),
         "preview_filler": _PREVIEW_FILLER,

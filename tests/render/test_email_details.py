@@ -169,3 +169,13 @@ def test_lint_warns_when_the_from_name_is_not_the_brand(
     settings = Settings(sender=sender, newsletter_name=name, postal_address="8 Harbour St")
     codes = [w.code for w in lint_identity(settings)]
     assert codes == (["brand"] if warned else [])
+
+
+def test_a_test_copy_without_postal_address_says_it_is_a_stand_in(
+    sample_issue: Issue, render_settings: Settings
+) -> None:
+    bare = render_settings.model_copy(update={"postal_address": ""})
+    assert DEMO_POSTAL_ADDRESS in render_issue(sample_issue, bare, test=True).text
+    real = render_issue(sample_issue, bare)
+    assert DEMO_POSTAL_ADDRESS not in real.text
+    assert "Example" not in real.text  # no placeholder default any more

@@ -55,7 +55,9 @@ def test_issue_page_is_the_sent_email_without_personal_links(
     assert "退订" not in page  # no unsubscribe link at all: a sign-up link instead
     assert 'href="https://news.example.com/subscribe"' in page
     # Everything else is the stored rendering, with its public variant kept.
-    assert page == archive_copy(stored_rendering(issue)).html
+    stored = stored_rendering(issue)
+    assert stored is not None
+    assert page == archive_copy(stored).html
     assert "script-src" not in response.headers["content-security-policy"]
     assert "default-src 'none'" in response.headers["content-security-policy"]
 
