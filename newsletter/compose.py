@@ -77,7 +77,9 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
     digest = session.get(DigestRow, date)
     if digest is None or not digest.items:
         raise NotFoundError(f"no items for {date.isoformat()}: run `newsletter items import` first")
-    subject = check_subject(clean_subject(subject if subject is not None else digest.title))
+    subject = check_subject(
+        clean_subject(digest.title if subject is None else check_subject(subject))
+    )
     sections: list[dict[str, Any]] = []
     for item in digest.items:
         if not sections or sections[-1]["name"] != item.section:
