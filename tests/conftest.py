@@ -20,9 +20,9 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from newsletter import db
-from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Base
 from newsletter.settings import Settings
+from tests.support.identity import TEST_POSTAL_ADDRESS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "tests" / "samples"
 PG_SERVER = os.environ.get(
@@ -124,7 +124,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         transport="file",
         file_outbox=tmp_path / "outbox",
-        postal_address=DEMO_POSTAL_ADDRESS,
+        postal_address=TEST_POSTAL_ADDRESS,
     )
 
 

@@ -11,9 +11,9 @@ import pytest
 
 from newsletter import compose
 from newsletter.digest import load_digests
-from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Issue, IssueStatus
 from newsletter.settings import Settings
+from tests.support.identity import TEST_POSTAL_ADDRESS
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 SAMPLE_2025 = SAMPLES / "ai-daily-2025-08-14.md"
@@ -34,7 +34,7 @@ def render_settings() -> Settings:
     return Settings(
         base_url="https://news.example.com",
         sender="AI 日报 <news@example.com>",
-        postal_address=DEMO_POSTAL_ADDRESS,
+        postal_address=TEST_POSTAL_ADDRESS,
     )
 
 

@@ -148,7 +148,7 @@ def test_lint_sees_a_rendering_older_than_the_postal_address(
     sample_issue: Issue, render_settings: Settings
 ) -> None:
     rendered = render_issue(sample_issue, render_settings)
-    moved = render_settings.model_copy(update={"postal_address": "AI Daily Ltd, 8 Harbour St"})
+    moved = render_settings.model_copy(update={"postal_address": "AI Daily Ltd, 2 Quay Road"})
     codes = [w.code for w in lint_identity(moved, rendered)]
     assert codes == ["postal-address"]
 

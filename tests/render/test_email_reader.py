@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 
 from newsletter.digest import load_digests
-from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.render.htmlscan import scan_html
 from newsletter.settings import Settings
+from tests.support.identity import TEST_POSTAL_ADDRESS
 from tests.support.sent_sample import SAMPLE, Reader, Sent, send_sample
 
 READERS = [
@@ -148,8 +148,8 @@ def test_images_lead_to_their_items_first_link(sent: dict[str, Sent]) -> None:
 
 def test_footer_has_the_postal_address_and_the_recipients_own_link(sent: dict[str, Sent]) -> None:
     message = sent["bob@example.com"]
-    assert DEMO_POSTAL_ADDRESS in message.part("plain")
-    assert DEMO_POSTAL_ADDRESS in scan_html(message.part("html")).text
+    assert TEST_POSTAL_ADDRESS in message.part("plain")
+    assert TEST_POSTAL_ADDRESS in scan_html(message.part("html")).text
     own = message.message["List-Unsubscribe"].strip("<>")
     assert f"Unsubscribe: {own}" in message.part("plain")
     hrefs = [a.get("href") for a in scan_html(message.part("html")).find("a")]
