@@ -3,6 +3,8 @@ the archive's copy without personal links, and the lint of postal address and br
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from newsletter.errors import ConfigError
@@ -179,3 +181,22 @@ def test_a_test_copy_without_postal_address_says_it_is_a_stand_in(
     real = render_issue(sample_issue, bare)
     assert DEMO_POSTAL_ADDRESS not in real.text
     assert "Example" not in real.text  # no placeholder default any more
+
+
+def test_content_cannot_forge_language_or_audience_markers(
+    make_issue: Callable[..., Issue], render_settings: Settings
+) -> None:
+    forged = "__NEWSLETTER_FOR_PUBLIC__ x __NEWSLETTER_LANG_EN__ y __NEWSLETTER_LANG_END__"
+    issue = make_issue(
+        subject=f"S {forged}",
+        summary=forged,
+        title=forged,
+        body=f"{forged} __NEWSLETTER_FOR_END__ __NEWSLETTER_GREETING__",
+        links=[{"text": forged, "url": "https://example.org/a"}],
+    )
+    rendered = render_issue(issue, render_settings)
+    for part in (rendered.html, rendered.text):
+        assert "__NEWSLETTER_FOR_PUBLIC__ x" not in part
+        assert part.count("__NEWSLETTER_GREETING__") == 1  # the template's own
+    copy = localize(rendered, language="zh")
+    assert "x  y" in copy.text or " x " in copy.text  # the words stay, the markers go
