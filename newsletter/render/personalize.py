@@ -22,7 +22,8 @@ from newsletter.render.strings import language_key, strings_for
 UNSUBSCRIBE_URL_MARK = "__NEWSLETTER_UNSUBSCRIBE_URL__"
 #: Stands for the greeting in the recipient's language, with their name or without one.
 GREETING_MARK = "__NEWSLETTER_GREETING__"
-#: Stands for the recipient's name (renderings stored before the greeting marker use it).
+#: Stood for the recipient's name in renderings stored before the greeting marker;
+#: :func:`localize` turns their greeting into :data:`GREETING_MARK`.
 NAME_MARK = "__NEWSLETTER_RECIPIENT_NAME__"
 #: Every per-recipient marker; untrusted content is scrubbed of them (and of the language
 #: and audience markers) before rendering.
@@ -52,7 +53,12 @@ def rendering_language(rendered: RenderedEmail) -> str:
 def _select(text: str, *, key: str, audience: str) -> str:
     text = _AUDIENCE_SPAN.sub(lambda m: m[2] if m[1] == audience else "", text)
     wanted = key.upper()
-    return _LANG_SPAN.sub(lambda m: m[2] if m[1] == wanted else "", text)
+    text = _LANG_SPAN.sub(lambda m: m[2] if m[1] == wanted else "", text)
+    if NAME_MARK in text:
+        # A rendering stored before the greeting marker: its greeting was "{name}您好！"
+        # (Chinese) or absent (English). It gets today's greeting; no other name remains.
+        text = text.replace(f"{NAME_MARK}您好！", GREETING_MARK).replace(NAME_MARK, "")
+    return text
 
 
 def localize(
@@ -62,8 +68,8 @@ def localize(
 
     ``language`` is the subscriber's tag (may be empty); without a table for it the list's
     ``fallback``, else the rendering's own language, is used. The result's ``language`` is
-    the table key (``zh``, ``en``). Costs one pass over each part: do it once per language
-    of a send, not per recipient.
+    the table key (``zh``, ``en``), and it has no :data:`NAME_MARK` left. Costs one pass
+    over each part: do it once per language of a send, not per recipient.
     """
     key = language_key(language, fallback=fallback or rendering_language(rendered))
     audience = "PUBLIC" if public else "RECIPIENT"
@@ -90,16 +96,11 @@ def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> 
     who = clean_name(name)
     greeting = strings_for(rendered.language).greeting(who)
     url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
-    page = (
-        rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True))
-        .replace(GREETING_MARK, html.escape(greeting, quote=True))
-        .replace(NAME_MARK, html.escape(who, quote=True))
+    # Two passes over each part, as before languages: a localized copy has no NAME_MARK.
+    page = rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True)).replace(
+        GREETING_MARK, html.escape(greeting, quote=True)
     )
-    text = (
-        rendered.text.replace(UNSUBSCRIBE_URL_MARK, url)
-        .replace(GREETING_MARK, greeting)
-        .replace(NAME_MARK, who)
-    )
+    text = rendered.text.replace(UNSUBSCRIBE_URL_MARK, url).replace(GREETING_MARK, greeting)
     return RenderedEmail(subject=rendered.subject, html=page, text=text, language=rendered.language)
 
 
