@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_DIR := demo
 export NEWSLETTER_TEST_REQUIRE_POSTGRES ?= 1
 
-.PHONY: all demo test lint typecheck pytest browser clean deploy-check lambda-package
+.PHONY: all demo test lint typecheck pytest browser spamassassin clean deploy-check lambda-package
 
 all: test
 
@@ -22,6 +22,11 @@ browser:
 	@(command -v chromium && fc-list :lang=zh | grep -q .) >/dev/null 2>&1 || \
 		(apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)
 
+# Debian's SpamAssassin: a test scores a sent sample message with its local rules (-L -t).
+spamassassin:
+	@command -v spamassassin >/dev/null 2>&1 || \
+		(apt-get update -qq && apt-get install -y -qq spamassassin >/dev/null)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -29,7 +34,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP) browser
+pytest: $(STAMP) browser spamassassin node_modules/.package-lock.json
 	$(BIN)/pytest -q
 
 test: lint typecheck deploy-check pytest

@@ -78,6 +78,7 @@ def settings_for(url: str) -> Settings:
         base_url="https://news.example.com",
         sender="AI 日报 <news@example.com>",
         secret_key="bench-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
+        postal_address="AI Daily Ltd, 8 Harbour Street, Leith",
     )
 
 

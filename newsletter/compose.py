@@ -16,6 +16,7 @@ from newsletter.errors import InputError, NotFoundError
 from newsletter.lifecycle import require_changeable, reset_to_draft
 from newsletter.models import DigestRecord, Issue, IssueStatus
 from newsletter.models.base import utcnow
+from newsletter.subject import clean_subject
 
 PREHEADER_MAX = 110
 SUBJECT_MAX = 200
@@ -102,7 +103,9 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
     digest = session.get(DigestRecord, date)
     if digest is None or not digest.sections:
         raise NotFoundError(f"no items for {date.isoformat()}: run `newsletter items import` first")
-    subject = check_subject(subject if subject is not None else subject_of(digest.title))
+    subject = check_subject(
+        clean_subject(subject_of(digest.title) if subject is None else check_subject(subject))
+    )
     sections: list[dict[str, Any]] = copy.deepcopy(list(digest.sections))
     issue = session.scalar(select(Issue).where(Issue.date == date))
     if issue is not None:

@@ -62,6 +62,8 @@ def encode_phrase(text: str, *, header: str) -> str:
     """A display name: as is when it is plain ASCII words, quoted with specials, else RFC 2047."""
     _check_header_value(text, field=header)
     text = " ".join(_CONTROL.sub(" ", text).split())
+    if not text:
+        return ""
     if not _is_ascii(text):
         return Header(text, "utf-8", header_name=header).encode(linesep="\r\n")
     if _ATOMS.fullmatch(text):
@@ -71,7 +73,10 @@ def encode_phrase(text: str, *, header: str) -> str:
 
 
 def encode_address(name: str, address: str, *, header: str) -> str:
-    """A mailbox ``display name <address>``; a non-ASCII name becomes encoded words."""
+    """A mailbox ``display name <address>``; a non-ASCII name becomes encoded words.
+
+    With no name (or only spaces) it is the bare address, never ``"" <address>``.
+    """
     _check_header_value(address, field=header)
     if "@" not in address or not address.isascii() or any(c in address for c in '<>" ,;'):
         raise InputError(f"{header}: not an email address: {address!r}")
@@ -93,6 +98,20 @@ def list_id_value(*, list_name: str, sender_address: str) -> str:
     domain = sender_address.rpartition("@")[2].lower()
     label = _SLUG.sub("-", list_name.lower()).strip("-") or "list"
     return f"{label}.{domain}"
+
+
+def feedback_id_value(
+    *, campaign: str, list_name: str, issue_date: str, sender_address: str
+) -> str:
+    """A ``Feedback-ID`` for the complaint feedback loops of Gmail and SES.
+
+    Gmail's form is ``a:b:c:SenderId``: here ``campaign:list:issue-date:sender``, e.g.
+    ``issue:daily:2025-08-14:example-com``, so complaint reports group by list and issue.
+    Each field is reduced to lowercase letters, digits and hyphens (no colon can slip in).
+    """
+    domain = sender_address.rpartition("@")[2].lower()
+    fields = (campaign, list_name, issue_date, domain.replace(".", "-"))
+    return ":".join(_SLUG.sub("-", f.lower()).strip("-") or "none" for f in fields)
 
 
 def deterministic_message_id(*, key: str, sender_address: str) -> str:
@@ -227,6 +246,11 @@ class MessageBuilder:
     ``sender`` is the From value with its display name (``"AI 日报 <news@example.com>"``);
     ``list_id`` is a List-Id dot-atom (see :func:`list_id_value`) and ``list_name`` its
     human label; empty ``list_id`` leaves out the list headers (for confirmation emails).
+    ``feedback_id`` (see :func:`feedback_id_value`) adds ``Feedback-ID``.
+
+    Header order: From, Reply-To, Subject, MIME-Version, List-Id, Feedback-ID, then per
+    recipient To, Date, Message-ID, List-Unsubscribe and right after it
+    List-Unsubscribe-Post (Gmail shows no unsubscribe button when Post comes first).
     """
 
     def __init__(
@@ -238,6 +262,7 @@ class MessageBuilder:
         list_id: str = "",
         list_name: str = "",
         unsubscribe_mailto: str = "",
+        feedback_id: str = "",
         extra_headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         sender_name, self.sender_address = split_address(sender, field="NEWSLETTER_SENDER")
@@ -256,6 +281,11 @@ class MessageBuilder:
                 raise InputError(f"List-Id: not a dot-atom such as daily.example.com: {list_id!r}")
             phrase = encode_phrase(list_name, header="List-Id")
             lines.append(f"List-Id: {phrase} <{list_id}>" if phrase else f"List-Id: <{list_id}>")
+        if feedback_id:
+            _check_header_value(feedback_id, field="Feedback-ID")
+            if not re.fullmatch(r"[a-z0-9-]+(:[a-z0-9-]+){1,3}", feedback_id):
+                raise InputError(f"Feedback-ID: not of the form a:b:c:sender: {feedback_id!r}")
+            lines.append(f"Feedback-ID: {feedback_id}")
         for name, value in extra_headers:
             lines.append(encode_text_header(name, value))
         self._fixed = ("\r\n".join(lines) + "\r\n").encode("ascii")
@@ -365,6 +395,7 @@ def build_message(
     list_name: str = "",
     unsubscribe_url: str = "",
     unsubscribe_mailto: str = "",
+    feedback_id: str = "",
     message_id: str = "",
     date: dt.datetime | None = None,
 ) -> bytes:
@@ -376,6 +407,7 @@ def build_message(
         list_id=list_id,
         list_name=list_name,
         unsubscribe_mailto=unsubscribe_mailto,
+        feedback_id=feedback_id,
     )
     return builder.build(
         to=to,

@@ -73,7 +73,8 @@ class Settings(BaseSettings):
     brand_color: str = "#1a73e8"
     accent_color: str = "#fff7e0"
     logo_url: str = ""
-    postal_address: str = "Example Media Ltd, 1 Example Road, Example City"
+    # No default: a real send refuses until the sender's own address is set.
+    postal_address: str = ""
     editors: list[str] = Field(
         default_factory=list, description="Default recipients of test sends."
     )

@@ -25,6 +25,7 @@ from newsletter.settings import Settings
 from tests.support import aws
 from tests.support.browser import BrowserMissingError, chromium
 from tests.support.factories import BASE_URL, SENDER, TEST_SECRET, settings_env
+from tests.support.identity import TEST_POSTAL_ADDRESS
 from tests.support.paths import SAMPLES
 
 if TYPE_CHECKING:
@@ -119,6 +120,7 @@ def settings(db_url: str, tmp_path: Path) -> Settings:
         secret_key=TEST_SECRET,
         transport="file",
         file_outbox=tmp_path / "outbox",
+        postal_address=TEST_POSTAL_ADDRESS,
     )
 
 

@@ -16,6 +16,7 @@ from newsletter.files import write_files
 from newsletter.lifecycle import shows_stored_rendering
 from newsletter.render import LintError, lint_email, render_issue_mjml
 from newsletter.render.issue import render_lint_and_store, stored_or_render, stored_rendering
+from newsletter.render.lint import lint_identity
 from newsletter.render.preview import open_browser, preview_rendering, start_preview
 
 app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
@@ -108,7 +109,7 @@ def render(
         issue = get_issue(session, date.date())
         stored = stored_rendering(issue)
         if stored is not None and shows_stored_rendering(issue):
-            rendered, warnings = stored, lint_email(stored)
+            rendered, warnings = stored, lint_email(stored) + lint_identity(rt.settings, stored)
         else:
             rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)
         files = {out: rendered.html}
@@ -131,7 +132,7 @@ def lint(ctx: typer.Context, date: DateArg, strict: StrictOpt = False) -> None:
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
         rendered = stored_or_render(get_issue(session, date.date()), rt.settings)
-    warnings = lint_email(rendered)
+    warnings = lint_email(rendered) + lint_identity(rt.settings, rendered)
     for warning in warnings:
         typer.echo(f"warning: {warning}")
     typer.echo(f"{len(warnings)} warning(s)" if warnings else "no warnings")

@@ -8,15 +8,17 @@ and placeholder markers and left to Jinja's autoescaping; item bodies become san
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from markupsafe import Markup, escape
 
 from newsletter.errors import ConfigError
+from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.models import Issue
 from newsletter.render import markdown
-from newsletter.render.personalize import NAME_MARK, UNSUBSCRIBE_URL_MARK
+from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
+from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 from newsletter.settings import check_hex_color as _color
@@ -66,25 +68,43 @@ def brand(settings: Settings) -> Brand:
 
 
 def base_context(
-    settings: Settings, *, subject: str, preheader: str, test: bool = False
+    settings: Settings,
+    *,
+    subject: str,
+    preheader: str,
+    test: bool = False,
+    every_language: bool = False,
 ) -> dict[str, Any]:
-    """The values every email's layout needs (header, footer, branding, language)."""
-    strings: Strings = strings_for(settings.language)
+    """The values every email's layout needs (header, footer, branding, language).
+
+    With ``every_language`` (the issue: one rendering for every subscriber's language) ``s``
+    gives each string in every language (:class:`LocalizedStrings`); otherwise (a message
+    to one person) the strings of ``settings.language``.
+    """
+    strings: Strings | LocalizedStrings = (
+        LocalizedStrings() if every_language else strings_for(settings.language)
+    )
     base_url = settings.require_base_url()
+    identity = brand(settings)
+    if test and not identity.postal_address:
+        # A test copy may go out before the address is set; it says it is a stand-in.
+        identity = replace(identity, postal_address=DEMO_POSTAL_ADDRESS)
     return {
+        **audience_marks(),
         "lang": settings.language,
         "s": strings,
-        "brand": brand(settings),
+        "brand": identity,
         "subject": subject,
         "preheader": markdown.clean_text(" ".join(preheader.split())),
         "preview_filler": _PREVIEW_FILLER,
         "test": test,
         "base_url": base_url,
         "archive_index_url": f"{base_url}/archive",
+        "subscribe_url": f"{base_url}/subscribe",
         "archive_url": None,
         "date_label": None,
         "unsubscribe_url": UNSUBSCRIBE_URL_MARK,
-        "name": NAME_MARK,
+        "greeting": GREETING_MARK,
     }
 
 
@@ -202,9 +222,13 @@ def issue_sections(issue: Issue) -> list[dict[str, Any]]:
 def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool) -> dict[str, Any]:
     """The template context of an issue (``subject`` already checked by the caller)."""
     ctx = base_context(
-        settings, subject=subject, preheader=issue.preheader or issue.summary, test=test
+        settings,
+        subject=subject,
+        preheader=issue.preheader or issue.summary,
+        test=test,
+        every_language=True,
     )
-    strings: Strings = ctx["s"]
+    tables = LocalizedStrings().each()
     day: dt.date = issue.date
     sections = issue_sections(issue)
     count = sum(1 for s in sections for b in s["blocks"] if b["kind"] == "item")
@@ -213,9 +237,9 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
         for line in markdown.clean_text(issue.summary or "").splitlines()
         if line.strip()
     ]
+    name = ctx["brand"].name
     ctx.update(
         date=day.isoformat(),
-        date_label=strings.date_label(day),
         archive_url=f"{ctx['base_url']}/archive/{day.isoformat()}",
         summary_lines=summary,
         headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
@@ -223,10 +247,18 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
         tagline=markdown.clean_text(" ".join((issue.tagline or "").split())),
         sections=sections,
         item_count=count,
-        greeting=strings.greeting.format(name=NAME_MARK) if strings.greeting else "",
-        intro=strings.intro.format(
-            date=strings.short_date(day), newsletter=ctx["brand"].name, count=count
+        date_label=Localized({k: t.date_label(day) for k, t in tables.items()}),
+        intro=Localized(
+            {
+                k: t.intro.format(date=t.short_date(day), newsletter=name, count=count)
+                for k, t in tables.items()
+            }
         ),
-        footer_reason=strings.footer_reason.format(newsletter=ctx["brand"].name),
+        footer_reason=Localized(
+            {k: t.footer_reason.format(newsletter=name) for k, t in tables.items()}
+        ),
+        footer_public=Localized(
+            {k: t.footer_public.format(newsletter=name) for k, t in tables.items()}
+        ),
     )
     return ctx

@@ -12,12 +12,13 @@ from newsletter.models import Issue
 from newsletter.models.base import utcnow
 from newsletter.render.context import issue_context
 from newsletter.render.errors import LintError
-from newsletter.render.lint import LintWarning, lint_email
+from newsletter.render.lint import LintWarning, lint_email, lint_identity
 from newsletter.render.personalize import scrub_markers
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
 from newsletter.render.templates import render_template
 from newsletter.settings import Settings
+from newsletter.subject import clean_subject
 
 log = logging.getLogger(__name__)
 
@@ -25,9 +26,13 @@ TEST_PREFIX = "[TEST] "
 
 
 def issue_subject(issue: Issue, *, test: bool = False) -> str:
-    """The subject line; a subject with a line break is refused (:class:`InputError`)."""
+    """The subject line: plain text on one line, at most 150 characters (cut with "…").
+
+    An issue composed before subjects were cleaned is cleaned here too; an empty one is
+    refused (:class:`InputError`).
+    """
     # Markers are scrubbed: the subject is shared by every recipient's copy.
-    subject = check_subject(scrub_markers(issue.subject))
+    subject = check_subject(clean_subject(scrub_markers(issue.subject)))
     return f"{TEST_PREFIX}{subject}" if test else subject
 
 
@@ -74,7 +79,7 @@ def render_lint_and_store(
     """:func:`render_and_store` that returns the lint warnings instead of logging them."""
     require_changeable(issue, refusal="its rendering is what was sent and cannot change")
     rendered = render_issue(issue, settings)
-    warnings = lint_email(rendered)
+    warnings = lint_email(rendered) + lint_identity(settings, rendered)
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
     mark_rendered(

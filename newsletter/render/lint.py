@@ -10,9 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from newsletter.identity import brand_problem, postal_address_problem
 from newsletter.render.htmlscan import scan_html
 from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
 from newsletter.render.rendered import RenderedEmail
+from newsletter.settings import Settings
 
 #: Gmail clips an HTML body over about 102 KB, hiding the footer and its unsubscribe link.
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -110,4 +112,31 @@ def lint_email(rendered: RenderedEmail) -> list[LintWarning]:
         warnings.append(
             LintWarning("no-unsubscribe", "the plain-text part has no unsubscribe link placeholder")
         )
+    return warnings
+
+
+def lint_identity(settings: Settings, rendered: RenderedEmail | None = None) -> list[LintWarning]:
+    """Warnings about who the email says it is from (the settings, not the content).
+
+    ``postal-address``: ``NEWSLETTER_POSTAL_ADDRESS`` is missing (a real send refuses) or an
+    example/demo value, or ``rendered`` (the stored rendering) does not show the address the
+    settings have now (it was rendered before the address was set or changed).
+    ``brand``: the From display name differs from ``NEWSLETTER_NEWSLETTER_NAME``.
+    """
+    warnings: list[LintWarning] = []
+    postal = postal_address_problem(settings)
+    if postal is not None:
+        warnings.append(LintWarning("postal-address", postal))
+    address = " ".join(settings.postal_address.split())
+    if address and rendered is not None and address not in " ".join(rendered.text.split()):
+        warnings.append(
+            LintWarning(
+                "postal-address",
+                "the rendering's footer does not show NEWSLETTER_POSTAL_ADDRESS: render the "
+                "issue again (`newsletter issue render`)",
+            )
+        )
+    brand = brand_problem(settings)
+    if brand is not None:
+        warnings.append(LintWarning("brand", brand))
     return warnings

@@ -1,9 +1,12 @@
 """Per-recipient values: fixed markers in the rendered email, filled by plain ``str.replace``.
 
-The issue is rendered once (MJML and premailer take milliseconds); each recipient's copy is
-then made by substituting the markers below, which takes microseconds. The markers are plain
-ASCII letters and underscores, so Jinja's escaping, MJML and premailer's HTML serializer all
-leave them unchanged, also inside ``href`` attributes (the tests check this).
+The issue is rendered once (MJML and premailer take milliseconds) with its own words in
+every language (:mod:`newsletter.render.localized`). A send first keeps one language and
+the recipient audience, once per language (:func:`localize`); each recipient's copy is then
+made by substituting the markers below (:func:`personalize`), which takes microseconds. The
+markers are plain ASCII letters and underscores, so Jinja's escaping, MJML and premailer's
+HTML serializer all leave them unchanged, also inside ``href`` attributes (the tests check
+this).
 """
 
 from __future__ import annotations
@@ -11,18 +14,29 @@ from __future__ import annotations
 import html
 import re
 
+from newsletter.render.localized import AUDIENCE_END, LANG_END, PUBLIC_ONLY, RECIPIENT_ONLY
 from newsletter.render.rendered import RenderedEmail
+from newsletter.render.strings import language_key, strings_for
 
 #: Stands for the recipient's unsubscribe URL (the footer link, in both parts).
 UNSUBSCRIBE_URL_MARK = "__NEWSLETTER_UNSUBSCRIBE_URL__"
-#: Stands for the recipient's name; it is left empty when the subscriber gave none, so the
-#: templates only put it where an empty string still reads well.
+#: Stands for the greeting in the recipient's language, with their name or without one.
+GREETING_MARK = "__NEWSLETTER_GREETING__"
+#: Stood for the recipient's name in renderings stored before the greeting marker;
+#: :func:`localize` turns their greeting into :data:`GREETING_MARK`.
 NAME_MARK = "__NEWSLETTER_RECIPIENT_NAME__"
-#: Every marker; untrusted content is scrubbed of them before rendering.
-MARKERS = (UNSUBSCRIBE_URL_MARK, NAME_MARK)
+#: Every per-recipient marker; untrusted content is scrubbed of them (and of the language
+#: and audience markers) before rendering.
+MARKERS = (UNSUBSCRIBE_URL_MARK, GREETING_MARK, NAME_MARK)
 
 NAME_MAX = 80
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_AUDIENCE_SPAN = re.compile(
+    r"__NEWSLETTER_FOR_(RECIPIENT|PUBLIC)__(.*?)" + re.escape(AUDIENCE_END), re.DOTALL
+)
+_LANG_SPAN = re.compile(r"__NEWSLETTER_LANG_([A-Z]+)__(.*?)" + re.escape(LANG_END), re.DOTALL)
+_HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.IGNORECASE)
+_ANY_MARK = re.compile(r"__NEWSLETTER_[A-Z_]+__")
 
 
 def clean_name(name: str) -> str:
@@ -30,31 +44,97 @@ def clean_name(name: str) -> str:
     return _CONTROL_OR_SPACE.sub(" ", name).strip()[:NAME_MAX].strip()
 
 
+def rendering_language(rendered: RenderedEmail) -> str:
+    """The language the rendering was made for (its ``<html lang>``: the list's language)."""
+    found = _HTML_LANG.search(rendered.html[:4000])
+    return found[1] if found else ""
+
+
+def _select(text: str, *, key: str, audience: str) -> str:
+    text = _AUDIENCE_SPAN.sub(lambda m: m[2] if m[1] == audience else "", text)
+    wanted = key.upper()
+    text = _LANG_SPAN.sub(lambda m: m[2] if m[1] == wanted else "", text)
+    if NAME_MARK in text:
+        # A rendering stored before the greeting marker: its greeting was "{name}您好！"
+        # (Chinese) or absent (English). It gets today's greeting; no other name remains.
+        text = text.replace(f"{NAME_MARK}您好！", GREETING_MARK).replace(NAME_MARK, "")
+    return text
+
+
+def localize(
+    rendered: RenderedEmail, *, language: str, fallback: str = "", public: bool = False
+) -> RenderedEmail:
+    """``rendered`` in one language, for a recipient (or, with ``public``, for anyone).
+
+    ``language`` is the subscriber's tag (may be empty); without a table for it the list's
+    ``fallback``, else the rendering's own language, is used. The result's ``language`` is
+    the table key (``zh``, ``en``), and it has no :data:`NAME_MARK` left. Costs one pass
+    over each part: do it once per language of a send, not per recipient.
+    """
+    key = language_key(language, fallback=fallback or rendering_language(rendered))
+    audience = "PUBLIC" if public else "RECIPIENT"
+    return RenderedEmail(
+        subject=rendered.subject,
+        html=_select(rendered.html, key=key, audience=audience),
+        text=_select(rendered.text, key=key, audience=audience),
+        language=key,
+    )
+
+
 def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> RenderedEmail:
     """The recipient's copy of ``rendered``: the markers replaced by the recipient's values.
 
-    ``unsubscribe_url`` and ``name`` are HTML-escaped in the HTML part and used as they are in
-    the text part; the name is first reduced to one line (no header or text injection through
-    a hostile name). The subject carries no markers and is returned unchanged.
+    ``rendered`` should come from :func:`localize` (once per language); a stored rendering
+    is localized here in its own language first, which costs more. The greeting is the
+    language's, with the name or without one. ``unsubscribe_url`` and the greeting are
+    HTML-escaped in the HTML part and used as they are in the text part; the name is first
+    reduced to one line (no header or text injection through a hostile name). The subject
+    carries no markers and is returned unchanged.
     """
+    if not rendered.language:
+        rendered = localize(rendered, language="")
     who = clean_name(name)
+    greeting = strings_for(rendered.language).greeting(who)
     url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
+    # Two passes over each part, as before languages: a localized copy has no NAME_MARK.
     page = rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True)).replace(
-        NAME_MARK, html.escape(who, quote=True)
+        GREETING_MARK, html.escape(greeting, quote=True)
     )
-    text = rendered.text.replace(UNSUBSCRIBE_URL_MARK, url).replace(NAME_MARK, who)
-    return RenderedEmail(subject=rendered.subject, html=page, text=text)
+    text = rendered.text.replace(UNSUBSCRIBE_URL_MARK, url).replace(GREETING_MARK, greeting)
+    return RenderedEmail(subject=rendered.subject, html=page, text=text, language=rendered.language)
 
 
 def scrub_markers(value: str) -> str:
-    """``value`` without any marker, so untrusted content cannot pose as a placeholder."""
-    for mark in MARKERS:
-        while mark in value:
-            value = value.replace(mark, "")
+    """``value`` without any of our markers, so untrusted content cannot pose as one."""
+    while _ANY_MARK.search(value):
+        value = _ANY_MARK.sub("", value)
     return value
 
 
-def archive_copy(rendered: RenderedEmail, *, archive_url: str) -> RenderedEmail:
-    """The copy anyone may see (web archive, preview): no name, and the unsubscribe link
-    pointing harmlessly to ``archive_url`` (``{base_url}/archive``)."""
-    return personalize(rendered, unsubscribe_url=archive_url, name="")
+def archive_copy(
+    rendered: RenderedEmail, *, archive_url: str = "", language: str = ""
+) -> RenderedEmail:
+    """The copy anyone may see (web archive, preview): no personal part at all.
+
+    The public variant is kept (a sign-up link where a recipient has the unsubscribe link;
+    no greeting), in ``language`` or the rendering's own. A rendering stored before the
+    public variant existed has its unsubscribe marker pointed at ``archive_url``
+    (``{base_url}/archive``) and its name left empty, as before.
+    """
+    public = localize(rendered, language=language, public=True)
+    return personalize(public, unsubscribe_url=archive_url, name="")
+
+
+__all__ = [
+    "GREETING_MARK",
+    "MARKERS",
+    "NAME_MARK",
+    "PUBLIC_ONLY",
+    "RECIPIENT_ONLY",
+    "UNSUBSCRIBE_URL_MARK",
+    "archive_copy",
+    "clean_name",
+    "localize",
+    "personalize",
+    "scrub_markers",
+]

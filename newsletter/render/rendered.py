@@ -16,3 +16,6 @@ class RenderedEmail:
     subject: str
     html: str
     text: str
+    #: The strings table (``zh``, ``en``) of a localized copy; empty for the stored
+    #: rendering, which carries every language (see :func:`~newsletter.render.localize`).
+    language: str = ""

@@ -1,6 +1,10 @@
 """The fixed words of the emails, per language: Chinese first, English second.
 
-The language comes from ``Settings.language``; a language without its own table gets Chinese.
+An issue's own words (greeting, intro, summary title, footer, link labels) follow the
+subscriber's language; a subscriber without one, or with one that has no table here, gets
+the list's language (``Settings.language``), and Chinese when that has none either. The
+issue is rendered once with every table (see :mod:`newsletter.render.localized`); each
+recipient's copy keeps one.
 """
 
 from __future__ import annotations
@@ -15,12 +19,16 @@ class Strings:
 
     view_in_browser: str
     summary_title: str
-    #: Contains ``{name}``; empty when the language has no greeting that reads well with an
-    #: empty name (the name placeholder may be substituted by an empty string).
-    greeting: str
+    #: The greeting of a subscriber with a name; contains ``{name}``.
+    greeting_named: str
+    #: The greeting of a subscriber without a name.
+    greeting_anonymous: str
     intro: str
     footer_reason: str
+    #: The footer of the web archive's copy, which nobody "receives".
+    footer_public: str
     unsubscribe: str
+    subscribe: str
     archive: str
     test_banner: str
     test_banner_detail: str
@@ -33,6 +41,17 @@ class Strings:
     image: str
     weekdays: tuple[str, ...]
     months: tuple[str, ...] = ()
+    #: Greet by the first word of the name only ("Hi Alice," for "Alice Wang").
+    greet_first_name: bool = False
+
+    def greeting(self, name: str) -> str:
+        """The greeting of ``name`` (already one line), or the one without a name."""
+        name = name.strip()
+        if not name:
+            return self.greeting_anonymous
+        if self.greet_first_name:
+            name = name.split()[0]
+        return self.greeting_named.format(name=name)
 
     def date_label(self, day: dt.date) -> str:
         """The issue date written out the way readers of the language expect."""
@@ -51,10 +70,13 @@ class Strings:
 ZH = Strings(
     view_in_browser="网页版",
     summary_title="今日摘要",
-    greeting="{name}您好！",
+    greeting_named="{name}，您好！",
+    greeting_anonymous="您好！",
     intro="以下是{date}的{newsletter}，共 {count} 条资讯。",
     footer_reason="您收到这封邮件，是因为您订阅了{newsletter}。",
+    footer_public="这是{newsletter}的网页版。喜欢的话，欢迎订阅，每天送到您的邮箱。",
     unsubscribe="退订",
+    subscribe="订阅",
     archive="往期回顾",
     test_banner="测试邮件",
     test_banner_detail="这是发给编辑的测试版本，正式发送的邮件没有这条提示。",
@@ -71,10 +93,13 @@ ZH = Strings(
 EN = Strings(
     view_in_browser="View in browser",
     summary_title="Today in brief",
-    greeting="",
+    greeting_named="Hi {name},",
+    greeting_anonymous="Hello,",
     intro="Here is {newsletter} for {date}: {count} stories.",
     footer_reason="You receive this email because you subscribed to {newsletter}.",
+    footer_public="This is the web edition of {newsletter}. Subscribe to get it by email daily.",
     unsubscribe="Unsubscribe",
+    subscribe="Subscribe",
     archive="Past issues",
     test_banner="Test send",
     test_banner_detail="This copy is for editors; the real send has no such notice.",
@@ -103,9 +128,25 @@ EN = Strings(
         "November",
         "December",
     ),
+    greet_first_name=True,
 )
 
+#: Every table, by the primary language subtag.
+TABLES: dict[str, Strings] = {"zh": ZH, "en": EN}
 
-def strings_for(language: str) -> Strings:
-    """The strings for a language tag such as ``zh-CN`` or ``en``; Chinese when unknown."""
-    return EN if language.lower().split("-")[0] == "en" else ZH
+
+def language_key(language: str, *, fallback: str = "") -> str:
+    """The table key (``zh``, ``en``) for a language tag such as ``zh-CN`` or ``en-GB``.
+
+    A tag without a table falls back to ``fallback`` (the list's language), then to ``zh``.
+    """
+    for tag in (language, fallback):
+        key = tag.strip().lower().replace("_", "-").split("-")[0]
+        if key in TABLES:
+            return key
+    return "zh"
+
+
+def strings_for(language: str, *, fallback: str = "") -> Strings:
+    """The strings for a language tag (see :func:`language_key`); Chinese when unknown."""
+    return TABLES[language_key(language, fallback=fallback)]

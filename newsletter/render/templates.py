@@ -15,6 +15,8 @@ from typing import Any
 
 from jinja2 import BaseLoader, Environment, StrictUndefined, TemplateNotFound, select_autoescape
 
+from newsletter.render.links import first_url, link_views
+
 #: The package whose data files are the email templates.
 TEMPLATES_PACKAGE = "emails"
 _SUFFIXES = (".j2",)
@@ -41,8 +43,11 @@ class ResourceLoader(BaseLoader):
 
 @lru_cache(maxsize=4)
 def environment(package: str = TEMPLATES_PACKAGE) -> Environment:
-    """The (cached) template environment; undefined variables are errors, not blanks."""
-    return Environment(
+    """The (cached) template environment; undefined variables are errors, not blanks.
+
+    Filters: ``link_views`` (an item's links as label, host and URL) and ``first_url``.
+    """
+    env = Environment(
         loader=ResourceLoader(files(package)),
         # MJML is markup: every value is escaped unless marked safe. Text parts (.txt.j2)
         # and the stylesheet (.css.j2, only settings-checked colours) are not HTML.
@@ -52,6 +57,9 @@ def environment(package: str = TEMPLATES_PACKAGE) -> Environment:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
+    env.filters["link_views"] = link_views
+    env.filters["first_url"] = first_url
+    return env
 
 
 def render_template(name: str, context: dict[str, Any]) -> str:

@@ -54,6 +54,8 @@ class Job:
     subscriber_id: int
     email: str
     name: str
+    #: The subscriber's language tag ("" for the list's language).
+    language: str = ""
 
 
 class Outcome(enum.Enum):
@@ -130,7 +132,7 @@ def plan_batch(
     jobs = []
     for delivery_id, subscriber_id in sorted(queued, key=lambda q: q[1]):
         r = by_subscriber[subscriber_id]
-        jobs.append(Job(delivery_id, subscriber_id, r.email, r.name))
+        jobs.append(Job(delivery_id, subscriber_id, r.email, r.name, r.language))
     return jobs
 
 
@@ -141,7 +143,13 @@ def queued_batches(
     after = 0
     while True:
         query = (
-            select(Delivery.id, Delivery.subscriber_id, Subscriber.email, Subscriber.name)
+            select(
+                Delivery.id,
+                Delivery.subscriber_id,
+                Subscriber.email,
+                Subscriber.name,
+                Subscriber.language,
+            )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(
                 Delivery.issue_id == issue_id,
@@ -156,7 +164,7 @@ def queued_batches(
             rows = conn.execute(query).all()
         if not rows:
             return
-        yield [Job(r[0], r[1], r[2] or "", r[3] or "") for r in rows]
+        yield [Job(r[0], r[1], r[2] or "", r[3] or "", r[4] or "") for r in rows]
         after = rows[-1][1]
 
 

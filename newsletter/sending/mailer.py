@@ -14,11 +14,12 @@ from newsletter.message import (
     QuotedPrintableTemplate,
     Recipient,
     deterministic_message_id,
+    feedback_id_value,
     list_id_value,
     random_message_id,
 )
 from newsletter.render import RenderedEmail, personalize
-from newsletter.render.personalize import MARKERS, clean_name
+from newsletter.render.personalize import MARKERS, clean_name, localize
 from newsletter.sending.ledger import Job
 from newsletter.settings import Settings
 from newsletter.tokens import TokenIssuer, TokenPurpose
@@ -68,15 +69,32 @@ class IssueMailer:
             list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
             list_name=settings.newsletter_name,
             unsubscribe_mailto=settings.unsubscribe_mailto,
+            feedback_id=feedback_id_value(
+                campaign="issue",
+                list_name=list_name,
+                issue_date=issue_date,
+                sender_address=settings.sender_address,
+            ),
         )
         self.sender_address = self._builder.sender_address
         self._tags = (("issue", tag_value(issue_date)), ("list", tag_value(list_name)))
-        self._html = QuotedPrintableTemplate(rendered.html, MARKERS)
-        self._probe = RenderedEmail(
-            subject=rendered.subject,
-            html=_PROBE_SEPARATOR.join(MARKERS),
-            text=rendered.text,
-        )
+        #: (HTML template, probe) per subscriber language tag, made on first use: the
+        #: rendering carries every language, a message one.
+        self._variants: dict[str, tuple[QuotedPrintableTemplate, RenderedEmail]] = {}
+
+    def _variant(self, language: str) -> tuple[QuotedPrintableTemplate, RenderedEmail]:
+        variant = self._variants.get(language)
+        if variant is None:
+            copy = localize(self._rendered, language=language, fallback=self._settings.language)
+            probe = RenderedEmail(
+                subject=copy.subject,
+                html=_PROBE_SEPARATOR.join(MARKERS),
+                text=copy.text,
+                language=copy.language,
+            )
+            variant = (QuotedPrintableTemplate(copy.html, MARKERS), probe)
+            self._variants[language] = variant
+        return variant
 
     def unsubscribe_url(self, subscriber_id: int) -> str:
         """The recipient's one-click unsubscribe link (signed token, never the address)."""
@@ -96,13 +114,14 @@ class IssueMailer:
         it is exactly ``personalize(rendered, ...).html`` (the tests check this).
         """
         url = self.unsubscribe_url(job.subscriber_id)
-        probe = personalize(self._probe, unsubscribe_url=url, name=job.name)
+        html, probe_of_language = self._variant(job.language)
+        probe = personalize(probe_of_language, unsubscribe_url=url, name=job.name)
         values = dict(zip(MARKERS, probe.html.split(_PROBE_SEPARATOR), strict=True))
         address = envelope_address(job.email)
         raw = self._builder.build(
             # The name as the body shows it: one line, no control characters.
             to=Recipient(address, clean_name(job.name)),
-            html=self._html.fill_pieces(values),
+            html=html.fill_pieces(values),
             text=probe.text,
             unsubscribe_url=url,
             # The same id for every attempt of this (issue, subscriber): mail clients that
@@ -118,8 +137,11 @@ class IssueMailer:
 class EditorCopyMailer:
     """Builds the test copies of an issue for editors: the test rendering, a harmless link."""
 
-    def __init__(self, settings: Settings, *, rendered: RenderedEmail, list_name: str) -> None:
+    def __init__(
+        self, settings: Settings, *, rendered: RenderedEmail, list_name: str, issue_date: str = ""
+    ) -> None:
         self._rendered = rendered
+        self._language = settings.language
         base = settings.require_base_url()
         # A token that verifies for nobody: following it (or one-click POSTing it) changes
         # nothing, and it shows the editor where the real link goes.
@@ -131,12 +153,19 @@ class EditorCopyMailer:
             list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
             list_name=settings.newsletter_name,
             unsubscribe_mailto=settings.unsubscribe_mailto,
+            feedback_id=feedback_id_value(
+                campaign="test",
+                list_name=list_name,
+                issue_date=issue_date or "none",
+                sender_address=settings.sender_address,
+            ),
         )
         self.sender_address = self._builder.sender_address
 
-    def message(self, address: str, *, name: str = "") -> OutgoingMessage:
-        """One test copy to ``address``."""
-        copy = personalize(self._rendered, unsubscribe_url=self._url, name=name)
+    def message(self, address: str, *, name: str = "", language: str = "") -> OutgoingMessage:
+        """One test copy to ``address``, in ``language`` (default: the list's)."""
+        copy = localize(self._rendered, language=language, fallback=self._language)
+        copy = personalize(copy, unsubscribe_url=self._url, name=name)
         to = envelope_address(address)
         raw = self._builder.build(
             to=Recipient(to, clean_name(name)),

@@ -35,6 +35,7 @@ class RecipientRow:
     subscriber_id: int
     email: str
     name: str
+    language: str = ""
 
 
 def _active_where(list_id: int) -> ColumnElement[bool]:
@@ -54,7 +55,7 @@ def active_batches(
     """
     while True:
         query = (
-            select(Subscriber.id, Subscriber.email, Subscriber.name)
+            select(Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.language)
             .join(Subscription, Subscription.subscriber_id == Subscriber.id)
             .where(_active_where(list_id), Subscriber.id > after)
             .order_by(Subscriber.id)
@@ -64,7 +65,7 @@ def active_batches(
             rows = conn.execute(query).all()
         if not rows:
             return
-        yield [RecipientRow(r[0], r[1] or "", r[2] or "") for r in rows]
+        yield [RecipientRow(r[0], r[1] or "", r[2] or "", r[3] or "") for r in rows]
         after = rows[-1][0]
 
 

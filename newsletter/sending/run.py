@@ -30,6 +30,7 @@ from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
 from newsletter.feedback.tracking import tracked_rendering
+from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
@@ -69,6 +70,7 @@ def _check_settings(settings: Settings) -> None:
     settings.require_sender()
     settings.require_base_url()
     settings.require_secret_key()
+    require_postal_address(settings)
 
 
 def _quota_reason(engine: Engine, plan: RatePlan, report: SendReport) -> Callable[[], str]:

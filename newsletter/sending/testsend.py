@@ -54,7 +54,9 @@ def send_test(
     with transaction(engine) as session:
         issue = get_issue(session, date)
         rendered = render_issue(issue, settings, test=True)
-    mailer = EditorCopyMailer(settings, rendered=rendered, list_name=settings.default_list)
+    mailer = EditorCopyMailer(
+        settings, rendered=rendered, list_name=settings.default_list, issue_date=date.isoformat()
+    )
     copies = []
     for address in addresses:
         try:

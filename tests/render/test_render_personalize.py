@@ -15,7 +15,7 @@ from newsletter.render import (
     render_issue,
 )
 from newsletter.render.htmlscan import scan_html
-from newsletter.render.personalize import archive_copy, clean_name
+from newsletter.render.personalize import GREETING_MARK, archive_copy, clean_name
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.settings import Settings
 
@@ -49,8 +49,8 @@ def test_personalize_fills_both_parts(sample_issue: Issue, render_settings: Sett
     hrefs = [a.get("href") for a in scan_html(mine.html).find("a")]
     assert UNSUB in hrefs  # the parsed attribute is the exact URL
     assert f"退订: {UNSUB}" in mine.text
-    assert "张三您好！" in mine.html
-    assert "张三您好！" in mine.text
+    assert "张三，您好！" in mine.html
+    assert "张三，您好！" in mine.text
     # The rendered original is untouched, and another recipient gets their own values.
     other = personalize(rendered, unsubscribe_url="https://news.example.com/u/other", name="")
     assert "https://news.example.com/u/other" in other.text
@@ -69,21 +69,37 @@ def test_personalize_fills_both_parts(sample_issue: Issue, render_settings: Sett
 def test_hostile_names_are_escaped_and_one_line(name: str) -> None:
     rendered = RenderedEmail(
         subject="s",
-        html=f'<p title="{NAME_MARK}">{NAME_MARK}</p><a href="{UNSUBSCRIBE_URL_MARK}">u</a>',
-        text=f"Hi {NAME_MARK}\n{UNSUBSCRIBE_URL_MARK}",
+        html=f'<p title="{GREETING_MARK}">{GREETING_MARK}</p><a href="{UNSUBSCRIBE_URL_MARK}">u</a>',
+        text=f"{GREETING_MARK}\n{UNSUBSCRIBE_URL_MARK}",
+        language="zh",
     )
     mine = personalize(rendered, unsubscribe_url=' https://e.example.com/u?a=1&b="2"\n', name=name)
+    greeting = f"{clean_name(name)}，您好！"
     doc = scan_html(mine.html)
     assert not doc.find("script")
-    assert doc.find("p")[0].get("title") == clean_name(name)
+    assert doc.find("p")[0].get("title") == greeting
     assert doc.find("a")[0].get("href") == 'https://e.example.com/u?a=1&b="2"'
     first_line, second_line = mine.text.split("\n")
-    assert first_line == f"Hi {clean_name(name)}"
+    assert first_line == greeting
     assert second_line == 'https://e.example.com/u?a=1&b="2"'
     assert len(clean_name(name)) <= 80
 
 
-def test_archive_copy_points_unsubscribe_at_the_archive(
+def test_a_rendering_stored_before_the_greeting_marker_gets_the_greeting() -> None:
+    legacy = RenderedEmail(
+        subject="s",
+        html=f"<p>{NAME_MARK}您好！</p><a href='{UNSUBSCRIBE_URL_MARK}'>退订</a>",
+        text=f"{NAME_MARK}您好！\n退订: {UNSUBSCRIBE_URL_MARK}",
+    )
+    named = personalize(legacy, unsubscribe_url="https://e.example.com/u", name="张三")
+    assert "<p>张三，您好！</p>" in named.html
+    assert named.text.startswith("张三，您好！\n")
+    anonymous = personalize(legacy, unsubscribe_url="https://e.example.com/u", name="")
+    assert anonymous.text.startswith("您好！\n")
+    assert NAME_MARK not in named.html + named.text + anonymous.html
+
+
+def test_archive_copy_has_a_sign_up_link_and_no_unsubscribe_link(
     sample_issue: Issue, render_settings: Settings
 ) -> None:
     rendered = render_issue(sample_issue, render_settings)
@@ -91,4 +107,13 @@ def test_archive_copy_points_unsubscribe_at_the_archive(
     assert UNSUBSCRIBE_URL_MARK not in public.html
     assert NAME_MARK not in public.html
     hrefs = [a.get("href") for a in scan_html(public.html).find("a")]
-    assert "https://news.example.com/archive" in hrefs
+    assert "https://news.example.com/subscribe" in hrefs
+    assert "退订" not in public.html
+
+
+def test_archive_copy_of_an_old_rendering_points_unsubscribe_at_the_archive() -> None:
+    legacy = RenderedEmail(
+        subject="s", html=f"<a href='{UNSUBSCRIBE_URL_MARK}'>退订</a>", text=UNSUBSCRIBE_URL_MARK
+    )
+    public = archive_copy(legacy, archive_url="https://news.example.com/archive")
+    assert public.html == "<a href='https://news.example.com/archive'>退订</a>"

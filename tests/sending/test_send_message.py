@@ -236,3 +236,49 @@ def test_long_lines_and_escapes_at_piece_ends() -> None:
             _decoded_lines_ok(body.data)
             decoded = quopri.decodestring(body.data).decode("utf-8")
             assert decoded == text + "ü" * 30 + text
+
+
+@pytest.mark.parametrize("name", ["", "   ", "\t"])
+def test_to_without_a_name_is_the_bare_address(name: str) -> None:
+    raw = builder().build(to=Recipient("reader@example.com", name), html=HTML, text=TEXT)
+    head = raw.split(b"\r\n\r\n", 1)[0]
+    assert b"\r\nTo: reader@example.com\r\n" in head
+    assert b'""' not in head
+
+
+def test_list_headers_in_order_with_feedback_id() -> None:
+    raw = builder(
+        unsubscribe_mailto="unsubscribe@example.com",
+        feedback_id="issue:daily:2025-08-14:example-com",
+    ).build(
+        to=Recipient("reader@example.com", "Reader"),
+        html=HTML,
+        text=TEXT,
+        unsubscribe_url="https://news.example.com/unsubscribe/TOKEN",
+    )
+    msg = parse(raw)
+    names = [name for name, _ in msg.items()]
+    assert names.index("List-Id") < names.index("List-Unsubscribe")
+    # Gmail shows no unsubscribe button when List-Unsubscribe-Post comes first.
+    assert names.index("List-Unsubscribe") + 1 == names.index("List-Unsubscribe-Post")
+    assert msg["Feedback-ID"] == "issue:daily:2025-08-14:example-com"
+    assert names.count("Feedback-ID") == 1
+
+
+@pytest.mark.parametrize("value", ["has space:a:b", "a:b:c:d:e", "UPPER:x", "a\r\nBcc: x"])
+def test_a_malformed_feedback_id_is_refused(value: str) -> None:
+    with pytest.raises(InputError, match="Feedback-ID"):
+        builder(feedback_id=value)
+
+
+def test_feedback_id_value_is_safe() -> None:
+    from newsletter.message import feedback_id_value
+
+    value = feedback_id_value(
+        campaign="issue",
+        list_name="Daily: AI",
+        issue_date="2025-08-14",
+        sender_address="news@Example.COM",
+    )
+    assert value == "issue:daily-ai:2025-08-14:example-com"
+    builder(feedback_id=value)  # accepted

@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from newsletter.files import write_atomic
+from newsletter.identity import DEMO_POSTAL_ADDRESS
 from tests.support import aws
 from tests.support.mail import parse
 from tests.support.paths import SAMPLE, SAMPLE_DATE, SUBSCRIBERS_CSV
@@ -73,6 +74,7 @@ def _demo() -> None:
             NEWSLETTER_BASE_URL="http://127.0.0.1:8000",
             NEWSLETTER_SENDER=f"AI 日报 <{SENDER}>",
             NEWSLETTER_SECRET_KEY=secrets.token_urlsafe(32),
+            NEWSLETTER_POSTAL_ADDRESS=DEMO_POSTAL_ADDRESS,
             NEWSLETTER_TRANSPORT="ses",
             NEWSLETTER_SES_ENDPOINT_URL=url,
             NEWSLETTER_SES_REGION="us-east-1",

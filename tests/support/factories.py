@@ -17,6 +17,7 @@ from newsletter.items import store_digest
 from newsletter.models import Issue, IssueStatus
 from newsletter.render import render_and_store
 from newsletter.settings import Settings
+from tests.support.identity import TEST_POSTAL_ADDRESS
 
 #: Signs links in the tests' settings (long enough to be accepted).
 TEST_SECRET = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -25,7 +26,15 @@ SENDER = "AI 日报 <news@example.com>"
 
 
 #: The settings a CLI process of the tests needs (the rest keep their defaults).
-CLI_SETTINGS = ("database_url", "base_url", "sender", "secret_key", "transport", "file_outbox")
+CLI_SETTINGS = (
+    "database_url",
+    "base_url",
+    "sender",
+    "secret_key",
+    "transport",
+    "file_outbox",
+    "postal_address",
+)
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -35,7 +44,7 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 def render_settings() -> Settings:
     """Settings enough to render (no database is touched)."""
-    return Settings(base_url=BASE_URL, sender=SENDER)
+    return Settings(base_url=BASE_URL, sender=SENDER, postal_address=TEST_POSTAL_ADDRESS)
 
 
 @dataclass
