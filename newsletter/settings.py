@@ -7,11 +7,12 @@ Nothing here is built at import: callers make a :class:`Settings` (usually via
 
 from __future__ import annotations
 
+import re
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from newsletter.errors import ConfigError
@@ -19,6 +20,8 @@ from newsletter.errors import ConfigError
 #: Secret keys shorter than this are refused: they sign unsubscribe and confirm links.
 MIN_SECRET_KEY_LENGTH = 32
 _PLACEHOLDER_SECRETS = {"changeme", "secret", "change-me", "dev", "test"}
+#: C0 (tab and line breaks too: every setting is one line), DEL and C1.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 class Settings(BaseSettings):
@@ -87,6 +90,25 @@ class Settings(BaseSettings):
     subscribe_rate_per_address: int = 3
     subscribe_rate_per_client: int = 10
     subscribe_rate_window_seconds: int = 3600
+
+    # --- hostile input -------------------------------------------------------------------
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) whose X-Forwarded-For `serve` believes (JSON list).",
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # A NUL or an escape sequence in a setting would reach headers, pages and the database.
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, list):
+            texts = [v for v in value if isinstance(v, str)]
+        elif isinstance(value, dict):
+            texts = [str(v) for kv in value.items() for v in kv]
+        if any(_CONTROLS.search(t) for t in texts):
+            raise ValueError("contains a control character (NUL, escape, line break, ...)")
+        return value
 
     # --- checks for values a command needs ---------------------------------------------
     def require_secret_key(self) -> str:

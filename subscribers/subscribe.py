@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -22,26 +20,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from newsletter.audience import (
-    confirm_subscription,
-    email_hash,
-    mask_email,
-    normalize_email,
-    request_subscription,
-)
-from newsletter.db import transaction
+from newsletter import optin
+from newsletter.audience import email_hash, mask_email, normalize_email
+from newsletter.db import session_factory, transaction
 from newsletter.errors import InputError, NewsletterError
-from newsletter.models import MailingList, Subscriber, Subscription, SubscriptionStatus
-from newsletter.sending.confirm import send_confirmation
+from newsletter.models import SubscriptionStatus
 from newsletter.tokens import TokenData, TokenPurpose
 from subscribers.links import path_token
 from subscribers.services import Services, services
-from subscribers.views import list_label, subscription_view
+from subscribers.views import link_view
 
 log = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
-_WANTS_CONFIRMATION = {"pending", "reactivated_pending"}
 
 
 async def subscribe_form(request: Request) -> Response:
@@ -53,7 +44,7 @@ async def subscribe_post(request: Request) -> Response:
     """Sign up: the same answer for every address; the confirmation email is sent afterwards."""
     svc = services(request)
     client = request.client.host if request.client else "unknown"
-    if not svc.client_limiter.hit(client):
+    if not svc.client_throttle.hit(client):
         m = svc.pages.messages
         return svc.pages.message(
             title=m.rate_limited_title, body=m.rate_limited_body, status_code=429
@@ -64,21 +55,26 @@ async def subscribe_post(request: Request) -> Response:
         form = FormData()
     email = _field(form, "email")
     name = _field(form, "name")
-    if _field(form, HONEYPOT_FIELD):
-        log.info("sign-up with the honeypot filled in ignored")
-        return _sent(svc)
+    bot = bool(_field(form, HONEYPOT_FIELD))
     try:
         address = normalize_email(email)
     except InputError:
+        if bot:
+            return _sent(svc)
         return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
-    if not svc.address_limiter.hit(email_hash(address)):
+    if bot:
+        # The same work as a real sign-up, rolled back: the answer takes as long.
+        log.info("sign-up with the honeypot filled in ignored")
+        await run_in_threadpool(_rehearse, svc, address, name)
+        return _sent(svc)
+    if not svc.address_throttle.hit(email_hash(address)):
         log.info("sign-up for %s over the per-address limit: no email", mask_email(address))
         return _sent(svc)
     try:
-        pending = await run_in_threadpool(_request, svc, address, name)
+        owed = await run_in_threadpool(_sign_up, svc, address, name)
     except InputError:
         return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
-    task = None if pending is None else BackgroundTask(_send_confirmation, svc, pending)
+    task = BackgroundTask(_send_confirmations, svc, owed) if owed else None
     return _sent(svc, background=task)
 
 
@@ -88,7 +84,7 @@ async def confirm_page(request: Request) -> Response:
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    view = await run_in_threadpool(subscription_view, svc.settings, svc.engine, data)
+    view = await run_in_threadpool(link_view, svc, data)
     if view.status is SubscriptionStatus.ACTIVE:
         return _confirmed(svc, view.list_name)
     return svc.pages.response("confirm.html", list_name=view.list_name, action="")
@@ -100,9 +96,9 @@ async def confirm_post(request: Request) -> Response:
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    active, list_name = await run_in_threadpool(_confirm, svc, data)
-    if active:
-        return _confirmed(svc, list_name)
+    confirmed = await run_in_threadpool(_confirm, svc, data)
+    if confirmed.active:
+        return _confirmed(svc, confirmed.list_label)
     m = svc.pages.messages
     return svc.pages.message(
         title=m.not_confirmed_title,
@@ -112,62 +108,37 @@ async def confirm_post(request: Request) -> Response:
     )
 
 
-def _subscription(session: Session, subscriber_id: int, list_id: int) -> Subscription | None:
-    return session.scalar(
-        select(Subscription).where(
-            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id
-        )
-    )
-
-
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _request(svc: Services, address: str, name: str) -> tuple[int, int] | None:
-    """Record the sign-up; the (subscriber id, list id) owed a confirmation email, if any."""
+def _sign_up(svc: Services, address: str, name: str) -> list[optin.ConfirmationTarget]:
     with transaction(svc.engine) as session:
-        result = request_subscription(
-            session, email=address, list_name=svc.settings.default_list, name=name
-        )
-        subscription = result.subscription
-        if subscription is None or result.subscriber is None:
-            return None
-        resend = result.outcome == "already" and subscription.status is SubscriptionStatus.PENDING
-        if result.outcome in _WANTS_CONFIRMATION or resend:
-            return result.subscriber.id, subscription.list_id
-        return None
+        return optin.sign_up(session, svc.settings, email=address, name=name).confirmations
 
 
-def _send_confirmation(svc: Services, target: tuple[int, int]) -> None:
-    # Runs after the response: a failure is logged, never shown (the answer is always the same).
-    subscriber_id, list_id = target
+def _rehearse(svc: Services, address: str, name: str) -> None:
     try:
-        with transaction(svc.engine) as session:
-            subscriber = session.get(Subscriber, subscriber_id)
-            subscription = _subscription(session, subscriber_id, list_id)
-            mailing_list = session.get(MailingList, list_id)
-        if subscriber is None or subscription is None or mailing_list is None:
-            return
-        send_confirmation(
-            svc.settings,
-            svc.transport(),
-            subscriber=subscriber,
-            subscription=subscription,
-            list_name=list_label(svc.settings, mailing_list),
-        )
+        with session_factory(svc.engine)() as session:
+            optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
+    except InputError:
+        pass  # a bot's bad name: it gets the same answer anyway
+
+
+def _send_confirmations(svc: Services, owed: list[optin.ConfirmationTarget]) -> None:
+    # Runs after the response: a failure is logged, never shown (the answer is always the same).
+    try:
+        optin.send_confirmations(svc.settings, svc.transport(), owed)
     except NewsletterError as exc:
-        log.error("confirmation email for subscriber %s not sent: %s", subscriber_id, exc)
+        log.error("confirmation email not sent: %s", exc)
 
 
-def _confirm(svc: Services, data: TokenData) -> tuple[bool, str]:
+def _confirm(svc: Services, data: TokenData) -> optin.Confirmed:
     with transaction(svc.engine) as session:
-        confirm_subscription(session, subscriber_id=data.subscriber_id, list_id=data.list_id)
-        subscription = _subscription(session, data.subscriber_id, data.list_id)
-        label = list_label(svc.settings, session.get(MailingList, data.list_id))
-    active = subscription is not None and subscription.status is SubscriptionStatus.ACTIVE
-    return active, label
+        return optin.confirm(
+            session, svc.settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+        )
 
 
 def _form(svc: Services, *, error: str = "", email: str = "", name: str = "") -> Response:

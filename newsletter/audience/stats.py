@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.lists import get_list
+from newsletter.audience.mailable import good_standing
 from newsletter.models import (
     EventKind,
     Issue,
@@ -63,10 +64,7 @@ def subscriber_stats(
         select(func.count())
         .select_from(Subscription)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            Subscriber.status == SubscriberStatus.OK,
-        )
+        .where(Subscription.status == SubscriptionStatus.ACTIVE, good_standing())
     )
     unsubscribes = (
         select(SubscriberEvent.issue_id, Issue.date, SubscriberEvent.method, func.count())

@@ -42,9 +42,8 @@ def test_serve_answers_on_the_given_port(cli_env: Settings, tmp_path: Path) -> N
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    cli = Path(sys.executable).parent / "newsletter"
     process = subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
