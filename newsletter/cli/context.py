@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import typer
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from typer._click.exceptions import UsageError  # Typer 0.2x vendors Click as typer._click
 from typer.core import TyperGroup
 
 from newsletter import db
-from newsletter.audience import mask_email
-from newsletter.cli.output import escape
+from newsletter.cli.output import echo_error, masked
 from newsletter.errors import NewsletterError
 from newsletter.settings import Settings
-
-# Anything shaped like an address, so that no database message can print one.
-_ADDRESS = re.compile(r"[^\s'\"()<>=,;]+@[^\s'\"()<>=,;]+")
 
 
 def database_error_line(exc: SQLAlchemyError) -> str:
@@ -35,7 +31,7 @@ def database_error_line(exc: SQLAlchemyError) -> str:
         first = first.split(" [SQL:", 1)[0]
     else:
         first = first.split("[SQL:", 1)[0].split("(Background on this error", 1)[0].strip()
-    first = _ADDRESS.sub(lambda m: mask_email(m.group(0)), first)
+    first = masked(first)
     return f"database error ({type(original).__name__}): {first}".rstrip(": ")
 
 
@@ -64,11 +60,16 @@ class Group(TyperGroup):
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
-            typer.echo(f"error: {escape(str(exc))}", err=True)
+            echo_error(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
         except SQLAlchemyError as exc:
-            typer.echo(f"error: {escape(database_error_line(exc))}", err=True)
+            echo_error(f"error: {database_error_line(exc)}")
             raise typer.Exit(NewsletterError.exit_code) from None
+        except UsageError as exc:
+            # Click would print the offending value as it is (an address, escapes) in a panel.
+            where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
+            echo_error(f"error: {exc.format_message()}{where}")
+            raise typer.Exit(exc.exit_code) from None
 
 
 class Runtime:

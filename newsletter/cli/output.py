@@ -18,6 +18,10 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from newsletter.audience import mask_email
+
+# Anything shaped like an address (error output never prints one).
+_ADDRESS = re.compile(r"[^\s'\"()<>=,;:]+@[^\s'\"()<>=,;:]+")
 # Characters a terminal acts on or that change how a line reads.
 _MARKS = r"\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_MARKS}]")
@@ -38,9 +42,20 @@ def escape(text: str, *, keep_newlines: bool = False) -> str:
     return _UNSAFE.sub(_escaped, text)
 
 
+def masked(text: str) -> str:
+    """``text`` with anything shaped like an address masked (``re***@example.com``)."""
+    return _ADDRESS.sub(lambda m: mask_email(m.group(0)), text)
+
+
 def echo(text: str, *, err: bool = False) -> None:
-    """Print one line (or several) with control characters escaped."""
-    typer.echo(escape(text, keep_newlines=True), err=err)
+    """Print one line (or several) with control characters escaped. On stderr (errors and
+    warnings, which end up in logs) addresses are masked too."""
+    typer.echo(escape(masked(text) if err else text, keep_newlines=True), err=err)
+
+
+def echo_error(text: str) -> None:
+    """Print an error as one line on stderr: control characters escaped, addresses masked."""
+    typer.echo(escape(masked(text)), err=True)
 
 
 def _default(value: object) -> str:
