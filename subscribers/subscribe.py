@@ -63,10 +63,12 @@ async def subscribe_post(request: Request) -> Response:
             return _sent(svc)
         return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
     if bot:
-        # The same work as a real sign-up, rolled back: the answer takes as long.
+        # The same work as a real sign-up, rolled back, and the same email built but not sent
+        # afterwards: the answer takes as long and the server is as busy.
         log.info("sign-up with the honeypot filled in ignored")
-        await run_in_threadpool(_rehearse, svc, address, name)
-        return _sent(svc)
+        owed = await run_in_threadpool(_rehearse, svc, address, name)
+        task = BackgroundTask(_rehearse_confirmations, svc, owed) if owed else None
+        return _sent(svc, background=task)
     if not svc.address_throttle.hit(email_hash(address)):
         log.info("sign-up for %s over the per-address limit: no email", mask_email(address))
         return _sent(svc)
@@ -118,12 +120,19 @@ def _sign_up(svc: Services, address: str, name: str) -> list[optin.ConfirmationT
         return optin.sign_up(session, svc.settings, email=address, name=name).confirmations
 
 
-def _rehearse(svc: Services, address: str, name: str) -> None:
+def _rehearse(svc: Services, address: str, name: str) -> list[optin.ConfirmationTarget]:
     try:
         with session_factory(svc.engine)() as session:
-            optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
+            return optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
     except InputError:
-        pass  # a bot's bad name: it gets the same answer anyway
+        return []  # a bot's bad name: it gets the same answer anyway
+
+
+def _rehearse_confirmations(svc: Services, owed: list[optin.ConfirmationTarget]) -> None:
+    try:
+        optin.rehearse_confirmations(svc.settings, owed)
+    except NewsletterError as exc:
+        log.error("confirmation email not built: %s", exc)
 
 
 def _send_confirmations(svc: Services, owed: list[optin.ConfirmationTarget]) -> None:

@@ -118,3 +118,9 @@ def send_confirmations(
             continue
         sent += 1
     return ConfirmationsSent(sent=sent, failed=len(targets) - sent)
+
+
+def rehearse_confirmations(settings: Settings, targets: Sequence[ConfirmationTarget]) -> int:
+    """Build the messages of ``targets`` as :func:`send_confirmations` would, and send none:
+    the work a refused sign-up does so that the server is as busy as after a real one."""
+    return sum(len(confirmation_message(settings, t).raw) for t in targets)

@@ -67,12 +67,16 @@ def sign_up(session: Session, settings: Settings, *, email: str, name: str = "")
     return Added(result, owed_targets(session, settings, result))
 
 
-def rehearse_sign_up(session: Session, settings: Settings, *, email: str, name: str = "") -> None:
+def rehearse_sign_up(
+    session: Session, settings: Settings, *, email: str, name: str = ""
+) -> list[ConfirmationTarget]:
     """The work of :func:`sign_up`, then rolled back: a refused sign-up (the honeypot) costs
     what a real one costs, so the time of the answer tells nothing. ``session`` must not hold
-    other changes: it is rolled back."""
-    sign_up(session, settings, email=email, name=name)
+    other changes: it is rolled back. Returns the confirmations a real sign-up would owe,
+    for :func:`~newsletter.optin.rehearse_confirmations` (their ids name nothing stored)."""
+    owed = sign_up(session, settings, email=email, name=name).confirmations
     session.rollback()
+    return owed
 
 
 @dataclass(frozen=True)
