@@ -25,7 +25,7 @@ NAME_MAX = 80
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 
 
-def clean_name(name: str) -> str:
+def display_name(name: str) -> str:
     """A display name fit for one line of text: no control characters, no line breaks."""
     return _CONTROL_OR_SPACE.sub(" ", name).strip()[:NAME_MAX].strip()
 
@@ -37,7 +37,7 @@ def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> 
     the text part; the name is first reduced to one line (no header or text injection through
     a hostile name). The subject carries no markers and is returned unchanged.
     """
-    who = clean_name(name)
+    who = display_name(name)
     url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
     page = rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True)).replace(
         NAME_MARK, html.escape(who, quote=True)

@@ -15,7 +15,7 @@ from newsletter.render import (
     render_issue,
 )
 from newsletter.render.htmlscan import scan_html
-from newsletter.render.personalize import archive_copy, clean_name
+from newsletter.render.personalize import archive_copy, display_name
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.settings import Settings
 
@@ -75,12 +75,12 @@ def test_hostile_names_are_escaped_and_one_line(name: str) -> None:
     mine = personalize(rendered, unsubscribe_url=' https://e.example.com/u?a=1&b="2"\n', name=name)
     doc = scan_html(mine.html)
     assert not doc.find("script")
-    assert doc.find("p")[0].get("title") == clean_name(name)
+    assert doc.find("p")[0].get("title") == display_name(name)
     assert doc.find("a")[0].get("href") == 'https://e.example.com/u?a=1&b="2"'
     first_line, second_line = mine.text.split("\n")
-    assert first_line == f"Hi {clean_name(name)}"
+    assert first_line == f"Hi {display_name(name)}"
     assert second_line == 'https://e.example.com/u?a=1&b="2"'
-    assert len(clean_name(name)) <= 80
+    assert len(display_name(name)) <= 80
 
 
 def test_archive_copy_points_unsubscribe_at_the_archive(
