@@ -1,8 +1,10 @@
 """Sign-up with double opt-in: ``GET/POST /subscribe``, ``GET/POST /confirm/{token}``.
 
 The form's answer never tells whether an address is known: new, pending, active, unsubscribed
-and suppressed addresses all get the same page, and so does a filled-in honeypot (a bot). The
-confirmation email goes out after the response, so the answer takes the same time too. Two
+and suppressed addresses all get the same page, and so does a filled-in honeypot (a bot).
+Only the address and the name are checked before the answer; the sign-up itself (or, for a
+bot, the same work rolled back) and the confirmation email run after it, so the answer takes
+the same time too. Two
 sliding-window limits stop subscription bombing: per address (over the limit the page is the
 same, only no email is sent) and per client (over the limit: 429).
 
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -21,7 +24,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from newsletter import optin
-from newsletter.audience import email_hash, mask_email, normalize_email
+from newsletter.audience import checked_name, email_hash, mask_email, normalize_email
 from newsletter.db import session_factory, transaction
 from newsletter.errors import InputError, NewsletterError
 from newsletter.models import SubscriptionStatus
@@ -58,26 +61,21 @@ async def subscribe_post(request: Request) -> Response:
     bot = bool(_field(form, HONEYPOT_FIELD))
     try:
         address = normalize_email(email)
+        checked_name(name)
     except InputError:
         if bot:
             return _sent(svc)
         return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
+    # Everything that touches the database or the mail runs after the answer, which is
+    # therefore the same page after the same work for a new, known or suppressed address,
+    # over the per-address limit, or a bot's.
     if bot:
-        # The same work as a real sign-up, rolled back, and the same email built but not sent
-        # afterwards: the answer takes as long and the server is as busy.
         log.info("sign-up with the honeypot filled in ignored")
-        owed = await run_in_threadpool(_rehearse, svc, address, name)
-        task = BackgroundTask(_rehearse_confirmations, svc, owed) if owed else None
-        return _sent(svc, background=task)
+        return _sent(svc, background=BackgroundTask(_rehearse, svc, address, name))
     if not svc.address_throttle.hit(email_hash(address)):
         log.info("sign-up for %s over the per-address limit: no email", mask_email(address))
         return _sent(svc)
-    try:
-        owed = await run_in_threadpool(_sign_up, svc, address, name)
-    except InputError:
-        return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
-    task = BackgroundTask(_send_confirmations, svc, owed) if owed else None
-    return _sent(svc, background=task)
+    return _sent(svc, background=BackgroundTask(_sign_up, svc, address, name))
 
 
 async def confirm_page(request: Request) -> Response:
@@ -115,32 +113,29 @@ def _field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _sign_up(svc: Services, address: str, name: str) -> list[optin.ConfirmationTarget]:
-    with transaction(svc.engine) as session:
-        return optin.sign_up(session, svc.settings, email=address, name=name).confirmations
-
-
-def _rehearse(svc: Services, address: str, name: str) -> list[optin.ConfirmationTarget]:
+def _sign_up(svc: Services, address: str, name: str) -> None:
+    # Runs after the answer: a failure is logged, never shown (the answer is always the same).
     try:
-        with session_factory(svc.engine)() as session:
-            return optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
-    except InputError:
-        return []  # a bot's bad name: it gets the same answer anyway
-
-
-def _rehearse_confirmations(svc: Services, owed: list[optin.ConfirmationTarget]) -> None:
-    try:
-        optin.rehearse_confirmations(svc.settings, owed)
-    except NewsletterError as exc:
-        log.error("confirmation email not built: %s", exc)
-
-
-def _send_confirmations(svc: Services, owed: list[optin.ConfirmationTarget]) -> None:
-    # Runs after the response: a failure is logged, never shown (the answer is always the same).
-    try:
+        with transaction(svc.engine) as session:
+            owed = optin.sign_up(session, svc.settings, email=address, name=name).confirmations
         optin.send_confirmations(svc.settings, svc.transport(), owed)
     except NewsletterError as exc:
-        log.error("confirmation email not sent: %s", exc)
+        log.error("sign-up not completed: %s", exc)
+    except SQLAlchemyError as exc:
+        log.error("sign-up not stored: %s", type(exc).__name__)
+
+
+def _rehearse(svc: Services, address: str, name: str) -> None:
+    # A bot's sign-up does the same work, rolled back, and builds the email it does not send:
+    # the server is as busy as after a real one.
+    try:
+        with session_factory(svc.engine)() as session:
+            owed = optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
+        optin.rehearse_confirmations(svc.settings, owed)
+    except NewsletterError as exc:
+        log.error("rehearsed sign-up failed: %s", exc)
+    except SQLAlchemyError as exc:
+        log.error("rehearsed sign-up failed: %s", type(exc).__name__)
 
 
 def _confirm(svc: Services, data: TokenData) -> optin.Confirmed:

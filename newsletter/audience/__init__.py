@@ -29,6 +29,7 @@ from newsletter.audience.lists import (
     list_summaries,
 )
 from newsletter.audience.mailable import is_mailable
+from newsletter.audience.profile import checked_name
 from newsletter.audience.stats import subscriber_stats
 from newsletter.audience.subscribe import (
     AddResult,
@@ -54,6 +55,7 @@ __all__ = [
     "SubscriptionView",
     "add_subscriber",
     "ascii_address",
+    "checked_name",
     "confirm_subscription",
     "create_list",
     "email_hash",
