@@ -7,10 +7,13 @@ of the same POSTs. Reported: requests per second, latency percentiles, errors (a
 200, target 0), and whether every unsubscribe is in the database afterwards (one
 ``unsubscribed`` event with method ``one-click`` per subscriber, none twice). For a figure that
 carries over between machines, the same server's ``GET /healthz`` rate is measured too and
-the ratio given.
+the ratio given. Then ``--signups`` sign-ups of new addresses through the form and as many
+with the honeypot filled in (a bot's): the honeypot must answer alike in time, so the ratio of
+their latencies is reported (target about 1).
 
     .venv/bin/python -m bench.unsubscribe_bench [--subscribers 2000] [--concurrency 32]
-        [--database-url URL]   (an empty database; default: SQLite in a temporary folder)
+        [--signups 500] [--database-url URL]
+        (an empty database; default: SQLite in a temporary folder)
 
 Only loopback addresses are used; every loop is bounded in count and time.
 """
@@ -126,11 +129,12 @@ def start_server(url: str, port: int, workdir: Path) -> subprocess.Popen[bytes]:
         NEWSLETTER_SENDER="AI 日报 <news@example.com>",
         NEWSLETTER_TRANSPORT="file",
         NEWSLETTER_FILE_OUTBOX=str(workdir / "outbox"),
+        # One client sends every sign-up: the per-client throttle must not answer 429.
+        NEWSLETTER_SUBSCRIBE_RATE_PER_CLIENT="1000000",
     )
-    cli = Path(sys.executable).parent / "newsletter"
     log = (workdir / "serve.log").open("wb")
     return subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=workdir,
         stdout=log,
@@ -222,6 +226,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--signups", type=int, default=500)
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp folder")
     args = parser.parse_args()
 
@@ -257,6 +262,12 @@ def main() -> None:
                 asyncio.run(run_round("one-click (first)", base, one_click, args.concurrency)),
                 asyncio.run(run_round("one-click (replayed)", base, one_click, args.concurrency)),
             ]
+            for name, extra in (("sign-up (real)", ""), ("sign-up (honeypot)", "&website=x")):
+                signups = [
+                    ("POST", "/subscribe", f"email=s{n}{extra[1:2]}%40example.com{extra}".encode())
+                    for n in range(args.signups)
+                ]
+                rounds.append(asyncio.run(run_round(name, base, signups, args.concurrency)))
         finally:
             server.terminate()
             server.wait(timeout=30)
@@ -271,6 +282,11 @@ def main() -> None:
     print(
         f"one-click / healthz throughput: {rounds[1].rate / rounds[0].rate:.2f}; "
         f"replayed / first: {rounds[2].rate / rounds[1].rate:.2f}"
+    )
+    real, bot = rounds[3], rounds[4]
+    print(
+        f"honeypot / real sign-up: p50 {bot.percentile(50) / real.percentile(50):.2f}, "
+        f"p95 {bot.percentile(95) / real.percentile(95):.2f}, throughput {bot.rate / real.rate:.2f}"
     )
     print(
         f"database: {unsubscribed}/{len(ids)} subscriptions unsubscribed, {events} one-click "

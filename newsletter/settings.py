@@ -39,6 +39,10 @@ def check_hex_color(value: str, variable: str) -> str:
     return value.strip()
 
 
+#: C0 (tab and line breaks too: every setting is one line), DEL and C1.
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 class Settings(BaseSettings):
     """Every setting of the service. Environment: ``NEWSLETTER_<FIELD>`` (case-insensitive)."""
 
@@ -111,6 +115,25 @@ class Settings(BaseSettings):
         default="",
         description="SES configuration set with open and click tracking, for tracked lists.",
     )
+
+    # --- hostile input -------------------------------------------------------------------
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses (or networks) whose X-Forwarded-For `serve` believes (JSON list).",
+    )
+
+    @field_validator("*")
+    @classmethod
+    def _no_control_characters(cls, value: object) -> object:
+        # A NUL or an escape sequence in a setting would reach headers, pages and the database.
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, list):
+            texts = [v for v in value if isinstance(v, str)]
+        elif isinstance(value, dict):
+            texts = [str(v) for kv in value.items() for v in kv]
+        if any(_CONTROLS.search(t) for t in texts):
+            raise ValueError("contains a control character (NUL, escape, line break, ...)")
+        return value
 
     # --- checks for values a command needs ---------------------------------------------
     def require_secret_key(self) -> str:

@@ -14,7 +14,8 @@ Routes::
     POST /ses/notifications     SES bounces and complaints via SNS (signatures verified)
     GET  /healthz               200 when the database answers, else 503
 
-No cookies are set by any route.
+No cookies are set by any route, and no URL is ever built from the request's Host header
+(the client chooses it): absolute links use NEWSLETTER_BASE_URL, redirects are by path only.
 """
 
 from __future__ import annotations
@@ -30,8 +31,8 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Route
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Match, Route
 
 from newsletter import db
 from newsletter.feedback.sns import SnsVerifier
@@ -92,6 +93,8 @@ def create_app(
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
     )
+    # Starlette's own trailing-slash redirect builds an absolute URL from Host: ours is a path.
+    app.router.redirect_slashes = False
     app.state.services = svc
     return app
 
@@ -123,5 +126,23 @@ def _ping(engine: Engine) -> None:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
+        slashless = _without_trailing_slash(request)
+        if slashless is not None:
+            return RedirectResponse(slashless, status_code=307)
         return services(request).pages.not_found()
     return PlainTextResponse(exc.detail, status_code=exc.status_code, headers=exc.headers)
+
+
+def _without_trailing_slash(request: Request) -> str | None:
+    """The path without its trailing slash (query kept) when a route serves that path."""
+    path = request.url.path
+    if not path.endswith("/") or path == "/":
+        return None
+    scope = {**request.scope, "path": path.rstrip("/")}
+    if not any(route.matches(scope)[0] is Match.FULL for route in request.app.router.routes):
+        return None
+    target = path.rstrip("/")
+    if target.startswith("//") or not target.startswith("/"):
+        return None  # never a scheme-relative URL (another host)
+    query = request.url.query
+    return target + (f"?{query}" if query else "")

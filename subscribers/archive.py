@@ -10,106 +10,94 @@ first recipients must work while the send to the others goes on.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from email.utils import format_datetime
 from xml.etree import ElementTree as ET
 
-from sqlalchemy import Engine, select
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 
+from newsletter.archive import ArchivedIssue, public_issues, public_page
 from newsletter.db import transaction
-from newsletter.lifecycle import public_clause
-from newsletter.models import Issue
-from newsletter.render.issue import stored_rendering
-from newsletter.render.personalize import archive_copy
+from newsletter.errors import ConfigError
+from newsletter.render import markdown
 from subscribers.pages import PUBLIC_HEADERS
-from subscribers.services import services
+from subscribers.services import Services, services
+
+log = logging.getLogger(__name__)
 
 FEED_ITEMS = 50
 ATOM_NS = "http://www.w3.org/2005/Atom"
 
 
 @dataclass(frozen=True)
-class ArchivedIssue:
-    """One sent issue, as the index and the feed list it."""
-
+class _Listed:
     date: dt.date
     subject: str
-    summary: str
-    sent_at: dt.datetime | None
-    url: str = ""
+    url: str
 
 
-def sent_issues(engine: Engine, *, limit: int | None = None) -> list[ArchivedIssue]:
-    """Sent issues, newest first."""
-    query = (
-        select(Issue.date, Issue.rendered_subject, Issue.subject, Issue.preheader, Issue.sent_at)
-        .where(public_clause())
-        .order_by(Issue.date.desc())
-        .limit(limit)
-    )
-    with transaction(engine) as session:
-        rows = session.execute(query).all()
-    return [
-        ArchivedIssue(date, rendered or subject, preheader or "", sent_at)
-        for date, rendered, subject, preheader, sent_at in rows
-    ]
+def _issues(svc: Services, limit: int | None = None) -> list[ArchivedIssue]:
+    with transaction(svc.engine) as session:
+        return public_issues(session, limit=limit)
 
 
-def issue_page(engine: Engine, day: dt.date, *, archive_url: str) -> str | None:
-    """The sent issue of ``day`` as a web page, or None."""
-    with transaction(engine) as session:
-        issue = session.scalar(select(Issue).where(Issue.date == day, public_clause()))
-        rendering = None if issue is None else stored_rendering(issue)
-    if rendering is None:
-        return None
-    return archive_copy(rendering, archive_url=archive_url).html
+def _page(svc: Services, day: dt.date, archive_url: str) -> str | None:
+    with transaction(svc.engine) as session:
+        return public_page(session, day, archive_url=archive_url)
 
 
 async def archive_index(request: Request) -> Response:
     """The list of sent issues."""
     svc = services(request)
-    issues = await run_in_threadpool(sent_issues, svc.engine)
+    issues = await run_in_threadpool(_issues, svc)
     listed = [
-        ArchivedIssue(
-            i.date,
-            i.subject,
-            i.summary,
-            i.sent_at,
-            request.url_for("archive_issue", date=i.date.isoformat()).path,
-        )
+        _Listed(i.date, i.subject, _path(request, "archive_issue", date=i.date.isoformat()))
         for i in issues
     ]
     return svc.pages.response(
         "archive.html",
         public=True,
         issues=listed,
-        feed_url=request.url_for("archive_feed").path,
-        subscribe_url=request.url_for("subscribe").path,
+        feed_url=_path(request, "archive_feed"),
+        subscribe_url=_path(request, "subscribe"),
     )
 
 
 async def archive_issue(request: Request) -> Response:
-    """One sent issue, as it was sent, without anyone's personal links."""
+    """One sent issue, as it was sent, without anyone's personal links.
+
+    Other spellings of a date (``20250901``, ``2025-W36-1``) are redirected to the one
+    canonical URL (``/archive/2025-09-01``), by path only.
+    """
     svc = services(request)
+    raw = request.path_params["date"]
     try:
-        day = dt.date.fromisoformat(request.path_params["date"])
+        day = dt.date.fromisoformat(raw)
     except ValueError:
         return svc.pages.not_found()
-    archive_url = request.url_for("archive_index").path
-    page = await run_in_threadpool(issue_page, svc.engine, day, archive_url=archive_url)
+    if raw != day.isoformat():
+        url = _path(request, "archive_issue", date=day.isoformat())
+        return RedirectResponse(url, status_code=301)
+    archive_url = _path(request, "archive_index")
+    page = await run_in_threadpool(_page, svc, day, archive_url)
     if page is None:
         return svc.pages.not_found()
     return HTMLResponse(page, headers=dict(PUBLIC_HEADERS))
 
 
 async def archive_feed(request: Request) -> Response:
-    """RSS 2.0 of the newest sent issues."""
+    """RSS 2.0 of the newest sent issues; its links are under NEWSLETTER_BASE_URL (never
+    under the request's Host header, which the client chooses)."""
     svc = services(request)
-    base = svc.settings.base_url.rstrip("/") or str(request.base_url).rstrip("/")
-    issues = await run_in_threadpool(sent_issues, svc.engine, limit=FEED_ITEMS)
+    try:
+        base = svc.settings.require_base_url()
+    except ConfigError as exc:
+        log.error("archive feed: %s", exc)
+        return Response("the feed is not configured", status_code=503, media_type="text/plain")
+    issues = await run_in_threadpool(_issues, svc, FEED_ITEMS)
     xml = rss(
         issues,
         title=svc.settings.newsletter_name,
@@ -121,6 +109,11 @@ async def archive_feed(request: Request) -> Response:
         media_type="application/rss+xml; charset=utf-8",
         headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"},
     )
+
+
+def _path(request: Request, name: str, **params: str) -> str:
+    # Only the path (with the app's root path): a URL built from Host would be the client's.
+    return request.url_for(name, **params).path
 
 
 def _rfc822(issue: ArchivedIssue) -> str:
@@ -154,6 +147,7 @@ def rss(issues: list[ArchivedIssue], *, title: str, base_url: str, language: str
         ET.SubElement(item, "guid", isPermaLink="true").text = link
         ET.SubElement(item, "pubDate").text = _rfc822(issue)
         if issue.summary:
-            ET.SubElement(item, "description").text = issue.summary
+            # Feed readers render a description as HTML: the email's sanitizer makes it.
+            ET.SubElement(item, "description").text = markdown.to_html(issue.summary)
     data: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
     return data

@@ -14,7 +14,7 @@ from newsletter.feedback.sns import SnsVerifier
 from newsletter.settings import Settings
 from newsletter.transport import Transport, make_transport
 from subscribers.pages import Pages
-from subscribers.ratelimit import RateLimiter
+from subscribers.throttle import SignupThrottle
 
 
 class Services:
@@ -34,10 +34,10 @@ class Services:
         self.pages = Pages(settings)
         self.sns_verifier = sns_verifier or SnsVerifier(settings.sns_topic_arns)
         window = settings.subscribe_rate_window_seconds
-        self.address_limiter = RateLimiter(
+        self.address_throttle = SignupThrottle(
             limit=settings.subscribe_rate_per_address, window_seconds=window, clock=clock
         )
-        self.client_limiter = RateLimiter(
+        self.client_throttle = SignupThrottle(
             limit=settings.subscribe_rate_per_client, window_seconds=window, clock=clock
         )
         self._transport = transport

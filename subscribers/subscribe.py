@@ -1,8 +1,10 @@
 """Sign-up with double opt-in: ``GET/POST /subscribe``, ``GET/POST /confirm/{token}``.
 
 The form's answer never tells whether an address is known: new, pending, active, unsubscribed
-and suppressed addresses all get the same page, and so does a filled-in honeypot (a bot). The
-confirmation email goes out after the response, so the answer takes the same time too. Two
+and suppressed addresses all get the same page, and so does a filled-in honeypot (a bot).
+Only the address and the name are checked before the answer; the sign-up itself (or, for a
+bot, the same work rolled back) and the confirmation email run after it, so the answer takes
+the same time too. Two
 sliding-window limits stop subscription bombing: per address (over the limit the page is the
 same, only no email is sent) and per client (over the limit: 429).
 
@@ -13,8 +15,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -22,26 +23,19 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from newsletter.audience import (
-    confirm_subscription,
-    email_hash,
-    mask_email,
-    normalize_email,
-    request_subscription,
-)
-from newsletter.db import transaction
+from newsletter import optin
+from newsletter.audience import checked_name, email_hash, mask_email, normalize_email
+from newsletter.db import session_factory, transaction
 from newsletter.errors import InputError, NewsletterError
-from newsletter.models import MailingList, Subscriber, Subscription, SubscriptionStatus
-from newsletter.sending.confirm import send_confirmation
+from newsletter.models import SubscriptionStatus
 from newsletter.tokens import TokenData, TokenPurpose
 from subscribers.links import path_token
 from subscribers.services import Services, services
-from subscribers.views import list_label, subscription_view
+from subscribers.views import link_view
 
 log = logging.getLogger(__name__)
 
 HONEYPOT_FIELD = "website"
-_WANTS_CONFIRMATION = {"pending", "reactivated_pending"}
 
 
 async def subscribe_form(request: Request) -> Response:
@@ -53,7 +47,7 @@ async def subscribe_post(request: Request) -> Response:
     """Sign up: the same answer for every address; the confirmation email is sent afterwards."""
     svc = services(request)
     client = request.client.host if request.client else "unknown"
-    if not svc.client_limiter.hit(client):
+    if not svc.client_throttle.hit(client):
         m = svc.pages.messages
         return svc.pages.message(
             title=m.rate_limited_title, body=m.rate_limited_body, status_code=429
@@ -64,22 +58,24 @@ async def subscribe_post(request: Request) -> Response:
         form = FormData()
     email = _field(form, "email")
     name = _field(form, "name")
-    if _field(form, HONEYPOT_FIELD):
-        log.info("sign-up with the honeypot filled in ignored")
-        return _sent(svc)
+    bot = bool(_field(form, HONEYPOT_FIELD))
     try:
         address = normalize_email(email)
+        checked_name(name)
     except InputError:
+        if bot:
+            return _sent(svc)
         return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
-    if not svc.address_limiter.hit(email_hash(address)):
+    # Everything that touches the database or the mail runs after the answer, which is
+    # therefore the same page after the same work for a new, known or suppressed address,
+    # over the per-address limit, or a bot's.
+    if bot:
+        log.info("sign-up with the honeypot filled in ignored")
+        return _sent(svc, background=BackgroundTask(_rehearse, svc, address, name))
+    if not svc.address_throttle.hit(email_hash(address)):
         log.info("sign-up for %s over the per-address limit: no email", mask_email(address))
         return _sent(svc)
-    try:
-        pending = await run_in_threadpool(_request, svc, address, name)
-    except InputError:
-        return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
-    task = None if pending is None else BackgroundTask(_send_confirmation, svc, pending)
-    return _sent(svc, background=task)
+    return _sent(svc, background=BackgroundTask(_sign_up, svc, address, name))
 
 
 async def confirm_page(request: Request) -> Response:
@@ -88,7 +84,7 @@ async def confirm_page(request: Request) -> Response:
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    view = await run_in_threadpool(subscription_view, svc.settings, svc.engine, data)
+    view = await run_in_threadpool(link_view, svc, data)
     if view.status is SubscriptionStatus.ACTIVE:
         return _confirmed(svc, view.list_name)
     return svc.pages.response("confirm.html", list_name=view.list_name, action="")
@@ -100,9 +96,9 @@ async def confirm_post(request: Request) -> Response:
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    active, list_name = await run_in_threadpool(_confirm, svc, data)
-    if active:
-        return _confirmed(svc, list_name)
+    confirmed = await run_in_threadpool(_confirm, svc, data)
+    if confirmed.active:
+        return _confirmed(svc, confirmed.list_label)
     m = svc.pages.messages
     return svc.pages.message(
         title=m.not_confirmed_title,
@@ -112,62 +108,41 @@ async def confirm_post(request: Request) -> Response:
     )
 
 
-def _subscription(session: Session, subscriber_id: int, list_id: int) -> Subscription | None:
-    return session.scalar(
-        select(Subscription).where(
-            Subscription.subscriber_id == subscriber_id, Subscription.list_id == list_id
-        )
-    )
-
-
 def _field(form: FormData, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
 
 
-def _request(svc: Services, address: str, name: str) -> tuple[int, int] | None:
-    """Record the sign-up; the (subscriber id, list id) owed a confirmation email, if any."""
-    with transaction(svc.engine) as session:
-        result = request_subscription(
-            session, email=address, list_name=svc.settings.default_list, name=name
-        )
-        subscription = result.subscription
-        if subscription is None or result.subscriber is None:
-            return None
-        resend = result.outcome == "already" and subscription.status is SubscriptionStatus.PENDING
-        if result.outcome in _WANTS_CONFIRMATION or resend:
-            return result.subscriber.id, subscription.list_id
-        return None
-
-
-def _send_confirmation(svc: Services, target: tuple[int, int]) -> None:
-    # Runs after the response: a failure is logged, never shown (the answer is always the same).
-    subscriber_id, list_id = target
+def _sign_up(svc: Services, address: str, name: str) -> None:
+    # Runs after the answer: a failure is logged, never shown (the answer is always the same).
     try:
         with transaction(svc.engine) as session:
-            subscriber = session.get(Subscriber, subscriber_id)
-            subscription = _subscription(session, subscriber_id, list_id)
-            mailing_list = session.get(MailingList, list_id)
-        if subscriber is None or subscription is None or mailing_list is None:
-            return
-        send_confirmation(
-            svc.settings,
-            svc.transport(),
-            subscriber=subscriber,
-            subscription=subscription,
-            list_name=list_label(svc.settings, mailing_list),
-        )
+            owed = optin.sign_up(session, svc.settings, email=address, name=name).confirmations
+        optin.send_confirmations(svc.settings, svc.transport(), owed)
     except NewsletterError as exc:
-        log.error("confirmation email for subscriber %s not sent: %s", subscriber_id, exc)
+        log.error("sign-up not completed: %s", exc)
+    except SQLAlchemyError as exc:
+        log.error("sign-up not stored: %s", type(exc).__name__)
 
 
-def _confirm(svc: Services, data: TokenData) -> tuple[bool, str]:
+def _rehearse(svc: Services, address: str, name: str) -> None:
+    # A bot's sign-up does the same work, rolled back, and builds the email it does not send:
+    # the server is as busy as after a real one.
+    try:
+        with session_factory(svc.engine)() as session:
+            owed = optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
+        optin.rehearse_confirmations(svc.settings, owed)
+    except NewsletterError as exc:
+        log.error("rehearsed sign-up failed: %s", exc)
+    except SQLAlchemyError as exc:
+        log.error("rehearsed sign-up failed: %s", type(exc).__name__)
+
+
+def _confirm(svc: Services, data: TokenData) -> optin.Confirmed:
     with transaction(svc.engine) as session:
-        confirm_subscription(session, subscriber_id=data.subscriber_id, list_id=data.list_id)
-        subscription = _subscription(session, data.subscriber_id, data.list_id)
-        label = list_label(svc.settings, session.get(MailingList, data.list_id))
-    active = subscription is not None and subscription.status is SubscriptionStatus.ACTIVE
-    return active, label
+        return optin.confirm(
+            session, svc.settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+        )
 
 
 def _form(svc: Services, *, error: str = "", email: str = "", name: str = "") -> Response:

@@ -16,13 +16,13 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from newsletter.audience import unsubscribe
+from newsletter.audience import list_label_of, unsubscribe
 from newsletter.db import transaction
-from newsletter.models import MailingList, SubscriptionStatus
+from newsletter.models import SubscriptionStatus
 from newsletter.tokens import TokenData, TokenPurpose
 from subscribers.links import path_token
 from subscribers.services import Services, services
-from subscribers.views import list_label, subscription_view
+from subscribers.views import link_view
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ async def unsubscribe_page(request: Request) -> Response:
     data = path_token(request, TokenPurpose.UNSUBSCRIBE)
     if data is None:
         return svc.pages.invalid_link()
-    view = await run_in_threadpool(subscription_view, svc.settings, svc.engine, data)
+    view = await run_in_threadpool(link_view, svc, data)
     if view.status in (None, SubscriptionStatus.UNSUBSCRIBED):
         return _done(svc, view.list_name)
     return svc.pages.response(
@@ -81,7 +81,7 @@ def _unsubscribe(svc: Services, data: TokenData, method: str) -> str:
             method=method,
             issue_id=data.issue_id,
         )
-        label = list_label(svc.settings, session.get(MailingList, data.list_id))
+        label = list_label_of(session, svc.settings, data.list_id)
     if changed:
         log.info(
             "unsubscribed subscriber %s from list %s (%s)", data.subscriber_id, data.list_id, method

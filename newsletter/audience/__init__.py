@@ -7,15 +7,11 @@ which issue); history is never deleted. Nobody who left is mailed again: see
 """
 
 from newsletter.audience.addresses import ascii_address, email_hash, mask_email, normalize_email
-from newsletter.audience.confirmation import (
-    ConfirmationSender,
-    ConfirmationTarget,
-    confirmation_targets,
-)
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem, read_subscriber_csv
 from newsletter.audience.erasure import erase_subscriber
 from newsletter.audience.export import EXPORT_COLUMNS, export_subscribers
-from newsletter.audience.importer import ImportReport, import_subscribers
+from newsletter.audience.importer import ImportReport, import_file, import_subscribers
+from newsletter.audience.links import SubscriptionView, subscription_view
 from newsletter.audience.listing import (
     STATUS_CHOICES,
     list_subscribers,
@@ -27,9 +23,12 @@ from newsletter.audience.lists import (
     find_list,
     get_list,
     get_or_create_list,
+    list_label,
+    list_label_of,
     list_summaries,
 )
 from newsletter.audience.mailable import is_mailable
+from newsletter.audience.profile import checked_name
 from newsletter.audience.stats import subscriber_stats
 from newsletter.audience.subscribe import (
     AddResult,
@@ -38,6 +37,7 @@ from newsletter.audience.subscribe import (
     confirm_subscription,
     find_subscriber,
     request_subscription,
+    subscription_status,
 )
 from newsletter.audience.unsubscribe import UNSUBSCRIBE_METHODS, unsubscribe
 from newsletter.feedback.suppression import record_bounce, record_complaint
@@ -47,17 +47,16 @@ __all__ = [
     "STATUS_CHOICES",
     "UNSUBSCRIBE_METHODS",
     "AddResult",
-    "ConfirmationSender",
-    "ConfirmationTarget",
     "CsvSubscriber",
     "ImportReport",
     "Outcome",
     "ParsedCsv",
     "RowProblem",
+    "SubscriptionView",
     "add_subscriber",
     "ascii_address",
+    "checked_name",
     "confirm_subscription",
-    "confirmation_targets",
     "create_list",
     "email_hash",
     "erase_subscriber",
@@ -66,8 +65,11 @@ __all__ = [
     "find_subscriber",
     "get_list",
     "get_or_create_list",
+    "import_file",
     "import_subscribers",
     "is_mailable",
+    "list_label",
+    "list_label_of",
     "list_subscribers",
     "list_summaries",
     "mask_email",
@@ -79,5 +81,7 @@ __all__ = [
     "request_subscription",
     "subscriber_detail",
     "subscriber_stats",
+    "subscription_status",
+    "subscription_view",
     "unsubscribe",
 ]

@@ -16,10 +16,13 @@ import io
 from dataclasses import dataclass, field
 
 from newsletter.audience.addresses import email_hash, normalize_email
-from newsletter.audience.profile import clean_language, clean_name
+from newsletter.audience.profile import checked_attributes, checked_language, checked_name
 from newsletter.errors import InputError
 
 KNOWN_COLUMNS = ("email", "name", "language")
+#: A cell starting with one of these is a formula to a spreadsheet (CSV injection); some
+#: spreadsheets also read the fullwidth forms (＝ ＋ － ＠) as the ASCII ones.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 EXPORT_ONLY_COLUMNS = frozenset(
     {"list", "status", "subscriber_status", "subscribed_at", "confirmed_at", "unsubscribed_at"}
 )
@@ -97,20 +100,24 @@ def _row(line: int, cells: list[str], columns: dict[str, int], width: int) -> Cs
         if index is None or index >= len(cells):
             return ""
         # A quoted line break is kept, as one newline whatever the file's line endings.
-        return cells[index].strip().replace("\r\n", "\n").replace("\r", "\n")
+        value = cells[index].strip().replace("\r\n", "\n").replace("\r", "\n")
+        # The apostrophe our export puts before a formula-like cell is not part of the value.
+        return value[1:] if value[:1] == "'" and value[1:].startswith(FORMULA_START) else value
 
     address = normalize_email(cell("email"))
-    attributes = {
-        name: cell(name)
-        for name in columns
-        if name not in KNOWN_COLUMNS and name not in EXPORT_ONLY_COLUMNS and cell(name)
-    }
+    attributes = checked_attributes(
+        {
+            name: cell(name)
+            for name in columns
+            if name not in KNOWN_COLUMNS and name not in EXPORT_ONLY_COLUMNS
+        }
+    )
     return CsvSubscriber(
         line=line,
         email=address,
         email_hash=email_hash(address),
-        name=clean_name(cell("name")),
-        language=clean_language(cell("language")),
+        name=checked_name(cell("name")),
+        language=checked_language(cell("language")),
         attributes=attributes,
     )
 

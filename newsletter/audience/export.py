@@ -8,7 +8,9 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from newsletter.audience.csv_read import FORMULA_START
 from newsletter.audience.listing import StatusFilter, filtered_subscriptions
+from newsletter.audience.profile import strip_controls
 from newsletter.models import Subscriber
 
 EXPORT_COLUMNS = (
@@ -31,12 +33,11 @@ class TextSink(Protocol):
     def write(self, text: str, /) -> object: ...
 
 
-# A cell starting with one of these is a formula to a spreadsheet (CSV injection).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _safe(value: str) -> str:
-    return f"'{value}" if value.startswith(_FORMULA_START) else value
+def _safe(value: object) -> str:
+    """A cell for any spreadsheet: no control characters (but tab and line break, which CSV
+    quotes), and a leading apostrophe before anything a spreadsheet would run as a formula."""
+    text = strip_controls("" if value is None else str(value), keep="\t\n")
+    return f"'{text}" if text.startswith(FORMULA_START) else text
 
 
 def _stamp(value: dt.datetime | None) -> str:
@@ -53,9 +54,10 @@ def export_subscribers(
     """Write the matching subscriptions to ``out`` as CSV; returns the number of rows.
 
     Columns: :data:`EXPORT_COLUMNS`, then one per attribute key (sorted). Erased people have
-    no address and are left out. Names and attributes that a spreadsheet would run as a
-    formula get a leading apostrophe. The import ignores the export-only columns, so the file
-    can be imported again.
+    no address and are left out. Every cell that a spreadsheet would run as a formula
+    (addresses and list names included: the public form accepts ``=HYPERLINK@example.com``)
+    gets a leading apostrophe, and no cell carries a control character. The import ignores
+    the export-only columns and the apostrophes, so the file can be imported again.
     """
     query = filtered_subscriptions(session, list_name=list_name, status=status).where(
         Subscriber.email.is_not(None)
@@ -66,24 +68,23 @@ def export_subscribers(
         keys.update(row)
     attribute_keys = sorted(keys - set(EXPORT_COLUMNS))
     writer = csv.writer(out)
-    writer.writerow([*EXPORT_COLUMNS, *attribute_keys])
+    writer.writerow([_safe(c) for c in (*EXPORT_COLUMNS, *attribute_keys)])
     count = 0
     result = session.execute(query.execution_options(yield_per=_BATCH))
     for subscriber, subscription, mailing_list in result:
         attributes = subscriber.attributes or {}
-        writer.writerow(
-            [
-                subscriber.email,
-                _safe(subscriber.name),
-                subscriber.language,
-                mailing_list.name,
-                subscription.status.value,
-                subscriber.status.value,
-                _stamp(subscription.created_at),
-                _stamp(subscription.confirmed_at),
-                _stamp(subscription.unsubscribed_at),
-                *(_safe(str(attributes.get(k, ""))) for k in attribute_keys),
-            ]
-        )
+        cells = [
+            subscriber.email,
+            subscriber.name,
+            subscriber.language,
+            mailing_list.name,
+            subscription.status.value,
+            subscriber.status.value,
+            _stamp(subscription.created_at),
+            _stamp(subscription.confirmed_at),
+            _stamp(subscription.unsubscribed_at),
+            *(attributes.get(k, "") for k in attribute_keys),
+        ]
+        writer.writerow([_safe(c) for c in cells])
         count += 1
     return count

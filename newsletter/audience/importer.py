@@ -14,12 +14,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Engine, bindparam, insert, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_read import CsvSubscriber, ParsedCsv, RowProblem
 from newsletter.audience.lists import find_list, get_or_create_list
-from newsletter.db import chunks, dialect_name, one_of
+from newsletter.db import chunks, dialect_name, one_of, transaction
+from newsletter.errors import StateError
 from newsletter.models import (
     Base,
     EventKind,
@@ -298,3 +300,45 @@ def import_subscribers(
         assert list_id is not None
         _write(session, plan, list_id=list_id, confirmed=confirmed, source=parsed.source)
     return report
+
+
+#: How often an import that collided with a concurrent writer is run again.
+IMPORT_ATTEMPTS = 5
+# Driver messages of a transaction that lost a race and may simply be run again.
+_RETRYABLE = ("locked", "busy", "deadlock", "could not serialize")
+
+
+def import_file(
+    engine: Engine,
+    parsed: ParsedCsv,
+    *,
+    list_name: str,
+    confirmed: bool = False,
+    dry_run: bool = False,
+) -> ImportReport:
+    """:func:`import_subscribers` in a transaction of its own, committed at the end.
+
+    When another import (or add) writes some of the same people or the same new list at the
+    same time, this transaction loses at the commit of the other (a unique key collides, or
+    SQLite's snapshot is stale): it is rolled back and run again on what is stored now, so
+    both imports succeed. After :data:`IMPORT_ATTEMPTS` a :class:`StateError` says so, in
+    one line without any of the file's data.
+    """
+    for attempt in range(1, IMPORT_ATTEMPTS + 1):
+        try:
+            with transaction(engine) as session:
+                return import_subscribers(
+                    session, parsed, list_name=list_name, confirmed=confirmed, dry_run=dry_run
+                )
+        except (IntegrityError, OperationalError) as exc:
+            retryable = isinstance(exc, IntegrityError) or any(
+                word in str(exc.orig).lower() for word in _RETRYABLE
+            )
+            if not retryable:
+                raise
+            if attempt == IMPORT_ATTEMPTS:
+                raise StateError(
+                    f"{parsed.source}: other writes to the same subscribers kept colliding with "
+                    f"this import ({IMPORT_ATTEMPTS} attempts): nothing was imported, run it again"
+                ) from None
+    raise AssertionError("unreachable")

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.lists import get_list
+from newsletter.audience.mailable import good_standing
 from newsletter.db import dialect_name
 from newsletter.models import (
     EventKind,
@@ -64,10 +65,7 @@ def subscriber_stats(
         select(func.count())
         .select_from(Subscription)
         .join(Subscriber, Subscriber.id == Subscription.subscriber_id)
-        .where(
-            Subscription.status == SubscriptionStatus.ACTIVE,
-            Subscriber.status == SubscriberStatus.OK,
-        )
+        .where(Subscription.status == SubscriptionStatus.ACTIVE, good_standing())
     )
     unsubscribes = (
         select(SubscriberEvent.issue_id, Issue.date, SubscriberEvent.method, func.count())

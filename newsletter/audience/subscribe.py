@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience.addresses import email_hash, normalize_email
 from newsletter.audience.history import add_event, suppression_reason
 from newsletter.audience.lists import get_or_create_list
-from newsletter.audience.profile import clean_language, clean_name
+from newsletter.audience.profile import checked_language, checked_name
 from newsletter.db import rowcount
 from newsletter.models import (
     EventKind,
@@ -83,8 +83,8 @@ class _Request:
 def _prepare(session: Session, *, email: str, list_name: str, name: str, language: str) -> _Request:
     # Every input is checked before anything is written.
     address = normalize_email(email)
-    name = clean_name(name)
-    language = clean_language(language)
+    name = checked_name(name)
+    language = checked_language(language)
     address_hash = email_hash(address)
     list_id = get_or_create_list(session, list_name).id
     subscriber = session.scalar(select(Subscriber).where(Subscriber.email_hash == address_hash))
@@ -257,6 +257,14 @@ def request_subscription(
     session.flush()
     session.refresh(existing)
     return AddResult(subscriber, existing, "reactivated_pending")
+
+
+def subscription_status(
+    session: Session, *, subscriber_id: int, list_id: int
+) -> SubscriptionStatus | None:
+    """The status of the subscription of ``subscriber_id`` to ``list_id``, or None."""
+    subscription = _subscription(session, subscriber_id, list_id)
+    return None if subscription is None else subscription.status
 
 
 def confirm_subscription(session: Session, *, subscriber_id: int, list_id: int) -> bool:

@@ -9,7 +9,7 @@ import typer
 from newsletter import db
 from newsletter.audience import create_list, list_summaries
 from newsletter.cli.context import runtime
-from newsletter.cli.output import print_json, print_table
+from newsletter.cli.output import echo, print_json, print_table
 
 app = typer.Typer(help="Mailing lists: create, list.", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def create(
     if as_json:
         print_json(data)
     else:
-        typer.echo(f"created list {data['name']!r}")
+        echo(f"created list {data['name']!r}")
 
 
 @app.command("list")

@@ -8,18 +8,15 @@ from typing import Annotated, Any
 
 import typer
 
-from newsletter import db
+from newsletter import db, optin
 from newsletter.audience import (
     STATUS_CHOICES,
-    ConfirmationTarget,
     ImportReport,
-    add_subscriber,
-    confirmation_targets,
     erase_subscriber,
     export_subscribers,
     find_subscriber,
     get_list,
-    import_subscribers,
+    import_file,
     list_subscribers,
     parse_status,
     read_subscriber_csv,
@@ -28,10 +25,9 @@ from newsletter.audience import (
     unsubscribe,
 )
 from newsletter.cli.context import Runtime, runtime
-from newsletter.cli.output import print_json, print_table
+from newsletter.cli.output import echo, print_json, print_table
 from newsletter.errors import InputError, NewsletterError, NotFoundError
 from newsletter.files import atomic_text
-from newsletter.sending import confirmation_sender
 from newsletter.transport import make_transport
 
 app = typer.Typer(
@@ -55,7 +51,7 @@ ConfirmedOpt = Annotated[
 ]
 
 
-def _send_confirmations(rt: Runtime, targets: Sequence[ConfirmationTarget]) -> None:
+def _send_confirmations(rt: Runtime, targets: Sequence[optin.ConfirmationTarget]) -> None:
     """Send the double opt-in emails, after the subscriptions are committed.
 
     Whatever goes wrong (settings missing, transport refusing) the subscriptions stay pending
@@ -66,20 +62,17 @@ def _send_confirmations(rt: Runtime, targets: Sequence[ConfirmationTarget]) -> N
     transport = None
     try:
         transport = make_transport(rt.settings, concurrency=1)
-        send = confirmation_sender(rt.settings, transport)
-        with db.session_factory(rt.engine())() as session:
-            sent = send(session, targets)
+        outcome = optin.send_confirmations(rt.settings, transport, targets)
     except NewsletterError as exc:
-        typer.echo(f"warning: no confirmation email sent: {exc}", err=True)
+        echo(f"warning: no confirmation email sent: {exc}", err=True)
         return
     finally:
         if transport is not None:
             transport.close()
-    if sent == len(targets):
-        typer.echo(f"confirmation email sent ({rt.settings.transport})")
+    if not outcome.failed:
+        echo(f"confirmation email sent ({rt.settings.transport})")
     else:
-        failed = len(targets) - sent
-        typer.echo(f"warning: {failed} confirmation email(s) not sent (see the log)", err=True)
+        echo(f"warning: {outcome.failed} confirmation email(s) not sent (see the log)", err=True)
 
 
 _ADD_MESSAGES = {
@@ -108,14 +101,17 @@ def add(
     rt = runtime(ctx)
     target_list = list_name or rt.settings.default_list
     with db.transaction(rt.engine()) as session:
-        result = add_subscriber(
+        added = optin.add(
             session,
+            rt.settings,
             email=email,
             list_name=target_list,
             name=name,
             language=language,
             confirmed=confirmed,
+            send_email=not no_email,
         )
+        result = added.result
         subscriber, subscription = result.subscriber, result.subscription
         data: dict[str, Any] = {
             "outcome": result.outcome,
@@ -124,11 +120,6 @@ def add(
             "status": subscription.status.value if subscription else None,
             "subscriber_status": subscriber.status.value if subscriber else None,
         }
-        targets = []
-        if result.outcome == "pending" and subscriber and subscription and not no_email:
-            targets = confirmation_targets(
-                session, list_id=subscription.list_id, subscriber_ids=[subscriber.id]
-            )
     if as_json:
         print_json(data)
     else:
@@ -136,28 +127,28 @@ def add(
         why = why or (
             "unsubscribed from " + target_list if data["status"] else "suppressed address"
         )
-        typer.echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
-    _send_confirmations(rt, targets)
+        echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
+    _send_confirmations(rt, added.confirmations)
 
 
 def _print_report(report: ImportReport) -> None:
     where = f"{report.source} -> list {report.list_name!r}"
-    typer.echo(f"{where}{' (dry run: nothing written)' if report.dry_run else ''}")
-    typer.echo(f"  rows read:            {report.rows}")
-    typer.echo(
+    echo(f"{where}{' (dry run: nothing written)' if report.dry_run else ''}")
+    echo(f"  rows read:            {report.rows}")
+    echo(
         f"  subscribed ({report.status}): {report.subscribed} ({report.new_subscribers} new people)"
     )
     if report.activated:
-        typer.echo(f"  made active:          {report.activated}")
-    typer.echo(f"  already on the list:  {report.unchanged}")
-    typer.echo(f"  suppressed:           {len(report.suppressed)}")
-    typer.echo(f"  duplicates merged:    {len(report.duplicates)}")
-    typer.echo(f"  invalid:              {len(report.invalid)}")
+        echo(f"  made active:          {report.activated}")
+    echo(f"  already on the list:  {report.unchanged}")
+    echo(f"  suppressed:           {len(report.suppressed)}")
+    echo(f"  duplicates merged:    {len(report.duplicates)}")
+    echo(f"  invalid:              {len(report.invalid)}")
     problems = sorted(
         [*report.invalid, *report.suppressed, *report.duplicates], key=lambda p: p.line
     )
     for problem in problems:
-        typer.echo(f"  line {problem.line}: {problem.reason}")
+        echo(f"  line {problem.line}: {problem.reason}")
 
 
 @app.command("import")
@@ -176,21 +167,20 @@ def import_(
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", source=str(path)) from None
     parsed = read_subscriber_csv(data, source=str(path))  # everything is read before writing
-    with db.transaction(rt.engine()) as session:
-        report = import_subscribers(
-            session,
-            parsed,
-            list_name=list_name or rt.settings.default_list,
-            confirmed=confirmed,
-            dry_run=dry_run,
-        )
+    report = import_file(
+        rt.engine(),
+        parsed,
+        list_name=list_name or rt.settings.default_list,
+        confirmed=confirmed,
+        dry_run=dry_run,
+    )
     if as_json:
         print_json(report.to_dict())
         return
     _print_report(report)
     if report.subscribed and not confirmed and not dry_run:
         # Thousands of emails are a send, with its rate limit, not a side effect of an import.
-        typer.echo(
+        echo(
             f"{report.subscribed} new subscriptions are pending: an import sends no "
             "confirmation emails"
         )
@@ -218,14 +208,14 @@ def export(
     if as_json:
         print_json({"path": str(path), "rows": count})
     else:
-        typer.echo(f"exported {count} rows to {path}")
+        echo(f"exported {count} rows to {path}")
 
 
 class _Stdout:
     """A text sink that writes through typer.echo (so CliRunner captures it)."""
 
     def write(self, text: str) -> int:
-        typer.echo(text, nl=False)
+        typer.echo(text, nl=False)  # the export has no control characters: no escaping
         return len(text)
 
 
@@ -268,11 +258,11 @@ def show(
     if as_json:
         print_json(data)
         return
-    typer.echo(f"{data['email'] or '(erased)'}  [{data['status']}]  {data['name']}")
+    echo(f"{data['email'] or '(erased)'}  [{data['status']}]  {data['name']}")
     if data["soft_bounces"]:
-        typer.echo(f"soft bounces: {data['soft_bounces']}")
+        echo(f"soft bounces: {data['soft_bounces']}")
     for s in data["subscriptions"]:
-        typer.echo(f"  {s['list']}: {s['status']}")
+        echo(f"  {s['list']}: {s['status']}")
     rows = [
         [
             e["at"].isoformat(timespec="seconds"),
@@ -307,9 +297,9 @@ def unsubscribe_(
     if as_json:
         print_json({"email": subscriber.email, "list": list_name, "changed": changed})
     elif changed:
-        typer.echo(f"{subscriber.email}: unsubscribed from {where}")
+        echo(f"{subscriber.email}: unsubscribed from {where}")
     else:
-        typer.echo(f"{subscriber.email}: not subscribed to {where}, nothing changed")
+        echo(f"{subscriber.email}: not subscribed to {where}, nothing changed")
 
 
 @app.command()
@@ -327,9 +317,9 @@ def erase(
     if as_json:
         print_json({"erased": changed})
     elif changed:
-        typer.echo("erased: personal data removed; the address stays suppressed")
+        echo("erased: personal data removed; the address stays suppressed")
     else:
-        typer.echo("already erased, nothing changed")
+        echo("already erased, nothing changed")
 
 
 @app.command()
@@ -345,11 +335,11 @@ def stats(
     if as_json:
         print_json(data)
         return
-    typer.echo(f"list: {data['list'] or 'all lists'}")
+    echo(f"list: {data['list'] or 'all lists'}")
     subs = data["subscriptions"]
-    typer.echo("subscriptions: " + ", ".join(f"{k} {v}" for k, v in subs.items()))
-    typer.echo(f"mailable now: {data['mailable']}")
-    typer.echo("people: " + ", ".join(f"{k} {v}" for k, v in data["subscribers"].items()))
+    echo("subscriptions: " + ", ".join(f"{k} {v}" for k, v in subs.items()))
+    echo(f"mailable now: {data['mailable']}")
+    echo("people: " + ", ".join(f"{k} {v}" for k, v in data["subscribers"].items()))
     rows = [
         [u["issue_date"] or u["issue_id"] or "(no issue)", u["method"], u["count"]]
         for u in data["unsubscribes"]

@@ -8,7 +8,6 @@ templates. An issue is rendered once and stored; each recipient's copy is made b
 
 from __future__ import annotations
 
-from newsletter.render.confirmation import render_confirmation
 from newsletter.render.errors import LintError, RenderError
 from newsletter.render.issue import render_and_store, render_issue, render_issue_mjml
 from newsletter.render.lint import LintWarning, lint_email
@@ -25,7 +24,6 @@ __all__ = [
     "lint_email",
     "personalize",
     "render_and_store",
-    "render_confirmation",
     "render_issue",
     "render_issue_mjml",
 ]

@@ -39,7 +39,7 @@ _HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.IGNORECASE)
 _ANY_MARK = re.compile(r"__NEWSLETTER_[A-Z_]+__")
 
 
-def clean_name(name: str) -> str:
+def display_name(name: str) -> str:
     """A display name fit for one line of text: no control characters, no line breaks."""
     return _CONTROL_OR_SPACE.sub(" ", name).strip()[:NAME_MAX].strip()
 
@@ -93,7 +93,7 @@ def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> 
     """
     if not rendered.language:
         rendered = localize(rendered, language="")
-    who = clean_name(name)
+    who = display_name(name)
     greeting = strings_for(rendered.language).greeting(who)
     url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
     # Two passes over each part, as before languages: a localized copy has no NAME_MARK.
@@ -133,7 +133,7 @@ __all__ = [
     "RECIPIENT_ONLY",
     "UNSUBSCRIBE_URL_MARK",
     "archive_copy",
-    "clean_name",
+    "display_name",
     "localize",
     "personalize",
     "scrub_markers",

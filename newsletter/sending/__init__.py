@@ -1,14 +1,13 @@
 """The delivery pipeline: every mailable subscriber gets the issue exactly once.
 
 Entry points: :func:`send_issue`, :func:`retry_issue`, :func:`send_status`,
-:func:`send_test`, and :func:`send_confirmation` (double opt-in). The pieces: a rate limiter
-shared by the workers (:mod:`.ratelimit`), the deliveries ledger (:mod:`.ledger`) written by
-one group-committing thread (:mod:`.writer`), keyset recipient batches
-(:mod:`.recipients`), the run lock (:mod:`.lock`) and the worker pool (:mod:`.pool`).
+:func:`send_test` (the double opt-in email is :mod:`newsletter.optin`'s). The pieces: a
+rate limiter shared by the workers (:mod:`.ratelimit`), the deliveries ledger
+(:mod:`.ledger`) written by one group-committing thread (:mod:`.writer`), keyset recipient
+batches (:mod:`.recipients`), the run lock (:mod:`.lock`) and the worker pool (:mod:`.pool`).
 """
 
 from newsletter.sending.backoff import Backoff
-from newsletter.sending.confirm import confirmation_sender, send_confirmation
 from newsletter.sending.control import Snapshot, StopKind, StopSignal
 from newsletter.sending.lock import SendLockedError
 from newsletter.sending.report import (
@@ -35,9 +34,7 @@ __all__ = [
     "TestCopy",
     "Tuning",
     "UncertainPolicy",
-    "confirmation_sender",
     "retry_issue",
-    "send_confirmation",
     "send_issue",
     "send_status",
     "send_test",

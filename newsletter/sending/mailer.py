@@ -19,7 +19,7 @@ from newsletter.message import (
     random_message_id,
 )
 from newsletter.render import RenderedEmail, personalize
-from newsletter.render.personalize import MARKERS, clean_name, localize
+from newsletter.render.personalize import MARKERS, display_name, localize
 from newsletter.sending.ledger import Job
 from newsletter.settings import Settings
 from newsletter.tokens import TokenIssuer, TokenPurpose
@@ -120,7 +120,7 @@ class IssueMailer:
         address = envelope_address(job.email)
         raw = self._builder.build(
             # The name as the body shows it: one line, no control characters.
-            to=Recipient(address, clean_name(job.name)),
+            to=Recipient(address, display_name(job.name)),
             html=html.fill_pieces(values),
             text=probe.text,
             unsubscribe_url=url,
@@ -168,7 +168,7 @@ class EditorCopyMailer:
         copy = personalize(copy, unsubscribe_url=self._url, name=name)
         to = envelope_address(address)
         raw = self._builder.build(
-            to=Recipient(to, clean_name(name)),
+            to=Recipient(to, display_name(name)),
             html=copy.html,
             text=copy.text,
             unsubscribe_url=self._url,

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience import (
     add_subscriber,
-    confirmation_targets,
     get_list,
     list_subscribers,
     list_summaries,
@@ -140,13 +139,3 @@ def test_list_summaries_and_filtered_listing(session: Session, make_issue: MakeI
     bounced = list_subscribers(session, status=parse_status("bounced"))
     assert [(p["email"], p["lists"]) for p in bounced] == [("p6@example.com", {"daily": "active"})]
     assert len(list_subscribers(session, limit=2)) == 2
-
-
-def test_confirmation_targets_are_pending_people_in_good_standing(session: Session) -> None:
-    _person(session, "wait@example.com", active=False)
-    _person(session, "done@example.com")
-    gone = _person(session, "gone@example.com", active=False)
-    record_bounce(session, email="gone@example.com", permanent=True, detail="", soft_limit=1)
-    targets = confirmation_targets(session)
-    assert [(t.email, t.list_name) for t in targets] == [("wait@example.com", "daily")]
-    assert confirmation_targets(session, subscriber_ids=[gone]) == []

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from newsletter.errors import InputError
-from newsletter.render import UNSUBSCRIBE_URL_MARK, lint_email, render_confirmation
+from newsletter.optin import render_confirmation
+from newsletter.render import UNSUBSCRIBE_URL_MARK, lint_email
 from newsletter.render.htmlscan import scan_html
 from newsletter.settings import Settings
 

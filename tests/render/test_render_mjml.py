@@ -57,7 +57,7 @@ def test_generated_mjml_is_valid(
 
 
 def test_every_email_template_gives_valid_mjml(render_settings: Settings) -> None:
-    from newsletter.render.confirmation import render_confirmation
+    from newsletter.optin import render_confirmation
 
     # render_confirmation checks its MJML on the way; it raises if the check fails.
     email = render_confirmation(

@@ -15,7 +15,7 @@ from newsletter.render import (
     render_issue,
 )
 from newsletter.render.htmlscan import scan_html
-from newsletter.render.personalize import GREETING_MARK, archive_copy, clean_name
+from newsletter.render.personalize import GREETING_MARK, archive_copy, display_name
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.settings import Settings
 
@@ -74,7 +74,7 @@ def test_hostile_names_are_escaped_and_one_line(name: str) -> None:
         language="zh",
     )
     mine = personalize(rendered, unsubscribe_url=' https://e.example.com/u?a=1&b="2"\n', name=name)
-    greeting = f"{clean_name(name)}，您好！"
+    greeting = f"{display_name(name)}，您好！"
     doc = scan_html(mine.html)
     assert not doc.find("script")
     assert doc.find("p")[0].get("title") == greeting
@@ -82,7 +82,7 @@ def test_hostile_names_are_escaped_and_one_line(name: str) -> None:
     first_line, second_line = mine.text.split("\n")
     assert first_line == greeting
     assert second_line == 'https://e.example.com/u?a=1&b="2"'
-    assert len(clean_name(name)) <= 80
+    assert len(display_name(name)) <= 80
 
 
 def test_a_rendering_stored_before_the_greeting_marker_gets_the_greeting() -> None:

@@ -9,7 +9,8 @@ from xml.etree import ElementTree as ET
 from sqlalchemy import Engine, create_engine
 from starlette.testclient import TestClient
 
-from newsletter.models import IssueStatus
+from newsletter.db import transaction
+from newsletter.models import Issue, IssueStatus
 from newsletter.render import NAME_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.render.issue import stored_rendering
 from newsletter.render.personalize import archive_copy
@@ -95,7 +96,61 @@ def test_feed_is_rss_with_absolute_links(client: TestClient, engine: Engine) -> 
         "https://news.example.com/archive/2025-08-13",
     ]
     assert all(i.findtext("pubDate", "").endswith("GMT") for i in items)
-    assert items[0].findtext("description") == "第十五期 摘要"
+    assert items[0].findtext("description") == "<p>第十五期 摘要</p>"
+
+
+def test_feed_descriptions_are_sanitized_html(client: TestClient, engine: Engine) -> None:
+    day = dt.date(2025, 8, 15)
+    issue_id = add_issue(engine, day, subject="第十五期")
+    with transaction(engine) as session:
+        issue = session.get(Issue, issue_id)
+        assert issue is not None
+        issue.preheader = '<img src=x onerror="alert(1)"> **要点** [链接](javascript:alert(1))'
+    root = ET.fromstring(client.get("/archive/feed.xml").content)  # noqa: S314
+    description = root.findtext("channel/item/description")
+    # A feed reader renders this as HTML: the markup of the summary is text in it.
+    assert description == (
+        '<p>&lt;img src=x onerror="alert(1)"&gt; <strong>要点</strong> [链接](javascript:alert(1))</p>'
+    )
+
+
+def test_no_link_or_redirect_is_built_from_the_host_header(
+    client: TestClient, engine: Engine, web_settings: Settings
+) -> None:
+    add_issue(engine, dt.date(2025, 8, 15))
+    evil = {"host": "evil.example"}
+    feed = client.get("/archive/feed.xml", headers=evil)
+    assert b"evil.example" not in feed.content
+    assert b"https://news.example.com/archive/2025-08-15" in feed.content
+    for path, target in (
+        ("/archive/", "/archive"),
+        ("/unsubscribe/some-token/", "/unsubscribe/some-token"),
+        ("/archive/2025-08-15/?utm=1", "/archive/2025-08-15?utm=1"),
+    ):
+        response = client.get(path, headers=evil, follow_redirects=False)
+        assert response.status_code == 307, path
+        assert response.headers["location"] == target
+    assert "evil.example" not in client.get("/archive", headers=evil).text
+    for path in ("//evil.example/", "/nowhere/"):
+        assert client.get(path, headers=evil, follow_redirects=False).status_code == 404
+    # Without NEWSLETTER_BASE_URL there is no feed rather than one on the client's host.
+    unset = web_settings.model_copy(update={"base_url": ""})
+    with TestClient(create_app(unset, engine=engine), base_url="https://news.example.com") as c:
+        response = c.get("/archive/feed.xml", headers=evil)
+    assert response.status_code == 503
+    assert "evil.example" not in response.text
+
+
+def test_other_spellings_of_a_date_redirect_to_the_canonical_one(
+    client: TestClient, engine: Engine
+) -> None:
+    add_issue(engine, dt.date(2025, 9, 1))
+    for spelling in ("20250901", "2025-W36-1", "2025W361"):
+        response = client.get(f"/archive/{spelling}", follow_redirects=False)
+        assert response.status_code == 301, spelling
+        assert response.headers["location"] == "/archive/2025-09-01"
+    assert client.get("/archive/2025-09-01", follow_redirects=False).status_code == 200
+    assert client.get("/archive/2025-13-01").status_code == 404
 
 
 def test_healthz(client: TestClient) -> None:

@@ -40,9 +40,8 @@ def test_serve_on_a_database_without_schema_is_a_one_line_error(
 def test_serve_answers_on_the_given_port(cli_env: Settings, tmp_path: Path) -> None:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    cli = Path(sys.executable).parent / "newsletter"
     process = subprocess.Popen(
-        [str(cli), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,

@@ -1,4 +1,4 @@
-"""Sliding-window rate limits for the sign-up form (against subscription bombing).
+"""The sign-up form's throttle: sliding-window limits against subscription bombing.
 
 The counts live in the process: behind several processes or Lambda containers each keeps its
 own, so the effective limit is a multiple of the setting (API Gateway throttling bounds the
@@ -13,8 +13,9 @@ from collections import deque
 from collections.abc import Callable
 
 
-class RateLimiter:
-    """At most ``limit`` hits per key in any ``window_seconds``; thread-safe, bounded memory."""
+class SignupThrottle:
+    """At most ``limit`` sign-ups per key (an address hash, a client) in any ``window_seconds``;
+    thread-safe, bounded memory. (The send's pace is :mod:`newsletter.sending.ratelimit`.)"""
 
     def __init__(
         self,

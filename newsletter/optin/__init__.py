@@ -1,0 +1,38 @@
+"""Double opt-in: who is owed a confirmation email, when one is sent again, the name a reader
+knows the list by, and building and sending the emails.
+
+The web form (``POST /subscribe``) and ``newsletter subscribers add`` call these functions
+and decide nothing themselves, so both send the same email for the same person.
+"""
+
+from newsletter.optin.email import (
+    ConfirmationsSent,
+    confirm_url,
+    confirmation_message,
+    rehearse_confirmations,
+    render_confirmation,
+    send_confirmation,
+    send_confirmations,
+)
+from newsletter.optin.owed import ConfirmationTarget, confirmation_targets, is_owed, owed_targets
+from newsletter.optin.signup import Added, Confirmed, add, confirm, rehearse_sign_up, sign_up
+
+__all__ = [
+    "Added",
+    "ConfirmationTarget",
+    "ConfirmationsSent",
+    "Confirmed",
+    "add",
+    "confirm",
+    "confirm_url",
+    "confirmation_message",
+    "confirmation_targets",
+    "is_owed",
+    "owed_targets",
+    "rehearse_confirmations",
+    "rehearse_sign_up",
+    "render_confirmation",
+    "send_confirmation",
+    "send_confirmations",
+    "sign_up",
+]

@@ -1,0 +1,94 @@
+"""The double opt-in use cases: an operator's add, a person's sign-up, the confirmation.
+
+Each works in the caller's session (the caller commits) and says which confirmation emails
+are owed; the emails are sent after the commit (:func:`~newsletter.optin.send_confirmations`),
+so a link never names a subscription that is not stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from newsletter.audience import (
+    AddResult,
+    add_subscriber,
+    confirm_subscription,
+    list_label_of,
+    request_subscription,
+    subscription_status,
+)
+from newsletter.models import SubscriptionStatus
+from newsletter.optin.owed import ConfirmationTarget, owed_targets
+from newsletter.settings import Settings
+
+
+@dataclass(frozen=True)
+class Added:
+    """What an add or a sign-up did, and the confirmation emails it calls for."""
+
+    result: AddResult
+    confirmations: list[ConfirmationTarget]
+
+
+def add(
+    session: Session,
+    settings: Settings,
+    *,
+    email: str,
+    list_name: str,
+    name: str = "",
+    language: str = "",
+    confirmed: bool = False,
+    send_email: bool = True,
+) -> Added:
+    """An operator's add (``subscribers add``): see :func:`~newsletter.audience.add_subscriber`.
+
+    A confirmation email is owed when the subscription is pending afterwards (new, or pending
+    already: it is sent again), unless ``send_email`` is false.
+    """
+    result = add_subscriber(
+        session,
+        email=email,
+        list_name=list_name,
+        name=name,
+        language=language,
+        confirmed=confirmed,
+    )
+    owed = owed_targets(session, settings, result) if send_email else []
+    return Added(result, owed)
+
+
+def sign_up(session: Session, settings: Settings, *, email: str, name: str = "") -> Added:
+    """The person's own sign-up to the default list (the web form), by the same rule as
+    :func:`add`: see :func:`~newsletter.audience.request_subscription`."""
+    result = request_subscription(session, email=email, list_name=settings.default_list, name=name)
+    return Added(result, owed_targets(session, settings, result))
+
+
+def rehearse_sign_up(
+    session: Session, settings: Settings, *, email: str, name: str = ""
+) -> list[ConfirmationTarget]:
+    """The work of :func:`sign_up`, then rolled back: a refused sign-up (the honeypot) costs
+    what a real one costs, so the time of the answer tells nothing. ``session`` must not hold
+    other changes: it is rolled back. Returns the confirmations a real sign-up would owe,
+    for :func:`~newsletter.optin.rehearse_confirmations` (their ids name nothing stored)."""
+    owed = sign_up(session, settings, email=email, name=name).confirmations
+    session.rollback()
+    return owed
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    """The state after following a confirm link."""
+
+    active: bool
+    list_label: str
+
+
+def confirm(session: Session, settings: Settings, *, subscriber_id: int, list_id: int) -> Confirmed:
+    """Follow a confirm link (idempotent): pending → active; ``active`` tells the state after."""
+    confirm_subscription(session, subscriber_id=subscriber_id, list_id=list_id)
+    status = subscription_status(session, subscriber_id=subscriber_id, list_id=list_id)
+    return Confirmed(status is SubscriptionStatus.ACTIVE, list_label_of(session, settings, list_id))
