@@ -13,6 +13,7 @@ from newsletter.models.audience import (
 from newsletter.models.base import Base
 from newsletter.models.content import Digest, Issue, IssueStatus, Item
 from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
+from newsletter.models.media import MediaImage
 
 __all__ = [
     "Base",
@@ -24,6 +25,7 @@ __all__ = [
     "IssueStatus",
     "Item",
     "MailingList",
+    "MediaImage",
     "SendRun",
     "SendRunStatus",
     "Subscriber",

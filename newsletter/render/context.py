@@ -10,19 +10,22 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup
 
 from newsletter.errors import ConfigError
+from newsletter.media import place as media_place
 from newsletter.models import Issue
 from newsletter.render import markdown
 from newsletter.render.personalize import NAME_MARK, UNSUBSCRIBE_URL_MARK
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 
+if TYPE_CHECKING:
+    from newsletter.media.stage import IssueMedia
+
 _COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
-_ALT_MAX = 120
 # Zero-width non-joiners and spaces after the preheader keep clients from filling the
 # inbox preview with the first words of the body.
 _PREVIEW_FILLER = Markup("&#847;&zwnj;&nbsp;" * 30)  # noqa: S704 (a constant)
@@ -104,7 +107,7 @@ def _numbered(body_html: str, number: int) -> Markup:
     return Markup(f"<p>{num}</p>{body_html}")  # noqa: S704
 
 
-def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
+def _item(raw: dict[str, Any], number: int, placer: media_place.ImagePlacer) -> dict[str, Any]:
     title = markdown.clean_text(str(raw.get("title", ""))).strip()
     body = str(raw.get("body", ""))
     links = []
@@ -114,14 +117,8 @@ def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
             continue
         text = markdown.clean_text(str(link.get("text", ""))).strip() or url
         links.append({"text": text, "url": url})
-    images = []
-    for image in raw.get("images") or []:
-        url = markdown.safe_web_url(str(image.get("url", "")))
-        if url is None:
-            continue
-        # Every image gets alt text: the digest's own, else the item's title.
-        alt = markdown.clean_text(str(image.get("alt", ""))).strip() or title
-        images.append({"url": url, "alt": alt[:_ALT_MAX]})
+    # Images: the stored copies at their real size (newsletter.media), once each.
+    images = placer.images(raw.get("images") or [], title=title)
     return {
         "number": number,
         "title": title,
@@ -132,16 +129,27 @@ def _item(raw: dict[str, Any], number: int) -> dict[str, Any]:
     }
 
 
-def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool) -> dict[str, Any]:
-    """The template context of an issue (``subject`` already checked by the caller)."""
+def issue_context(
+    issue: Issue,
+    settings: Settings,
+    *,
+    subject: str,
+    test: bool,
+    media: IssueMedia | None = None,
+) -> dict[str, Any]:
+    """The template context of an issue (``subject`` already checked by the caller).
+
+    ``media`` is the image stage's result; without it images keep their source URLs.
+    """
     ctx = base_context(
         settings, subject=subject, preheader=issue.preheader or issue.summary, test=test
     )
     strings: Strings = ctx["s"]
     day: dt.date = issue.date
     sections = []
+    placer = media_place.ImagePlacer(media)  # one per render: it remembers which images were shown
     for raw_section in issue.sections:
-        items = [_item(raw, n) for n, raw in enumerate(raw_section.get("items") or [], 1)]
+        items = [_item(raw, n, placer) for n, raw in enumerate(raw_section.get("items") or [], 1)]
         name = markdown.clean_text(str(raw_section.get("name", ""))).strip()
         sections.append({"name": name, "items": items})
     count = sum(len(s["items"]) for s in sections)
