@@ -13,6 +13,7 @@ Routes::
     GET  /archive/{date}        one sent issue, as sent, without personal links
     POST /ses/notifications     SES bounces and complaints via SNS (signatures verified)
     GET  /healthz               200 when the database answers, else 503
+    GET  /media/{name}          a stored image of the local media store (long cache)
 
 No cookies are set by any route.
 """
@@ -37,7 +38,7 @@ from newsletter import db
 from newsletter.settings import Settings
 from newsletter.sns import SnsVerifier
 from newsletter.transport import Transport
-from subscribers import archive, notifications, subscribe, unsubscribe
+from subscribers import archive, media, notifications, subscribe, unsubscribe
 from subscribers.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -86,6 +87,7 @@ def create_app(
         Route("/archive/{date}", archive.archive_issue, methods=["GET"], name="archive_issue"),
         Route("/ses/notifications", notifications.ses_notifications, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/media/{name}", media.media_file, methods=["GET", "HEAD"]),
     ]
     app = Starlette(
         routes=routes,

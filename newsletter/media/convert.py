@@ -15,6 +15,7 @@ Contract of :func:`convert_image`:
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 
@@ -68,7 +69,7 @@ def _open(data: bytes, *, max_pixels: int) -> Image.Image:
     try:
         img = Image.open(io.BytesIO(data), formats=[f for f in READABLE if f in Image.OPEN])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise DecodeError(f"refused as a decompression bomb: {exc}") from None
+        raise DecodeError(_bomb(exc)) from None
     except UnidentifiedImageError:
         raise DecodeError("not an image in a known format") from None
     except (OSError, ValueError, SyntaxError) as exc:
@@ -76,9 +77,15 @@ def _open(data: bytes, *, max_pixels: int) -> Image.Image:
     width, height = img.size
     if width * height > max_pixels:
         raise DecodeError(
-            f"refused as a decompression bomb: {width}x{height} px is over {max_pixels:,} pixels"
+            f"refused as a decompression bomb ({width}x{height} px, over {max_pixels:,} pixels)"
         )
     return img
+
+
+def _bomb(exc: Exception) -> str:
+    found = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f" ({int(found[1]):,} pixels)" if found else ""
+    return f"refused as a decompression bomb{size}"
 
 
 def _has_alpha(img: Image.Image) -> bool:
@@ -159,7 +166,7 @@ def convert_image(data: bytes, *, max_pixels: int, max_width: int = MAX_WIDTH) -
         try:
             return _convert(img, data, max_pixels=max_pixels, max_width=max_width)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise DecodeError(f"refused as a decompression bomb: {exc}") from None
+            raise DecodeError(_bomb(exc)) from None
         except (OSError, ValueError, SyntaxError, EOFError) as exc:
             raise DecodeError(f"cannot be decoded: {exc}") from None
 

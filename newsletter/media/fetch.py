@@ -97,7 +97,9 @@ def _checked_target(
         raise FetchError(f"{host} has no address")
     refused = [a for a in addresses if not is_public(a)]
     if refused:
-        raise FetchError(f"refused: {host} resolves to a non-public address ({refused[0]})")
+        if refused[0] == host:
+            raise FetchError(f"refused: {host} is not a public address")
+        raise FetchError(f"refused: {host} resolves to {refused[0]}, not a public address")
     address = addresses[0]
     pinned = f"[{address}]" if ":" in address else address
     target = urlunsplit((parts.scheme, f"{pinned}:{port}", parts.path or "/", parts.query, ""))
@@ -119,9 +121,14 @@ def fetch_image(
     deadline = time.monotonic() + limits.timeout_seconds
     current = url
     for hop in range(limits.max_redirects + 1):
-        target, host_header, server_name = _checked_target(
-            current, allow_hosts=allow_hosts, resolver=resolver
-        )
+        try:
+            target, host_header, server_name = _checked_target(
+                current, allow_hosts=allow_hosts, resolver=resolver
+            )
+        except FetchError as exc:
+            if hop == 0:
+                raise
+            raise FetchError(f"redirect {hop} to {current[:120]}: {exc}") from None
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             raise FetchError(f"timed out after {limits.timeout_seconds:g} s")

@@ -31,6 +31,7 @@ from newsletter.db import transaction
 from newsletter.errors import StateError
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
+from newsletter.media.check import check_issue_media
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger
@@ -192,6 +193,7 @@ def _prepare(
             rendered = render_issue(issue, settings) if dry_run else None
             if rendered is None:
                 rendered = render_and_store(session, issue, settings)
+        check_issue_media(rendered.html, settings)  # no send with a broken hosted image
         return _Prepared(
             issue.id,
             issue.date.isoformat(),
