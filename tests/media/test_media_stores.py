@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -35,6 +36,20 @@ def s3_settings(
 ) -> Iterator[Settings]:
     client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_s3)
     client.create_bucket(Bucket=BUCKET)
+    # The policy serverless.yml gives the bucket: public read for media/ only.
+    policy = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "s3:GetObject",
+                "Resource": f"arn:aws:s3:::{BUCKET}/media/*",
+            }
+        ],
+    }
+    client.put_bucket_policy(Bucket=BUCKET, Policy=json.dumps(policy))
+    client.put_object(Bucket=BUCKET, Key="private/note.txt", Body=b"not public")
     yield media_settings.model_copy(
         update={
             "media_store": "s3",
@@ -62,7 +77,8 @@ def test_s3_store_holds_the_issue_images(
     prefix = f"{moto_s3}/{BUCKET}/media/"
     assert all(s.startswith(prefix) for s in srcs), srcs
     client = boto3.client("s3", region_name="us-east-1", endpoint_url=moto_s3)
-    keys = sorted(o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"])
+    listing = client.list_objects_v2(Bucket=BUCKET, Prefix="media/")["Contents"]
+    keys = sorted(o["Key"] for o in listing)
     assert keys == sorted(s[len(f"{moto_s3}/{BUCKET}/") :] for s in srcs)
     head = client.head_object(Bucket=BUCKET, Key=srcs[0][len(f"{moto_s3}/{BUCKET}/") :])
     assert head["ContentType"] == "image/jpeg"
@@ -75,6 +91,7 @@ def test_s3_store_holds_the_issue_images(
     assert public.status_code == 200
     assert public.headers["content-type"] == "image/jpeg"
     assert public.content[:3] == b"\xff\xd8\xff"
+    assert httpx.get(f"{moto_s3}/{BUCKET}/private/note.txt").status_code == 403
     check_issue_media(rendered.html, s3_settings)
     client.delete_object(Bucket=BUCKET, Key=srcs[0][len(f"{moto_s3}/{BUCKET}/") :])
     with pytest.raises(StateError, match=r"^1 stored image\(s\) .* missing .*" + srcs[0]):
