@@ -78,5 +78,16 @@ def write_all(folder: Path = FOLDER) -> None:
     (folder / "sample-map.json").write_text(json.dumps(SAMPLE_MAP, indent=2) + "\n", encoding="utf-8")
 
 
+def local_sample_digest(base_url: str, dest: Path) -> Path:
+    """A copy of the sample digest at ``dest`` whose image URLs point at ``base_url`` (a
+    local server of this folder's files), by ``SAMPLE_MAP``."""
+    text = SAMPLE_DIGEST.read_text(encoding="utf-8")
+    for source, name in SAMPLE_MAP.items():
+        assert source in text, source
+        text = text.replace(source, f"{base_url}/{name}")
+    dest.write_text(text, encoding="utf-8")
+    return dest
+
+
 if __name__ == "__main__":
     write_all()
