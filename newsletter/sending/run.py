@@ -29,9 +29,9 @@ from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import StateError
+from newsletter.media.check import check_issue_media
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
-from newsletter.media.check import check_issue_media
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger

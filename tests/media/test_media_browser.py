@@ -88,7 +88,8 @@ def test_converted_images_fit_and_keep_their_shape(
         assert img["src"].startswith(stored_media.url)
         natural_w, natural_h = img["natural"]
         assert img["width"] <= min(natural_w, column) + 0.5, img
-        assert img["left"] >= 0 and img["right"] <= width, img
+        assert img["left"] >= 0, img
+        assert img["right"] <= width, img
         # Shown with the stored image's own proportions (not stretched, not squashed).
         assert abs(img["height"] / img["width"] - natural_h / natural_w) < 0.02, img
         # The attributes give the size at the desktop column: Outlook uses them.

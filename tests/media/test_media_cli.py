@@ -24,11 +24,20 @@ def media_cli(
     monkeypatch.setenv("NEWSLETTER_MEDIA_TIMEOUT_SECONDS", "1")
     url = image_server.url
     items = [
-        {"title": "AVIF", "body": "One.", "images": [{"url": f"{url}/news-1.avif", "alt": "chart"}]},
+        {
+            "title": "AVIF",
+            "body": "One.",
+            "images": [{"url": f"{url}/news-1.avif", "alt": "chart"}],
+        },
         {"title": "Logo", "body": "Two.", "images": [{"url": f"{url}/logo.png"}]},
         {"title": "Again", "body": "Three.", "images": [{"url": f"{url}/logo.png"}]},
     ]
-    digest = {"date": "2025-08-14", "title": "Images", "summary": "s.", "sections": [{"name": "S", "items": items}]}
+    digest = {
+        "date": "2025-08-14",
+        "title": "Images",
+        "summary": "s.",
+        "sections": [{"name": "S", "items": items}],
+    }
     path = tmp_path / "digest.json"
     path.write_text(json.dumps(digest), encoding="utf-8")
     return path
@@ -45,7 +54,9 @@ def test_render_and_lint_report_every_image(
 ) -> None:
     _prepare(runner, media_cli)
     out = tmp_path / "issue.html"
-    result = runner.invoke(app, ["issue", "render", "--date", "2025-08-14", "--out", str(out), "--strict"])
+    result = runner.invoke(
+        app, ["issue", "render", "--date", "2025-08-14", "--out", str(out), "--strict"]
+    )
     assert result.exit_code == 0, result.output
     lines = [line for line in result.stdout.splitlines() if line.startswith("image: ")]
     assert lines == [
@@ -53,7 +64,8 @@ def test_render_and_lint_report_every_image(
         f'image: PNG 180x60 736 B -> PNG 180x60 736 B (unchanged; appears 2 times: shown once; decorative: alt=""): {image_server.url}/logo.png',
     ]
     html = out.read_text(encoding="utf-8")
-    assert html.count("/media/") == 2 and "news-1.avif" not in html
+    assert html.count("/media/") == 2
+    assert "news-1.avif" not in html
     lint = runner.invoke(app, ["issue", "lint", "--date", "2025-08-14", "--strict"])
     assert lint.exit_code == 0, lint.output
     assert "stored before: not downloaded again" in lint.stdout
@@ -72,7 +84,9 @@ def test_strict_render_fails_on_an_image_that_cannot_be_fetched(
     args = ["issue", "render", "--date", "2025-08-14", "--out", str(out)]
     result = runner.invoke(app, [*args, "--strict"])
     assert result.exit_code == 2
-    assert result.stderr.strip() == "error: the issue of 2025-08-14 has 2 lint warnings"  # and http://"
+    assert (
+        result.stderr.strip() == "error: the issue of 2025-08-14 has 2 lint warnings"
+    )  # and http://"
     assert not out.exists()
     lenient = runner.invoke(app, args)
     assert lenient.exit_code == 0
@@ -80,4 +94,7 @@ def test_strict_render_fails_on_an_image_that_cannot_be_fetched(
         f"warning: image: not fetched: HTTP 404; kept as {image_server.url}/missing.png"
         in lenient.stderr
     )
-    assert f"image: kept as is (not fetched: HTTP 404): {image_server.url}/missing.png" in lenient.stdout
+    assert (
+        f"image: kept as is (not fetched: HTTP 404): {image_server.url}/missing.png"
+        in lenient.stdout
+    )

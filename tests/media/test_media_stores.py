@@ -149,7 +149,8 @@ def test_newsletter_serve_serves_the_local_store(cli_env: Settings, tmp_path: Pa
         assert ok.headers["x-content-type-options"] == "nosniff"
         assert "set-cookie" not in ok.headers
         head = httpx.head(f"{base}/media/{name}")
-        assert head.status_code == 200 and head.headers["content-type"] == "image/jpeg"
+        assert head.status_code == 200
+        assert head.headers["content-type"] == "image/jpeg"
         unknown = "0" * 32 + ".png"
         for path in (unknown, "not-a-name.jpg", f"{name[:-4]}.svg", "..%2Fnewsletter.db"):
             missing = httpx.get(f"{base}/media/{path}")

@@ -36,7 +36,9 @@ def picture(width: int, height: int, *, hue: int = 0, label: str = "") -> Image.
     )
     draw = ImageDraw.Draw(rgb)
     r = min(width, height) // 4
-    draw.ellipse((width // 2 - r, height // 2 - r, width // 2 + r, height // 2 + r), fill=(250, 250, 250))
+    draw.ellipse(
+        (width // 2 - r, height // 2 - r, width // 2 + r, height // 2 + r), fill=(250, 250, 250)
+    )
     draw.rectangle((0, 0, width - 1, height - 1), outline=(20, 20, 20), width=max(2, width // 200))
     if label:
         draw.text((width // 2 - 3 * len(label), height // 2 - 5), label, fill=(20, 20, 20))
@@ -55,11 +57,17 @@ def logo() -> Image.Image:
 def write_all(folder: Path = FOLDER) -> None:
     """(Re)write every sample image and sample-map.json into ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    picture(1600, 900, hue=40, label="news-1 AVIF 1600x900").save(folder / "news-1.avif", quality=50)
-    picture(1280, 720, hue=160, label="news-2 AVIF 1280x720").save(folder / "news-2.avif", quality=50)
+    picture(1600, 900, hue=40, label="news-1 AVIF 1600x900").save(
+        folder / "news-1.avif", quality=50
+    )
+    picture(1280, 720, hue=160, label="news-2 AVIF 1280x720").save(
+        folder / "news-2.avif", quality=50
+    )
     picture(1000, 600, hue=90, label="WebP 1000x600").save(folder / "photo.webp", quality=60)
     picture(900, 500, hue=200, label="JPEG 900x500").save(folder / "photo.jpg", quality=70)
-    picture(1400, 800, hue=10, label="PNG 1400x800").quantize(64).save(folder / "wide.png", optimize=True)
+    picture(1400, 800, hue=10, label="PNG 1400x800").quantize(64).save(
+        folder / "wide.png", optimize=True
+    )
     picture(64, 64, hue=250).save(folder / "icon.jpg", quality=80)
     rotated = picture(600, 400, hue=120, label="EXIF 6: shown upright").rotate(90, expand=True)
     exif = Image.Exif()
@@ -71,11 +79,20 @@ def write_all(folder: Path = FOLDER) -> None:
     alpha.save(folder / "alpha.png", optimize=True)
     alpha.save(folder / "alpha.webp", lossless=True)
     frames = [picture(300, 200, hue=h, label=f"frame {n}") for n, h in enumerate((0, 120, 240))]
-    frames[0].save(folder / "anim.webp", save_all=True, append_images=frames[1:], duration=400, loop=0, quality=60)
+    frames[0].save(
+        folder / "anim.webp",
+        save_all=True,
+        append_images=frames[1:],
+        duration=400,
+        loop=0,
+        quality=60,
+    )
     Image.new("RGB", (1, 1), (255, 255, 255)).save(folder / "pixel.gif")
     Image.new("1", (12000, 12000), 1).save(folder / "huge.png", optimize=True)
     (folder / "not-an-image.txt").write_text("this is text, not a PNG\n", encoding="utf-8")
-    (folder / "sample-map.json").write_text(json.dumps(SAMPLE_MAP, indent=2) + "\n", encoding="utf-8")
+    (folder / "sample-map.json").write_text(
+        json.dumps(SAMPLE_MAP, indent=2) + "\n", encoding="utf-8"
+    )
 
 
 def local_sample_digest(base_url: str, dest: Path) -> Path:
