@@ -106,6 +106,34 @@ def _show_accepted(url: str, work: Path) -> None:
     print(f"  saved as {folder}/*.eml (open them in any mail client)")
 
 
+def _serve_images(work: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
+    """A local copy of the sample's images (AVIF, WebP, ...) served over HTTP, and a copy of
+    the sample digest whose image URLs point there (there is no network here)."""
+    port = _free_port()
+    folder = SAMPLES / "images"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "-b", "127.0.0.1", "-d", str(folder)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/sample-map.json", timeout=1).read()  # noqa: S310
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise SystemExit("the local image server did not start") from None
+            time.sleep(0.1)
+    text = DIGEST.read_text("utf-8")
+    for source, name in json.loads((folder / "sample-map.json").read_text("utf-8")).items():
+        text = text.replace(source, f"http://127.0.0.1:{port}/{name}")
+    digest = work / DIGEST.name
+    digest.write_text(text, "utf-8")
+    return proc, f"127.0.0.1:{port}", digest
+
+
 def main() -> None:
     """Run the demo; exits non-zero if any step fails."""
     parser = argparse.ArgumentParser(description=__doc__)
@@ -117,6 +145,7 @@ def main() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "AWS_"))}
     env.update(LOCAL_AWS)
     ses, url = _start_ses(env, work / "moto.log")
+    images, images_host, digest = _serve_images(work)
     try:
         print(f"Local SES (moto) at {url}; verifying the sender {SENDER}")
         _verify_sender(url)
@@ -128,16 +157,19 @@ def main() -> None:
             NEWSLETTER_TRANSPORT="ses",
             NEWSLETTER_SES_ENDPOINT_URL=url,
             NEWSLETTER_SES_REGION="us-east-1",
+            NEWSLETTER_MEDIA_DIR=str(work / "media"),
+            NEWSLETTER_MEDIA_ALLOW_HOSTS=json.dumps([images_host]),
         )
         _run(env, "db", "upgrade")
         _run(env, "subscribers", "import", str(SUBSCRIBERS), "--confirmed")
-        _run(env, "daily", "--source", str(DIGEST))
-        _run(env, "daily", "--source", str(DIGEST))  # the second run sends nothing
+        _run(env, "daily", "--source", str(digest))
+        _run(env, "daily", "--source", str(digest))  # the second run sends nothing
         _run(env, "send", "status", "--date", DATE)
         html, text = work / f"issue-{DATE}.html", work / f"issue-{DATE}.txt"
         _run(env, "issue", "render", "--date", DATE, "--out", str(html), "--text", str(text))
         _show_accepted(url, work)
     finally:
+        images.terminate()
         ses.terminate()
         ses.wait(timeout=10)
     # The web service reads the same settings from demo/.env (the local SES is gone by then,
@@ -149,6 +181,7 @@ def main() -> None:
         f"\nWhere to look:\n"
         f"  the email as rendered:  {html}  (and {text.name})\n"
         f"  what SES accepted:      {work / 'ses'}/  (one .eml per subscriber)\n"
+        f"  the converted images:   {work / 'media'}/  (served by `newsletter serve` at /media)\n"
         f"  the web archive:        cd {work} && ../.venv/bin/newsletter serve\n"
         f"                          then open http://127.0.0.1:8000/archive/{DATE}\n"
         f"                          (the unsubscribe links in the .eml files work there too)"
