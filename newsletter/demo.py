@@ -119,7 +119,8 @@ def _serve_images(work: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/sample-map.json", timeout=1).read()  # noqa: S310
+            ready = f"http://127.0.0.1:{port}/sample-map.json"
+            urllib.request.urlopen(ready, timeout=1).read()  # noqa: S310
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
