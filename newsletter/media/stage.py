@@ -9,7 +9,6 @@ copy is still in the store are reused without a download. It never runs per reci
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -25,8 +24,6 @@ from newsletter.media.store import MediaStore, media_name, media_store, media_ur
 from newsletter.models import Issue, MediaImage
 from newsletter.render import markdown
 from newsletter.settings import Settings
-
-log = logging.getLogger(__name__)
 
 #: Images at most this many pixels each way are tracking pixels: dropped.
 PIXEL_MAX = 2
@@ -209,8 +206,7 @@ def prepare_images(
         for url, (result, row) in zip(todo, done, strict=True):
             results[url] = result
             if row is None:
-                log.warning("image %s: %s", url[:200], result.error)
-                continue
+                continue  # the lint names it; the email keeps the source URL
             if url in stale:
                 _update(stale[url], row)
             else:
