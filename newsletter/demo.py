@@ -120,7 +120,7 @@ def _serve_images(work: Path) -> tuple[subprocess.Popen[bytes], str, Path]:
     while True:
         try:
             ready = f"http://127.0.0.1:{port}/sample-map.json"
-            urllib.request.urlopen(ready, timeout=1).read()  # noqa: S310
+            urllib.request.urlopen(ready, timeout=1).read()
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
