@@ -12,6 +12,7 @@ import hashlib
 from collections import Counter
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 import httpx
@@ -179,9 +180,12 @@ def prepare_images(
     session: Session,
     settings: Settings,
     store: MediaStore,
-    client: httpx.Client,
+    client: httpx.Client | None = None,
 ) -> IssueMedia:
-    """The stage over ``urls`` (in reading order, repeats kept); new copies are recorded."""
+    """The stage over ``urls`` (in reading order, repeats kept); new copies are recorded.
+
+    ``client`` defaults to :func:`make_client`, made only when something must be fetched.
+    """
     unique = list(dict.fromkeys(urls))
     known = records.recorded(session, unique)
     results: dict[str, ImageResult] = {}
@@ -196,10 +200,13 @@ def prepare_images(
             if row is not None:
                 stale[url] = row  # recorded, but the copy is gone from the store
     if todo:
-        with ThreadPoolExecutor(max_workers=min(_WORKERS, len(todo))) as pool:
+        with (
+            make_client() if client is None else nullcontext(client) as http,
+            ThreadPoolExecutor(max_workers=min(_WORKERS, len(todo))) as pool,
+        ):
             done = list(
                 pool.map(
-                    lambda u: process_image(u, client=client, store=store, settings=settings),
+                    lambda u: process_image(u, client=http, store=store, settings=settings),
                     todo,
                 )
             )
@@ -232,12 +239,6 @@ def prepare_issue_media(session: Session, issue: Issue, settings: Settings) -> I
     """The stage for ``issue``, or None when image fetching is off (``NEWSLETTER_MEDIA_FETCH``)."""
     if not settings.media_fetch:
         return None
-    store = media_store(settings)
-    with make_client() as client:
-        return prepare_images(
-            issue_image_urls(issue),
-            session=session,
-            settings=settings,
-            store=store,
-            client=client,
-        )
+    return prepare_images(
+        issue_image_urls(issue), session=session, settings=settings, store=media_store(settings)
+    )
