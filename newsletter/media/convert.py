@@ -7,13 +7,14 @@ Contract of :func:`convert_image`:
 - JPEG, PNG and GIF up to ``max_width`` wide, with no EXIF rotation to apply, pass unchanged
   (the same bytes);
 - anything else is re-encoded with its EXIF orientation applied and its metadata (EXIF, XMP,
-  comments) left out: AVIF, WebP, HEIF, TIFF and BMP become JPEG, or PNG when they have real
-  transparency; animated WebP/AVIF become GIF (the first frame alone when the animation
+  comments) left out: AVIF, WebP, HEIC/HEIF (through pillow-heif), TIFF and BMP become
+  JPEG, or PNG when they have real transparency; animated WebP/AVIF become GIF (the first frame alone when the animation
   would be too large); every image wider than ``max_width`` is scaled down to it.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 import warnings
@@ -64,8 +65,17 @@ class Converted:
         return _TYPES[self.format][1]
 
 
+@functools.cache
+def _register_heif() -> None:
+    """HEIC/HEIF (HEVC) decoding comes from pillow-heif: registered with Pillow once, on use."""
+    import pillow_heif
+
+    pillow_heif.register_heif_opener()
+
+
 def _open(data: bytes, *, max_pixels: int) -> Image.Image:
     Image.init()
+    _register_heif()
     try:
         img = Image.open(io.BytesIO(data), formats=[f for f in READABLE if f in Image.OPEN])
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:

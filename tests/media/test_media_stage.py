@@ -79,6 +79,22 @@ def test_avif_and_webp_become_jpeg_at_most_1200_px(
     assert "avif" not in rendered.html.lower().replace("nl-", "")
 
 
+def test_heic_becomes_jpeg(
+    engine: Engine,
+    media_settings: Settings,
+    image_server: ImageServer,
+    image_issue: Callable[..., Issue],
+) -> None:
+    rendered, warnings, _ = _render(
+        engine, image_issue([f"{image_server.url}/photo.heic"]), media_settings
+    )
+    (img,) = _item_images(rendered.html)
+    stored = _stored(media_settings, img.get("src"))
+    assert (stored.format, stored.size) == ("JPEG", (800, 600))
+    assert (img.get("width"), img.get("height")) == ("552", "414")
+    assert _warnings(warnings) == []
+
+
 def test_animated_webp_becomes_an_animated_gif(
     engine: Engine,
     media_settings: Settings,

@@ -24,6 +24,7 @@ TYPES = {
     ".png": "image/png",
     ".jpg": "image/jpeg",
     ".gif": "image/gif",
+    ".heic": "image/heic",
 }
 #: How long /slow.png waits before answering (the tests' fetch timeout is shorter).
 SLOW_SECONDS = 3.0

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageDraw
 
 FOLDER = Path(__file__).resolve().parents[1] / "samples" / "images"
@@ -69,6 +70,8 @@ def write_all(folder: Path = FOLDER) -> None:
         folder / "wide.png", optimize=True
     )
     picture(64, 64, hue=250).save(folder / "icon.jpg", quality=80)
+    pillow_heif.register_heif_opener()
+    picture(800, 600, hue=60, label="HEIC 800x600").save(folder / "photo.heic", quality=40)
     rotated = picture(600, 400, hue=120, label="EXIF 6: shown upright").rotate(90, expand=True)
     exif = Image.Exif()
     exif[0x0112] = 6  # "rotate 90 CW to view": the stored pixels lie on their side
