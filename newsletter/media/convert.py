@@ -9,7 +9,8 @@ Contract of :func:`convert_image`:
 - anything else is re-encoded with its EXIF orientation applied and its metadata (EXIF, XMP,
   comments) left out: AVIF, WebP, HEIC/HEIF (through pillow-heif), TIFF and BMP become
   JPEG, or PNG when they have real transparency; animated WebP/AVIF become GIF (the first
-  frame alone when the animation would be too large); every image wider than ``max_width`` is scaled down to it.
+  frame alone when the animation would be too large); every image wider than ``max_width``
+  is scaled down to it.
 """
 
 from __future__ import annotations
