@@ -98,3 +98,34 @@ def test_strict_render_fails_on_an_image_that_cannot_be_fetched(
         f"image: kept as is (not fetched: HTTP 404): {image_server.url}/missing.png"
         in lenient.stdout
     )
+
+
+def test_a_send_with_a_stored_image_missing_is_refused(
+    runner: CliRunner, media_cli: Path, cli_env: Settings, tmp_path: Path
+) -> None:
+    _prepare(runner, media_cli)
+    out = tmp_path / "issue.html"
+    assert (
+        runner.invoke(app, ["issue", "render", "--date", "2025-08-14", "--out", str(out)]).exit_code
+        == 0
+    )
+    add = ["subscribers", "add", "reader@example.com", "--confirmed", "--no-email"]
+    assert runner.invoke(app, add).exit_code == 0
+    stored = sorted((tmp_path / "media").iterdir())
+    assert len(stored) == 2
+    stored[0].unlink()
+    refused = runner.invoke(app, ["send", "issue", "--date", "2025-08-14"])
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith(
+        "error: 1 stored image(s) of the issue are missing from the media store ("
+    )
+    assert list(cli_env.file_outbox.glob("*.eml")) == [] if cli_env.file_outbox.exists() else True
+    # Rendering again stores the lost copy again; then the send goes out with hosted images.
+    assert (
+        runner.invoke(app, ["issue", "render", "--date", "2025-08-14", "--out", str(out)]).exit_code
+        == 0
+    )
+    sent = runner.invoke(app, ["send", "issue", "--date", "2025-08-14"])
+    assert sent.exit_code == 0, sent.output
+    (eml,) = cli_env.file_outbox.glob("*.eml")
+    assert f"{cli_env.base_url}/media/" in eml.read_text(encoding="utf-8").replace("=\n", "")
