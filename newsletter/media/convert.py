@@ -178,8 +178,10 @@ def convert_image(data: bytes, *, max_pixels: int, max_width: int = MAX_WIDTH) -
             return _convert(img, data, max_pixels=max_pixels, max_width=max_width)
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
             raise DecodeError(_bomb(exc)) from None
-        except (OSError, ValueError, SyntaxError, EOFError) as exc:
-            raise DecodeError(f"cannot be decoded: {exc}") from None
+        except DecodeError:
+            raise
+        except Exception as exc:  # a damaged file can make any decoder fail in any way
+            raise DecodeError(f"cannot be decoded: {type(exc).__name__}: {exc}") from None
 
 
 def _convert(img: Image.Image, data: bytes, *, max_pixels: int, max_width: int) -> Converted:

@@ -16,6 +16,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 
 import httpx
+from botocore.exceptions import BotoCoreError, ClientError
 from sqlalchemy.orm import Session
 
 from newsletter.media import records
@@ -169,7 +170,10 @@ def process_image(
             error += f" served as {fetched.content_type.split(';')[0]}"
         return ImageResult(source_url=url, url=url, error=f"{error}): {exc}"), None
     name = media_name(conv.data, conv.extension)
-    store.put(name, conv.data, conv.content_type)
+    try:
+        store.put(name, conv.data, conv.content_type)
+    except (OSError, BotoCoreError, ClientError) as exc:
+        return ImageResult(source_url=url, url=url, error=f"not stored: {exc}"), None
     row = _record_of(url, source_sha, name, conv)
     return replace(_from_record(row, store), reused=False), row
 

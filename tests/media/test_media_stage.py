@@ -295,3 +295,19 @@ def test_fetching_off_keeps_source_urls(
     assert media is None
     assert image_report(media) == []
     assert sum(image_server.hits.values()) == 0
+
+
+def test_a_truncated_image_keeps_its_url_and_warns(
+    engine: Engine,
+    media_settings: Settings,
+    image_server: ImageServer,
+    image_issue: Callable[..., Issue],
+) -> None:
+    data = (Path(__file__).parents[1] / "samples" / "images" / "photo.jpg").read_bytes()
+    image_server.extra["/cut.jpg"] = (200, {"Content-Type": "image/jpeg"}, data[: len(data) // 3])
+    url = f"{image_server.url}/cut.jpg"
+    rendered, warnings, _ = _render(engine, image_issue([url]), media_settings)
+    assert [i.get("src") for i in _item_images(rendered.html)] == [url]
+    (warning,) = _warnings(warnings)
+    assert warning.startswith(f"not decoded ({len(data) // 3} bytes served as image/jpeg): ")
+    assert warning.endswith(f"; kept as {url}")
