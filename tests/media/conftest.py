@@ -40,7 +40,7 @@ def media_settings(settings: Settings, image_server: ImageServer, tmp_path: Path
             "media_fetch": True,
             "media_dir": tmp_path / "media",
             "media_allow_hosts": [image_server.hostport],
-            "media_timeout_seconds": 1.0,
+            "media_timeout_seconds": 5.0,  # loaded CI machines; /slow.png tests 1 s
         }
     )
 

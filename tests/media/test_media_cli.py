@@ -21,7 +21,7 @@ def media_cli(
     monkeypatch.setenv("NEWSLETTER_MEDIA_FETCH", "true")
     monkeypatch.setenv("NEWSLETTER_MEDIA_DIR", str(tmp_path / "media"))
     monkeypatch.setenv("NEWSLETTER_MEDIA_ALLOW_HOSTS", json.dumps([image_server.hostport]))
-    monkeypatch.setenv("NEWSLETTER_MEDIA_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("NEWSLETTER_MEDIA_TIMEOUT_SECONDS", "5")
     url = image_server.url
     items = [
         {

@@ -182,6 +182,8 @@ def test_an_image_that_fails_keeps_its_url_and_warns(
     image_issue: Callable[..., Issue],
 ) -> None:
     url = f"{image_server.url}{path}"
+    if path == "/slow.png":  # answers after 3 s
+        media_settings = media_settings.model_copy(update={"media_timeout_seconds": 1.0})
     rendered, warnings, _ = _render(engine, image_issue([url]), media_settings)
     (img,) = _item_images(rendered.html)
     assert img.get("src") == url
