@@ -135,6 +135,33 @@ class Settings(BaseSettings):
             raise ValueError("contains a control character (NUL, escape, line break, ...)")
         return value
 
+    # --- Images --------------------------------------------------------------------------
+    media_fetch: bool = Field(
+        default=True,
+        description="Fetch, convert and host the issue's images at render; false for offline use.",
+    )
+    media_store: Literal["local", "s3"] = "local"
+    media_dir: Path = Field(
+        default=Path("media"), description="Folder of the local media store (`serve` at /media)."
+    )
+    media_base_url: str = Field(
+        default="",
+        description="Public URL of stored images (a CDN); default BASE_URL/media or the bucket.",
+    )
+    media_s3_bucket: str = ""
+    media_s3_region: str = "us-east-1"
+    media_s3_endpoint_url: str = Field(default="", description="A local S3 (moto) for tests.")
+    media_timeout_seconds: float = Field(default=10.0, gt=0, description="Per image, all hops.")
+    media_max_bytes: int = Field(default=15 * 1024 * 1024, ge=1024)
+    media_max_redirects: int = Field(default=5, ge=0, le=20)
+    media_max_pixels: int = Field(
+        default=40_000_000, ge=1, description="Decoded pixels at most (decompression bombs)."
+    )
+    media_allow_hosts: list[str] = Field(
+        default_factory=list,
+        description="host:port fetched although its address is not public (tests), JSON list.",
+    )
+
     # --- checks for values a command needs ---------------------------------------------
     def require_secret_key(self) -> str:
         """The secret key, or :class:`ConfigError` when missing or unsafe."""

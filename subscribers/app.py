@@ -13,6 +13,7 @@ Routes::
     GET  /archive/{date}        one sent issue, as sent, without personal links
     POST /ses/notifications     SES bounces and complaints via SNS (signatures verified)
     GET  /healthz               200 when the database answers, else 503
+    GET  /media/{name}          a stored image of the local media store (long cache)
 
 No cookies are set by any route, and no URL is ever built from the request's Host header
 (the client chooses it): absolute links use NEWSLETTER_BASE_URL, redirects are by path only.
@@ -38,7 +39,7 @@ from newsletter import db
 from newsletter.feedback.sns import SnsVerifier
 from newsletter.settings import Settings
 from newsletter.transport import Transport
-from subscribers import archive, notifications, subscribe, unsubscribe
+from subscribers import archive, media, notifications, subscribe, unsubscribe
 from subscribers.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def create_app(
         Route("/archive/{date}", archive.archive_issue, methods=["GET"], name="archive_issue"),
         Route("/ses/notifications", notifications.ses_notifications, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
+        Route("/media/{name}", media.media_file, methods=["GET", "HEAD"]),
     ]
     app = Starlette(
         routes=routes,

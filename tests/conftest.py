@@ -107,6 +107,8 @@ def _isolated_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for key in list(os.environ):
         if key.startswith("NEWSLETTER_") and not key.startswith("NEWSLETTER_TEST_"):
             monkeypatch.delenv(key)
+    # No network here: image fetching is on only in the tests that serve their own images.
+    monkeypatch.setenv("NEWSLETTER_MEDIA_FETCH", "false")
     monkeypatch.chdir(tmp_path)
 
 

@@ -14,9 +14,9 @@ from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
 from newsletter.files import write_files
 from newsletter.lifecycle import shows_stored_rendering
-from newsletter.render import LintError, lint_email, render_issue_mjml
-from newsletter.render.issue import render_lint_and_store, stored_or_render, stored_rendering
-from newsletter.render.lint import lint_identity
+from newsletter.render import LintError, render_issue_mjml
+from newsletter.render.issue import lint_issue, render_lint_store_media, stored_rendering
+from newsletter.render.lint import image_report
 from newsletter.render.preview import open_browser, preview_rendering, start_preview
 
 app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
@@ -109,17 +109,22 @@ def render(
         issue = get_issue(session, date.date())
         stored = stored_rendering(issue)
         if stored is not None and shows_stored_rendering(issue):
-            rendered, warnings = stored, lint_email(stored) + lint_identity(rt.settings, stored)
+            rendered, warnings, media = lint_issue(session, issue, rt.settings)
         else:
-            rendered, warnings = render_lint_and_store(session, issue, rt.settings, strict=strict)
+            rendered, warnings, media = render_lint_store_media(
+                session, issue, rt.settings, strict=strict
+            )
         files = {out: rendered.html}
         if text is not None:
             files[text] = rendered.text
         if mjml is not None:
-            files[mjml] = render_issue_mjml(issue, rt.settings)
+            files[mjml] = render_issue_mjml(issue, rt.settings, media=media)
         write_files(files)
     for warning in warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if media is not None:
+        for line in image_report(media):
+            typer.echo(f"image: {line}")
     size = len(rendered.html.encode("utf-8")) / 1024
     typer.echo(f"rendered {date.date().isoformat()}: {rendered.subject}")
     for path in files:
@@ -131,8 +136,11 @@ def lint(ctx: typer.Context, date: DateArg, strict: StrictOpt = False) -> None:
     """Lint the issue's email (its stored rendering, else a fresh one)."""
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
-        rendered = stored_or_render(get_issue(session, date.date()), rt.settings)
-    warnings = lint_email(rendered) + lint_identity(rt.settings, rendered)
+        _rendered, warnings, media = lint_issue(
+            session, get_issue(session, date.date()), rt.settings
+        )
+    for line in image_report(media):
+        typer.echo(f"image: {line}")
     for warning in warnings:
         typer.echo(f"warning: {warning}")
     typer.echo(f"{len(warnings)} warning(s)" if warnings else "no warnings")

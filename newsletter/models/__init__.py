@@ -14,6 +14,7 @@ from newsletter.models.base import Base
 from newsletter.models.content import DigestRecord, Issue, IssueStatus, Item
 from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
 from newsletter.models.feedback import DeliveryEvent, DeliveryEventType, GuardOverride, ListTracking
+from newsletter.models.media import MediaImage
 
 __all__ = [
     "Base",
@@ -29,6 +30,7 @@ __all__ = [
     "Item",
     "ListTracking",
     "MailingList",
+    "MediaImage",
     "SendRun",
     "SendRunStatus",
     "Subscriber",

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
 from newsletter.errors import ConfigError
 from newsletter.identity import DEMO_POSTAL_ADDRESS
+from newsletter.media import place as media_place
 from newsletter.models import Issue
 from newsletter.render import markdown
 from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
@@ -23,7 +24,9 @@ from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 from newsletter.settings import check_hex_color as _color
 
-_ALT_MAX = 120
+if TYPE_CHECKING:
+    from newsletter.media.stage import IssueMedia
+
 # Zero-width non-joiners and spaces after the preheader keep clients from filling the
 # inbox preview with the first words of the body.
 _PREVIEW_FILLER = Markup("&#847;&zwnj;&nbsp;" * 30)  # noqa: S704 (a constant)
@@ -121,23 +124,11 @@ def _numbered(body_html: str, number: int | None, title: str | None) -> Markup:
     return Markup(f"<p>{num}</p>{body_html}" if num else body_html)  # noqa: S704
 
 
-def _images(raw: list[Any] | None, *, fallback_alt: str) -> list[dict[str, str]]:
-    images = []
-    for image in raw or []:
-        url = markdown.safe_web_url(str(image.get("url", "")))
-        if url is None:
-            continue
-        # Every image gets alt text: the digest's own, else the item's title.
-        alt = markdown.clean_text(str(image.get("alt", ""))).strip() or fallback_alt
-        images.append({"url": url, "alt": alt[:_ALT_MAX]})
-    return images
-
-
 def _number(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-def _item(raw: dict[str, Any]) -> dict[str, Any]:
+def _item(raw: dict[str, Any], placer: media_place.ImagePlacer) -> dict[str, Any]:
     title = markdown.clean_text(str(raw.get("title", ""))).strip()
     body = str(raw.get("body", ""))
     number = _number(raw.get("number"))
@@ -161,14 +152,15 @@ def _item(raw: dict[str, Any]) -> dict[str, Any]:
         "text": text,
         "text_numbered": f"{number}. {text}" if number is not None else f"- {text}",
         "links": links,
-        "images": _images(raw.get("images"), fallback_alt=title),
+        # The stored copies at their real size (newsletter.media), each image once.
+        "images": placer.images(raw.get("images") or [], title=title),
     }
 
 
-def _text_block(raw: dict[str, Any]) -> dict[str, Any] | None:
+def _text_block(raw: dict[str, Any], placer: media_place.ImagePlacer) -> dict[str, Any] | None:
     source = str(raw.get("markdown", ""))
     html = markdown.to_html(source)
-    images = _images(raw.get("images"), fallback_alt="")
+    images = placer.images(raw.get("images") or [], title="")
     if not html and not images:
         return None
     return {
@@ -180,7 +172,7 @@ def _text_block(raw: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def _blocks(raw_section: dict[str, Any]) -> list[dict[str, Any]]:
+def _blocks(raw_section: dict[str, Any], placer: media_place.ImagePlacer) -> list[dict[str, Any]]:
     raw_blocks = raw_section.get("blocks")
     if raw_blocks is None:  # an issue composed before sections had blocks
         raw_blocks = [
@@ -190,17 +182,23 @@ def _blocks(raw_section: dict[str, Any]) -> list[dict[str, Any]]:
     out = []
     for raw in raw_blocks:
         if raw.get("kind") == "text":
-            block = _text_block(raw)
+            block = _text_block(raw, placer)
             if block is not None:
                 out.append(block)
         else:
-            out.append(_item(raw))
+            out.append(_item(raw, placer))
     return out
 
 
-def issue_sections(issue: Issue) -> list[dict[str, Any]]:
+def issue_sections(
+    issue: Issue, placer: media_place.ImagePlacer | None = None
+) -> list[dict[str, Any]]:
     """The issue's sections as the templates see them: heading (plain text), ``depth``,
-    ``url`` (the heading's own link) and ``blocks``, each ``kind`` ``item`` or ``text``."""
+    ``url`` (the heading's own link) and ``blocks``, each ``kind`` ``item`` or ``text``.
+
+    ``placer`` places the images (one per render: it remembers which images were shown);
+    without one, images keep their source URLs."""
+    placer = placer or media_place.ImagePlacer(None)
     sections = []
     for raw_section in issue.sections:
         name = markdown.clean_text(
@@ -213,14 +211,24 @@ def issue_sections(issue: Issue) -> list[dict[str, Any]]:
                 "name": name,
                 "depth": depth if isinstance(depth, int) and depth > 0 else 0,
                 "url": url,
-                "blocks": _blocks(raw_section),
+                "blocks": _blocks(raw_section, placer),
             }
         )
     return sections
 
 
-def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool) -> dict[str, Any]:
-    """The template context of an issue (``subject`` already checked by the caller)."""
+def issue_context(
+    issue: Issue,
+    settings: Settings,
+    *,
+    subject: str,
+    test: bool,
+    media: IssueMedia | None = None,
+) -> dict[str, Any]:
+    """The template context of an issue (``subject`` already checked by the caller).
+
+    ``media`` is the image stage's result; without it images keep their source URLs.
+    """
     ctx = base_context(
         settings,
         subject=subject,
@@ -230,7 +238,7 @@ def issue_context(issue: Issue, settings: Settings, *, subject: str, test: bool)
     )
     tables = LocalizedStrings().each()
     day: dt.date = issue.date
-    sections = issue_sections(issue)
+    sections = issue_sections(issue, media_place.ImagePlacer(media))
     count = sum(1 for s in sections for b in s["blocks"] if b["kind"] == "item")
     summary = [
         line.strip()

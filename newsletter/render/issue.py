@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
 from newsletter.compose import check_subject
 from newsletter.lifecycle import mark_rendered, require_changeable, shows_stored_rendering
+from newsletter.media import stage as media_stage
 from newsletter.models import Issue
 from newsletter.models.base import utcnow
 from newsletter.render.context import issue_context
@@ -19,6 +21,9 @@ from newsletter.render.rendered import RenderedEmail
 from newsletter.render.templates import render_template
 from newsletter.settings import Settings
 from newsletter.subject import clean_subject
+
+if TYPE_CHECKING:
+    from newsletter.media.stage import IssueMedia
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +41,30 @@ def issue_subject(issue: Issue, *, test: bool = False) -> str:
     return f"{TEST_PREFIX}{subject}" if test else subject
 
 
-def render_issue_mjml(issue: Issue, settings: Settings, *, test: bool = False) -> str:
+def render_issue_mjml(
+    issue: Issue, settings: Settings, *, test: bool = False, media: IssueMedia | None = None
+) -> str:
     """The MJML of the issue (what ``mjml2html`` gets); for inspection and snapshot tests."""
-    ctx = issue_context(issue, settings, subject=issue_subject(issue, test=test), test=test)
+    subject = issue_subject(issue, test=test)
+    ctx = issue_context(issue, settings, subject=subject, test=test, media=media)
     return render_template("issue.mjml.j2", ctx)
 
 
-def render_issue(issue: Issue, settings: Settings, *, test: bool = False) -> RenderedEmail:
+def render_issue(
+    issue: Issue, settings: Settings, *, test: bool = False, media: IssueMedia | None = None
+) -> RenderedEmail:
     """Render ``issue`` to its email; pure (reads the issue, writes nothing).
 
     The result still holds the per-recipient markers (``UNSUBSCRIBE_URL_MARK``,
     ``NAME_MARK``); :func:`~newsletter.render.personalize` fills them for each recipient.
-    ``test`` adds the test-send banner and prefixes the subject with ``[TEST] ``.
+    ``test`` adds the test-send banner and prefixes the subject with ``[TEST] ``. ``media``
+    (the image stage's result, :func:`~newsletter.media.stage.prepare_issue_media`) puts
+    the stored copies of the images in; without it images keep their source URLs.
     Raises :class:`InputError` for a subject with a line break, :class:`ConfigError` when
     NEWSLETTER_BASE_URL (the archive link) or a branding setting is missing or malformed.
     """
     subject = issue_subject(issue, test=test)
-    ctx = issue_context(issue, settings, subject=subject, test=test)
+    ctx = issue_context(issue, settings, subject=subject, test=test, media=media)
     html = mjml_to_html(render_template("issue.mjml.j2", ctx))
     text = render_template("issue.txt.j2", ctx)
     return RenderedEmail(subject=subject, html=html, text=text)
@@ -77,16 +89,40 @@ def render_lint_and_store(
     session: Session, issue: Issue, settings: Settings, *, strict: bool = False
 ) -> tuple[RenderedEmail, list[LintWarning]]:
     """:func:`render_and_store` that returns the lint warnings instead of logging them."""
+    rendered, warnings, _media = render_lint_store_media(session, issue, settings, strict=strict)
+    return rendered, warnings
+
+
+def render_lint_store_media(
+    session: Session, issue: Issue, settings: Settings, *, strict: bool = False
+) -> tuple[RenderedEmail, list[LintWarning], IssueMedia | None]:
+    """:func:`render_lint_and_store` that also returns the image stage's result.
+
+    The image stage runs here, once per render (never per recipient): images are fetched,
+    converted and stored, or reused when stored before.
+    """
     require_changeable(issue, refusal="its rendering is what was sent and cannot change")
-    rendered = render_issue(issue, settings)
-    warnings = lint_email(rendered) + lint_identity(settings, rendered)
+    media = media_stage.prepare_issue_media(session, issue, settings)
+    rendered = render_issue(issue, settings, media=media)
+    warnings = lint_email(rendered, media=media) + lint_identity(settings, rendered)
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
     mark_rendered(
         issue, subject=rendered.subject, html=rendered.html, text=rendered.text, now=utcnow()
     )
     session.flush()
-    return rendered, warnings
+    return rendered, warnings, media
+
+
+def lint_issue(
+    session: Session, issue: Issue, settings: Settings
+) -> tuple[RenderedEmail, list[LintWarning], IssueMedia | None]:
+    """The issue's email (its stored rendering, else a fresh one, not stored), its lint
+    warnings and the image stage's result (stored images are reused, not downloaded)."""
+    media = media_stage.prepare_issue_media(session, issue, settings)
+    rendered = stored_rendering(issue) or render_issue(issue, settings, media=media)
+    warnings = lint_email(rendered, media=media) + lint_identity(settings, rendered)
+    return rendered, warnings, media
 
 
 def stored_rendering(issue: Issue) -> RenderedEmail | None:

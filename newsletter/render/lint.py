@@ -8,6 +8,7 @@ unsubscribe link is found by its placeholder.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 from newsletter.identity import brand_problem, postal_address_problem
@@ -15,6 +16,9 @@ from newsletter.render.htmlscan import scan_html
 from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
 from newsletter.render.rendered import RenderedEmail
 from newsletter.settings import Settings
+
+if TYPE_CHECKING:
+    from newsletter.media.stage import ImageResult, IssueMedia
 
 #: Gmail clips an HTML body over about 102 KB, hiding the footer and its unsubscribe link.
 GMAIL_CLIP_BYTES = 102 * 1024
@@ -56,14 +60,25 @@ def _short(url: str, limit: int = 90) -> str:
     return url if len(url) <= limit else url[: limit - 1] + "…"
 
 
-def lint_email(rendered: RenderedEmail) -> list[LintWarning]:
+def lint_email(rendered: RenderedEmail, *, media: IssueMedia | None = None) -> list[LintWarning]:
     """Every warning for ``rendered``, in a stable order (an empty list when it is clean).
 
     Checked: HTML size against Gmail's clipping (warning over 90 KB), images without alt
     text, AVIF/WebP/SVG images (not shown by Outlook for Windows), ``http://`` links and
-    images, a missing unsubscribe link (in either part), a missing plain-text part.
+    images, a missing unsubscribe link (in either part), a missing plain-text part; with the
+    image stage's result (``media``), every image that could not be fetched or decoded (the
+    email keeps its source URL), and decorative images are allowed an empty alt.
     """
     warnings: list[LintWarning] = []
+    decorative: set[str] = set()
+    if media is not None:
+        for result in media.images.values():
+            if result.error is not None:
+                warnings.append(
+                    LintWarning("image", f"{result.error}; kept as {_short(result.source_url)}")
+                )
+            elif media.decorative(result):
+                decorative.add(result.url)
     size = len(rendered.html.encode("utf-8"))
     if size > SIZE_WARN_BYTES:
         clipped = " and Gmail clips it" if size > GMAIL_CLIP_BYTES else ""
@@ -83,7 +98,7 @@ def lint_email(rendered: RenderedEmail) -> list[LintWarning]:
     seen: set[str] = set()
     for img in doc.find("img"):
         src = (img.get("src") or "").strip()
-        if not (img.get("alt") or "").strip():
+        if not (img.get("alt") or "").strip() and src not in decorative:
             warnings.append(LintWarning("img-alt", f"image without alt text: {_short(src)}"))
         fmt = _image_format(src)
         if fmt and src not in seen:
@@ -140,3 +155,40 @@ def lint_identity(settings: Settings, rendered: RenderedEmail | None = None) -> 
     if brand is not None:
         warnings.append(LintWarning("brand", brand))
     return warnings
+
+
+def _size(n: int | None) -> str:
+    if n is None:
+        return "?"
+    return f"{n / 1024:.1f} KB" if n >= 1024 else f"{n} B"
+
+
+def image_line(result: ImageResult, media: IssueMedia) -> str:
+    """One line on what became of an image: source format and size, what was done."""
+    url = _short(result.source_url, 80)
+    if result.error is not None:
+        return f"kept as is ({result.error}): {url}"
+    source = (
+        f"{result.source_format} {result.source_width}x{result.source_height} "
+        f"{_size(result.source_bytes)}"
+    )
+    stored = f"{result.stored_format} {result.width}x{result.height} {_size(result.stored_bytes)}"
+    notes = [result.action]
+    if result.pixel:
+        notes.append("tracking pixel: dropped")
+    elif media.repeated(result):
+        count = media.appearances[result.key]
+        notes.append(f"appears {count} times: shown once")
+        if media.decorative(result):
+            notes.append('decorative: alt=""')
+    if result.reused:
+        notes.append("stored before: not downloaded again")
+    return f"{source} -> {stored} ({'; '.join(notes)}): {url}"
+
+
+def image_report(media: IssueMedia | None) -> list[str]:
+    """Per image of the issue, :func:`image_line`; nothing when fetching is off (then the
+    lint's warnings are what they are without the stage)."""
+    if media is None:
+        return []
+    return [image_line(result, media) for result in media.images.values()]

@@ -32,6 +32,7 @@ from newsletter.errors import StateError
 from newsletter.feedback.tracking import tracked_rendering
 from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
+from newsletter.media.check import check_issue_media
 from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
@@ -196,6 +197,7 @@ def _prepare(
             rendered = render_issue(issue, settings) if dry_run else None
             if rendered is None:
                 rendered = render_and_store(session, issue, settings)
+        check_issue_media(rendered.html, settings)  # no send with a broken hosted image
         # Feedback: a tracked list's copy has its links tagged so that clicks count per link.
         rendered = tracked_rendering(session, rendered, list_id=mailing_list.id)
         return _Prepared(

@@ -13,6 +13,7 @@ samples and moto's server (a development dependency), not the installed package 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import secrets
 import shutil
@@ -23,6 +24,7 @@ from pathlib import Path
 from newsletter.files import write_atomic
 from newsletter.identity import DEMO_POSTAL_ADDRESS
 from tests.support import aws
+from tests.support.image_server import IMAGES, ImageServer, serve_images
 from tests.support.mail import parse
 from tests.support.paths import SAMPLE, SAMPLE_DATE, SUBSCRIBERS_CSV
 
@@ -49,6 +51,18 @@ def _show_accepted(url: str, work: Path) -> None:
     print(f"  saved as {folder}/*.eml (open them in any mail client)")
 
 
+def _digest_with_local_images(work: Path, server: ImageServer) -> Path:
+    """A copy of the sample digest whose image URLs point at the local copy of its images
+    (AVIF, WebP, ...) that ``server`` serves: there is no network here."""
+    text = SAMPLE.read_text("utf-8")
+    mapping = json.loads((IMAGES / "sample-map.json").read_text("utf-8"))
+    for source, name in mapping.items():
+        text = text.replace(source, f"{server.url}/{name}")
+    digest = work / SAMPLE.name
+    digest.write_text(text, "utf-8")
+    return digest
+
+
 def main() -> None:
     """Run the demo; exits non-zero if any step fails."""
     try:
@@ -66,7 +80,12 @@ def _demo() -> None:
     work.mkdir(parents=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("NEWSLETTER_", "AWS_"))}
     env.update(aws.AWS_ENV)
-    with (work / "moto.log").open("wb") as log, aws.running_moto(env=env, log=log) as url:
+    with (
+        (work / "moto.log").open("wb") as log,
+        aws.running_moto(env=env, log=log) as url,
+        serve_images() as images,
+    ):
+        digest = _digest_with_local_images(work, images)
         print(f"Local SES (moto) at {url}; verifying the sender {SENDER}")
         aws.verify_sender(url, SENDER)
         env.update(
@@ -78,11 +97,13 @@ def _demo() -> None:
             NEWSLETTER_TRANSPORT="ses",
             NEWSLETTER_SES_ENDPOINT_URL=url,
             NEWSLETTER_SES_REGION="us-east-1",
+            NEWSLETTER_MEDIA_DIR=str(work / "media"),
+            NEWSLETTER_MEDIA_ALLOW_HOSTS=json.dumps([images.hostport]),
         )
         _run(env, "db", "upgrade")
         _run(env, "subscribers", "import", str(SUBSCRIBERS_CSV), "--confirmed")
-        _run(env, "daily", "--source", str(SAMPLE))
-        _run(env, "daily", "--source", str(SAMPLE))  # the second run sends nothing
+        _run(env, "daily", "--source", str(digest))
+        _run(env, "daily", "--source", str(digest))  # the second run sends nothing
         _run(env, "send", "status", "--date", DATE)
         html, text = work / f"issue-{DATE}.html", work / f"issue-{DATE}.txt"
         _run(env, "issue", "render", "--date", DATE, "--out", str(html), "--text", str(text))
@@ -96,6 +117,7 @@ def _demo() -> None:
         f"\nWhere to look:\n"
         f"  the email as rendered:  {html}  (and {text.name})\n"
         f"  what SES accepted:      {work / 'ses'}/  (one .eml per subscriber)\n"
+        f"  the converted images:   {work / 'media'}/  (served by `newsletter serve` at /media)\n"
         f"  the web archive:        cd {work} && ../.venv/bin/newsletter serve\n"
         f"                          then open http://127.0.0.1:8000/archive/{DATE}\n"
         f"                          (the unsubscribe links in the .eml files work there too)"

@@ -84,6 +84,9 @@ def test_serverless_yml_runtime_schedule_and_permissions() -> None:
     )
     assert actions == [
         "lambda:InvokeFunction",
+        "s3:GetObject",
+        "s3:ListBucket",
+        "s3:PutObject",
         "ses:GetAccount",
         "ses:GetSendQuota",
         "ses:SendEmail",
