@@ -12,7 +12,15 @@ from newsletter.models.audience import (
 )
 from newsletter.models.base import Base
 from newsletter.models.content import Digest, Issue, IssueStatus, Item
-from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
+from newsletter.models.delivery import (
+    Delivery,
+    DeliveryState,
+    SendRun,
+    SendRunStatus,
+    SendSlice,
+    SendWorker,
+    SliceState,
+)
 
 __all__ = [
     "Base",
@@ -26,6 +34,9 @@ __all__ = [
     "MailingList",
     "SendRun",
     "SendRunStatus",
+    "SendSlice",
+    "SendWorker",
+    "SliceState",
     "Subscriber",
     "SubscriberEvent",
     "SubscriberStatus",
