@@ -58,7 +58,7 @@ from newsletter.render import render_and_store
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import send_issue
 from newsletter.sending.ledger import Job
-from newsletter.sending.mailer import IssueMailer
+from newsletter.sending.personal import IssueMailer
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
 from newsletter.transport.ses import SesTransport

@@ -13,7 +13,7 @@ from newsletter.message import Recipient, build_message, random_message_id
 from newsletter.models import Subscriber, Subscription
 from newsletter.render import render_confirmation
 from newsletter.render.personalize import clean_name
-from newsletter.sending.mailer import envelope_address
+from newsletter.sending.personal import envelope_address
 from newsletter.sending.single import deliver_one
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, make_token

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from newsletter.sending.ratelimit import RateLimiter
+from newsletter.sending.ratelimit import SendRateLimiter
 
 from .conftest import max_in_window
 
@@ -35,7 +35,7 @@ class FakeClock:
 @pytest.mark.parametrize("jitter", [0.0, 0.003])
 def test_never_over_the_rate_in_any_second_and_close_to_it(rate: float, jitter: float) -> None:
     clock = FakeClock(jitter)
-    limiter = RateLimiter(rate, clock=clock, sleep=clock.sleep)
+    limiter = SendRateLimiter(rate, clock=clock, sleep=clock.sleep)
     grants = []
     n = int(rate * 20) + 5
     for _ in range(n):
@@ -49,7 +49,7 @@ def test_never_over_the_rate_in_any_second_and_close_to_it(rate: float, jitter: 
 
 def test_threads_share_one_budget() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(50, clock=clock, sleep=clock.sleep)
+    limiter = SendRateLimiter(50, clock=clock, sleep=clock.sleep)
     grants: list[float] = []
     lock = threading.Lock()
 
@@ -73,7 +73,7 @@ def test_margin_keeps_room_for_request_delays() -> None:
     # Requests reach the provider a little after their grant; with a 2 % margin a delay
     # difference of up to 20 ms never puts more than `rate` into one of its seconds.
     clock = FakeClock()
-    limiter = RateLimiter(20, clock=clock, sleep=clock.sleep)
+    limiter = SendRateLimiter(20, clock=clock, sleep=clock.sleep)
     rng = random.Random(7)
     arrivals = []
     for _ in range(400):
@@ -84,7 +84,7 @@ def test_margin_keeps_room_for_request_delays() -> None:
 
 def test_an_idle_spell_builds_no_burst() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter = SendRateLimiter(10, clock=clock, sleep=clock.sleep)
     limiter.acquire()
     clock.now += 60  # idle for a minute
     first = clock()
@@ -95,7 +95,7 @@ def test_an_idle_spell_builds_no_burst() -> None:
 
 def test_units_count_recipients() -> None:
     clock = FakeClock()
-    limiter = RateLimiter(10, clock=clock, sleep=clock.sleep)
+    limiter = SendRateLimiter(10, clock=clock, sleep=clock.sleep)
     times = []
     for _ in range(20):
         limiter.acquire(units=5)
@@ -104,10 +104,10 @@ def test_units_count_recipients() -> None:
 
 
 def test_no_limit_and_interrupted_wait() -> None:
-    assert RateLimiter(None).acquire()
+    assert SendRateLimiter(None).acquire()
     clock = FakeClock()
-    limiter = RateLimiter(1, clock=clock, sleep=lambda s: True)
+    limiter = SendRateLimiter(1, clock=clock, sleep=lambda s: True)
     assert limiter.acquire()  # the first grant needs no wait
     assert not limiter.acquire()  # the second must wait, and the wait is cut short
     with pytest.raises(ValueError, match="positive"):
-        RateLimiter(0)
+        SendRateLimiter(0)
