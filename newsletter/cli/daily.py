@@ -45,8 +45,7 @@ def daily(
     """Import the day's digest, compose, render and send it; a second run sends nothing twice."""
     rt = runtime(ctx)
     settings = rt.settings
-    workers = settings.send_concurrency
-    with send_session(settings, concurrency=workers, show_progress=not as_json) as run:
+    with send_session(settings, concurrency=None, show_progress=not as_json) as run:
         result = run_daily(
             settings,
             engine=rt.engine(),

@@ -39,6 +39,7 @@ from newsletter.models import (
     IssueStatus,
     SendRun,
     SendRunStatus,
+    SendSlice,
     SendWorker,
     SliceState,
 )
@@ -249,27 +250,13 @@ def _run(
 
     lock = _lock_and_settle(engine, report, prep=prep, mode=mode, plan=plan, options=options)
     try:
-        if mode is Mode.SEND:
-            ledger.plan_rows(engine, issue_id=prep.issue_id, list_id=prep.list_id)
-        slices.make_slices(
+        facts = _plan(
             engine,
-            run_id=lock.run_id,
-            issue_id=prep.issue_id,
-            list_id=prep.list_id,
+            report,
+            prep=prep,
+            mode=mode,
+            lock=lock,
             rows_per_slice=options.tuning.slice_rows,
-        )
-        report.to_send = ledger.count_mailable_queued(
-            engine, issue_id=prep.issue_id, list_id=prep.list_id
-        )
-        facts = RunFacts(
-            run_id=lock.run_id,
-            issue_id=prep.issue_id,
-            issue_date=prep.issue_date,
-            list_id=prep.list_id,
-            list_name=prep.list_name,
-            owner=lock.owner,
-            rate=plan.effective,
-            quota_left=plan.remaining_24h,
         )
         tally = Tally(report.to_send)
         results = _work(
@@ -297,6 +284,123 @@ def _run(
         raise
     _finish(engine, report, stop=stop, prep=prep, mode=mode, lock=lock, results=results)
     return report
+
+
+def _plan(
+    engine: Engine,
+    report: SendReport,
+    *,
+    prep: _Prepared,
+    mode: Mode,
+    lock: RunLock,
+    rows_per_slice: int,
+) -> RunFacts:
+    if mode is Mode.SEND:
+        ledger.plan_rows(engine, issue_id=prep.issue_id, list_id=prep.list_id)
+    made = slices.make_slices(
+        engine,
+        run_id=lock.run_id,
+        issue_id=prep.issue_id,
+        list_id=prep.list_id,
+        rows_per_slice=rows_per_slice,
+    )
+    report.slices = len(made)
+    report.to_send = ledger.count_mailable_queued(
+        engine, issue_id=prep.issue_id, list_id=prep.list_id
+    )
+    return RunFacts(
+        run_id=lock.run_id,
+        issue_id=prep.issue_id,
+        issue_date=prep.issue_date,
+        list_id=prep.list_id,
+        list_name=prep.list_name,
+        owner=lock.owner,
+        rate=report.rate.effective,
+        quota_left=report.rate.remaining_24h,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run planned for workers elsewhere (SQS): its report so far and its slices."""
+
+    report: SendReport
+    run: RunFacts
+    slices: list[slices.Slice]
+
+
+def plan_send(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    options: SendOptions,
+    rows_per_slice: Callable[[float | None], int],
+) -> PlannedRun:
+    """Steps 1-3 of a send only: the run locked, its rows and slices planned, nothing sent.
+
+    ``rows_per_slice`` sizes slices from the run's rate. The run stays ``running``, its
+    heartbeat kept by whatever workers take its slices (:func:`newsletter.sending.fanout`).
+    """
+    _check_settings(settings)
+    name = options.list_name or settings.default_list
+    prep = _prepare(
+        engine, settings, mode=Mode.SEND, date=options.date, list_name=name, dry_run=False
+    )
+    plan = RatePlan.make(transport.quota(), requested=options.rate)
+    report = SendReport(
+        date=prep.issue_date,
+        list_name=prep.list_name,
+        mode=Mode.SEND.value,
+        status=SendRunStatus.RUNNING.value,
+        rate=plan,
+        concurrency=options.concurrency or settings.send_concurrency,
+        transport=transport.name,
+        uncertain_policy=options.uncertain.value,
+    )
+    lock = _lock_and_settle(engine, report, prep=prep, mode=Mode.SEND, plan=plan, options=options)
+    facts = _plan(
+        engine,
+        report,
+        prep=prep,
+        mode=Mode.SEND,
+        lock=lock,
+        rows_per_slice=rows_per_slice(plan.effective),
+    )
+    with engine.connect() as conn:
+        made = [
+            slices.Slice(r.id, r.first_subscriber_id, r.last_subscriber_id, r.rows)
+            for r in conn.execute(
+                select(SendSlice).where(SendSlice.run_id == lock.run_id).order_by(SendSlice.id)
+            )
+        ]
+    counts = ledger.state_counts(engine, issue_id=prep.issue_id)
+    report.ledger = {s.value: n for s, n in counts.items()}
+    report.issue_status = IssueStatus.SENDING.value
+    return PlannedRun(report, facts, made)
+
+
+def close_if_complete(engine: Engine, *, run: RunFacts) -> bool:
+    """Finish the run (issue SENT) when every slice is done; True if it is finished now.
+
+    Called by a worker after each slice it finishes (the SQS path, where no process waits
+    for the end); harmless when another worker finished it first.
+    """
+    counts = slices.slice_counts(engine, run_id=run.run_id)
+    if counts[SliceState.OPEN] or counts[SliceState.TAKEN]:
+        return False
+    with engine.connect() as conn:
+        mode = conn.execute(select(SendRun.mode).where(SendRun.id == run.run_id)).scalar_one()
+    ledger.skip_unmailable(engine, issue_id=run.issue_id, list_id=run.list_id)
+    with transaction(engine) as session:
+        issue = session.get(Issue, run.issue_id)
+        assert issue is not None
+        if mode == Mode.SEND.value and issue.status is not IssueStatus.SENT:
+            issue.status = IssueStatus.SENT
+            issue.sent_at = utcnow()
+    lock = RunLock(run.run_id, run.issue_id, run.list_id, run.owner)
+    release(engine, lock, status=SendRunStatus.FINISHED)
+    return True
 
 
 def _lock_and_settle(

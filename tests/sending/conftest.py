@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
@@ -44,7 +45,7 @@ from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Tra
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE = ROOT / "tests" / "samples" / "ai-daily-2025-08-14.md"
 DATE = dt.date(2025, 8, 14)
-MOTO_SERVER = ROOT / ".venv" / "bin" / "moto_server"
+MOTO_SERVER = Path(sys.executable).parent / "moto_server"
 AWS_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
     "AWS_SECRET_ACCESS_KEY": "testing",

@@ -109,5 +109,46 @@ def test_no_limit_and_interrupted_wait() -> None:
     limiter = SendRateLimiter(1, clock=clock, sleep=lambda s: True)
     assert limiter.acquire()  # the first grant needs no wait
     assert not limiter.acquire()  # the second must wait, and the wait is cut short
-    with pytest.raises(ValueError, match="positive"):
-        SendRateLimiter(0)
+    with pytest.raises(ValueError, match="negative"):
+        SendRateLimiter(-1)
+
+
+def test_a_lower_rate_holds_at_once_for_every_window_after_it() -> None:
+    clock = FakeClock()
+    limiter = SendRateLimiter(100, clock=clock, sleep=clock.sleep)
+    before = []
+    for _ in range(150):
+        limiter.acquire()
+        before.append(clock())
+    changed = clock()
+    limiter.set_rate(30)
+    after = []
+    for _ in range(120):
+        limiter.acquire()
+        after.append(clock())
+    everything = before + after
+    # Every one-second window that holds a grant made after the change holds at most 30.
+    for t in after:
+        assert sum(1 for g in everything if t - 1.0 < g <= t) <= 30
+    assert after[0] >= changed
+
+
+def test_paused_or_out_of_lease_grants_nothing_until_resumed() -> None:
+    clock = FakeClock()
+    limiter = SendRateLimiter(0, clock=clock, sleep=clock.sleep)
+    waits: list[float] = []
+
+    def sleep(seconds: float) -> bool:
+        waits.append(seconds)
+        clock.sleep(seconds)
+        if len(waits) == 5:
+            limiter.set_rate(10)
+        return False
+
+    limiter._sleep = sleep  # noqa: SLF001 (the sleep is the limiter's clock in this test)
+    assert limiter.acquire()
+    assert len(waits) >= 5  # it waited, paused, until the rate came
+    limiter.renew(clock() - 1)  # the lease ran out
+    stopped = SendRateLimiter(5, clock=clock, sleep=lambda s: True)
+    stopped.renew(clock() - 1)
+    assert not stopped.acquire()  # waits for a renewal; the stop cuts it short
