@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import hashlib
 import email.policy
 import http.client
 import json
@@ -24,7 +25,7 @@ from typing import Any
 
 import boto3
 import pytest
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from newsletter.audience import add_subscriber
 from newsletter.compose import compose_issue
@@ -37,7 +38,11 @@ from newsletter.models import (
     IssueStatus,
     MailingList,
     Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
 )
+from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_issue
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Transport
@@ -115,6 +120,53 @@ class World:
                 assert result.subscriber is not None
                 ids.append(result.subscriber.id)
                 self.emails[result.subscriber.id] = f"reader{n}@{domain}"
+        return ids
+
+    def add_bulk(self, count: int) -> list[int]:
+        """``count`` active subscribers ``bulk<n>@example.com`` in a few statements; their ids."""
+        now = utcnow()
+        with transaction(self.engine) as session:
+            start = (session.scalar(select(func.max(Subscriber.id))) or 0) + 1
+        ids = list(range(start, start + count))
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "id": i,
+                        "email": f"bulk{i}@example.com",
+                        "email_hash": hashlib.sha256(f"bulk{i}@example.com".encode()).hexdigest(),
+                        "name": f"Reader {i}",
+                        "language": "",
+                        "attributes": {},
+                        "status": SubscriberStatus.OK,
+                        "soft_bounces": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(Subscription),
+                [
+                    {
+                        "subscriber_id": i,
+                        "list_id": self.list_id,
+                        "status": SubscriptionStatus.ACTIVE,
+                        "created_at": now,
+                        "confirmed_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            if conn.dialect.name == "postgresql":
+                # Explicit ids leave the sequence behind: move it past them.
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), :top)"),
+                    {"top": ids[-1]},
+                )
+        self.emails.update({i: f"bulk{i}@example.com" for i in ids})
         return ids
 
     def add_one(self, address: str, *, name: str = "", confirmed: bool = True) -> int:
@@ -316,6 +368,10 @@ class FaultProxy:
         #: Arrival time of every SendEmail call, answered with a fault or forwarded.
         self.arrival_times: list[float] = []
         self.bodies: list[dict[str, Any]] = []
+        #: The recipients of every forwarded SendEmail, in order.
+        self.destinations: list[str] = []
+        #: Keep whole bodies (memory: a message each); off for big sends.
+        self.keep_bodies = True
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -353,9 +409,12 @@ class FaultProxy:
                             headers = {"x-amzn-ErrorType": "ServiceUnavailable"}
                             self._reply(503, headers, b'{"message": "Service Unavailable"}')
                         return
+                    data = json.loads(body)
                     with proxy.lock:
                         proxy.forwarded_times.append(time.monotonic())
-                        proxy.bodies.append(json.loads(body))
+                        proxy.destinations += data["Destination"]["ToAddresses"]
+                        if proxy.keep_bodies:
+                            proxy.bodies.append(data)
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 conn.request(self.command, self.path, body=body, headers=headers)

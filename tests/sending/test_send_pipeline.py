@@ -60,9 +60,7 @@ def run(world: World, transport: Transport, **kw: Any) -> SendReport:
     args: dict[str, Any] = {"date": DATE, "rate": None, "concurrency": 4, "tuning": FAST}
     args.update(kw)
     extra = {k: args.pop(k) for k in ("on_progress", "stop") if k in args}
-    return send_issue(
-        world.engine, world.settings, transport, options=SendOptions(**args), **extra
-    )
+    return send_issue(world.engine, world.settings, transport, options=SendOptions(**args), **extra)
 
 
 def test_every_active_subscriber_gets_exactly_one_personal_message(world: World) -> None:
