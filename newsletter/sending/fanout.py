@@ -29,7 +29,7 @@ from newsletter.errors import StateError
 from newsletter.sending.options import SendOptions, Tuning
 from newsletter.sending.report import SendReport
 from newsletter.sending.run import close_if_complete, plan_send
-from newsletter.sending.slices import Taken
+from newsletter.sending.slices import Taken, slice_exists
 from newsletter.sending.stop import StopSignal
 from newsletter.sending.worker import running_run, work
 from newsletter.settings import Settings
@@ -133,8 +133,8 @@ def handle_records(
 
     A slice counts as handled when it is done now or was done before (a redelivery), or
     when its run is no longer running (a later run made its own slices). Anything else (a
-    stop part-way, a slice a live worker holds, a malformed body, an error) is a batch item
-    failure.
+    stop part-way, a slice a live worker holds, a malformed body or one naming no slice of
+    the run, an error) is a batch item failure.
     """
     failures: list[dict[str, str]] = []
     for record in records:
@@ -172,6 +172,9 @@ def _handle_one(
         message = _parse(body)
     except (ValueError, KeyError, TypeError):
         log.error("slice message is not {run, slice}: %.200r", body)
+        return False
+    if not slice_exists(engine, run_id=message.run_id, slice_id=message.slice_id):
+        log.error("run %d has no slice %d", message.run_id, message.slice_id)
         return False
     try:
         run = running_run(engine, run_id=message.run_id)

@@ -21,6 +21,7 @@ went stale stops: its slice may have been taken over.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import threading
 import time
@@ -43,6 +44,10 @@ log = logging.getLogger(__name__)
 SHARE_EVERY = 1.0
 #: A worker whose heartbeat is this old is dead: its share and its slice are free.
 WORKER_STALE_AFTER = 10.0
+
+
+def _aware(value: dt.datetime) -> dt.datetime:
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def register(engine: Engine, *, run_id: int, owner: str) -> int:
@@ -229,8 +234,15 @@ class ShareKeeper:
         self._last_ok = started
         self._limiter.renew(started + self._lease)
         if raise_to is not None:
-            # The very first worker of a run takes the whole rate at once: no one used it.
-            delay = 0.0 if not others else self._limiter.span
+            # No wait when no other worker can have made a grant within the last window: it
+            # ended (its heartbeat is written after its last grant) or went quiet that long.
+            # (A worker that died without ending may have granted until a beat later.)
+            span = self._limiter.span
+            recent = bool(live) or any(
+                (now - _aware(w.heartbeat_at)).total_seconds() < span + (cfg.every * w.live)
+                for w in others
+            )
+            delay = self._limiter.span if recent else 0.0
             with self._mu:
                 self._pending = (raise_to, started + delay)
             if delay:

@@ -181,6 +181,15 @@ def release_slice(engine: Engine, *, slice_id: int, worker_id: int, done: bool) 
         )
 
 
+def slice_exists(engine: Engine, *, run_id: int, slice_id: int) -> bool:
+    """True when the run has a slice ``slice_id``."""
+    with engine.connect() as conn:
+        found = conn.execute(
+            select(SendSlice.id).where(SendSlice.id == slice_id, SendSlice.run_id == run_id)
+        ).first()
+    return found is not None
+
+
 def slice_counts(engine: Engine, *, run_id: int) -> dict[SliceState, int]:
     """Slices of the run by state (every state present)."""
     counts = dict.fromkeys(SliceState, 0)
