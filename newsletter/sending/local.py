@@ -34,9 +34,18 @@ class LocalWorkers:
     procs: list[subprocess.Popen[bytes]]
     logs: list[IO[bytes]] = field(default_factory=list)
 
-    def poll(self) -> bool:
-        """True while any of them runs."""
-        return any(p.poll() is None for p in self.procs)
+    def exited(self) -> list[int]:
+        """Return codes of those that ended so far (negative: killed by that signal)."""
+        return [code for code in (p.poll() for p in self.procs) if code is not None]
+
+    def last_error(self) -> str:
+        """The last stderr line of the first worker that ended with an error ("" if none)."""
+        for p, log in zip(self.procs, self.logs, strict=True):
+            if p.poll() and not log.closed:
+                log.seek(0)
+                lines = log.read().decode("utf-8", "replace").strip().splitlines()
+                return lines[-1] if lines else ""
+        return ""
 
     def terminate(self) -> None:
         """Ask every running one to stop cleanly (SIGTERM: it gives its slice back)."""
@@ -44,16 +53,15 @@ class LocalWorkers:
             if p.poll() is None:
                 p.send_signal(signal.SIGTERM)
 
-    def wait(self) -> list[tuple[int, str]]:
-        """Wait for all; (return code, last line of stderr) of each."""
-        out = []
-        for p, log in zip(self.procs, self.logs, strict=True):
-            code = p.wait()
-            log.seek(0)
-            lines = log.read().decode("utf-8", "replace").strip().splitlines()
+    def wait(self) -> None:
+        """Wait for all to end."""
+        for p in self.procs:
+            p.wait()
+
+    def close(self) -> None:
+        """Drop the captured stderr of each."""
+        for log in self.logs:
             log.close()
-            out.append((code, lines[-1] if lines else ""))
-        return out
 
 
 def start_workers(

@@ -2,7 +2,7 @@
 
 Each message goes through::
 
-    build -> rate token -> daily budget -> claim (committed "sending") -> transport.send
+    build -> claim (committed "sending") -> rate token -> daily budget -> transport.send
           -> sent | retry after backoff (transient) | failed (permanent) | stop (account)
 
 Threads are enough: the work is waiting on the network and the database, and one transport
@@ -37,6 +37,8 @@ from newsletter.transport import (
 log = logging.getLogger(__name__)
 
 _DONE = object()
+_STOPPED = "not sent: the send stopped"
+_NO_QUOTA = "not sent: the 24-hour quota is used up"
 
 
 @dataclass(frozen=True)
@@ -165,9 +167,21 @@ class WorkerPool:
                 self._tally.add(skipped=1)
             return
         for attempt in range(1, self._config.max_attempts + 1):
-            if self._stop.is_set or not self._limiter.acquire(len(message.recipients)):
+            if self._stop.is_set:
+                return
+            answer = self._writer.claim(job.delivery_id)
+            if answer is not Claimed.YES:
+                if answer is Claimed.NOT_MAILABLE:
+                    self._tally.add(skipped=1)
+                return
+            # The rate token comes after the claim, just before the request: from grant to
+            # arrival is then only the request's own delay, so the limit holds where the
+            # provider counts (a claim's commit can take longer under load).
+            if not self._limiter.acquire(len(message.recipients)):
+                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
                 return
             if not self._budget.take():
+                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
                 self._stop.stop(StopKind.QUOTA, self._config.quota_reason())
                 return
             used = False
@@ -180,11 +194,6 @@ class WorkerPool:
 
     def _attempt(self, job: Job, message: OutgoingMessage, attempt: int) -> tuple[bool, bool]:
         """One claimed attempt; returns (the provider took it, try again)."""
-        answer = self._writer.claim(job.delivery_id)
-        if answer is not Claimed.YES:
-            if answer is Claimed.NOT_MAILABLE:
-                self._tally.add(skipped=1)
-            return False, False
         self._tally.attempt()
         try:
             message_id = self._transport.send(message)

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
@@ -478,74 +479,59 @@ def _work(
         )
 
     if workers == 1:
-        if on_progress is None:
-            return [here()]
-        return _with_progress(here, tally=tally, on_progress=on_progress, stop=stop)
+        return _with_watch(here, watch=lambda: on_progress and on_progress(tally.snapshot()))
+    # This process is one of the workers; the others start beside it and join the run.
     local = start_workers(
         settings,
         date=facts.issue_date,
         run_id=facts.run_id,
-        count=workers,
+        count=workers - 1,
         concurrency=concurrency,
     )
+
+    def watch() -> None:
+        for code in local.exited():
+            if code > 0:
+                # A worker that stopped (account error, quota, lost lock) stops the run; one
+                # that was killed (a signal) leaves its slice to the others.
+                stop.stop(StopKind.ERROR, f"a worker stopped: {local.last_error() or code}")
+        if on_progress is not None:
+            on_progress(_run_snapshot(engine, facts, total=tally.total))
+
     try:
-        while local.poll():
-            if stop.wait(MONITOR_EVERY):
-                local.terminate()
-                break
-            _beat(engine, facts)
-            if on_progress is not None:
-                on_progress(_run_snapshot(engine, facts, total=tally.total))
+        results = _with_watch(here, watch=watch)
     finally:
         if stop.is_set:
             local.terminate()
-        ended = local.wait()
-    for code, last_line in ended:
-        if code > 0 and not stop.is_set:
-            # A worker that stopped (account error, quota, lost lock) stops the run; one
-            # that was killed (negative code: a signal) leaves its slice to the others.
-            stop.stop(StopKind.ERROR, f"a worker stopped: {last_line or f'exit code {code}'}")
-    if stop.is_set:
-        return []
-    # A worker was killed part-way: this process finishes what it left.
-    return [here()]
+        local.wait()
+    try:
+        watch()
+    finally:
+        local.close()
+    return results
 
 
-def _with_progress(
-    target: Callable[[], WorkResult],
-    *,
-    tally: Tally,
-    on_progress: ProgressCallback,
-    stop: StopSignal,
+def _with_watch(
+    target: Callable[[], WorkResult], *, watch: Callable[[], object]
 ) -> list[WorkResult]:
-    import threading
-
+    """Run ``target`` here while a thread calls ``watch`` every :data:`MONITOR_EVERY` s."""
     done = threading.Event()
 
-    def report_progress() -> None:
-        while not done.wait(0.2):
+    def loop() -> None:
+        while not done.wait(MONITOR_EVERY):
             try:
-                on_progress(tally.snapshot())
-            except Exception:  # a display problem must never stop the send
-                log.exception("progress callback failed")
+                watch()
+            except Exception:  # a display or watch problem must never stop the send
+                log.exception("send watch failed")
 
-    thread = threading.Thread(target=report_progress, name="send-progress", daemon=True)
+    thread = threading.Thread(target=loop, name="send-watch", daemon=True)
     thread.start()
     try:
         return [target()]
     finally:
         done.set()
         thread.join()
-        on_progress(tally.snapshot())
-
-
-def _beat(engine: Engine, facts: RunFacts) -> None:
-    with engine.begin() as conn:
-        conn.execute(
-            update(SendRun)
-            .where(SendRun.id == facts.run_id, SendRun.running_issue_id == facts.issue_id)
-            .values(heartbeat_at=utcnow())
-        )
+        watch()
 
 
 def _run_snapshot(engine: Engine, facts: RunFacts, *, total: int) -> Snapshot:
