@@ -5,7 +5,8 @@ share of the rate it may use. Every :data:`SHARE_EVERY` seconds a worker, holdin
 row locked (so that share changes of a run are made one at a time):
 
 * counts the live workers (heartbeat younger than ``stale_after``, not ended, and, on this
-  host, a process that exists and is not a zombie): the fair share is rate / live;
+  host, a process that exists and is not a zombie): the fair share is rate / live, less
+  :data:`SHARED_HEADROOM` when there are several;
 * lowers its own share at once when it is over the fair share: it applies the lower rate
   to its limiter *before* the new share is committed, so whoever reads the row sees only
   what is no longer used;
@@ -44,6 +45,10 @@ log = logging.getLogger(__name__)
 SHARE_EVERY = 1.0
 #: A worker whose heartbeat is this old is dead: its share and its slice are free.
 WORKER_STALE_AFTER = 10.0
+#: Part of the rate that shared workers leave unused: requests of different processes reach
+#: the provider with delays that differ more than one process's (CPU contention between
+#: them), beyond what the limiter's own margin covers.
+SHARED_HEADROOM = 0.02
 
 
 def _aware(value: dt.datetime) -> dt.datetime:
@@ -199,7 +204,7 @@ class ShareKeeper:
             share = self._share
             raise_to: float | None = None
             if cfg.rate is not None:
-                fair = cfg.rate / (len(live) + 1)
+                fair = cfg.rate / (len(live) + 1) * (1 - SHARED_HEADROOM if live else 1)
                 if share > fair or (self._pending is not None and self._pending[0] > fair):
                     with self._mu:
                         share = min(share, fair)
