@@ -238,7 +238,6 @@ class MessageBuilder:
         list_id: str = "",
         list_name: str = "",
         unsubscribe_mailto: str = "",
-        extra_headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         sender_name, self.sender_address = split_address(sender, field="NEWSLETTER_SENDER")
         head = [
@@ -256,8 +255,6 @@ class MessageBuilder:
                 raise InputError(f"List-Id: not a dot-atom such as daily.example.com: {list_id!r}")
             phrase = encode_phrase(list_name, header="List-Id")
             lines.append(f"List-Id: {phrase} <{list_id}>" if phrase else f"List-Id: <{list_id}>")
-        for name, value in extra_headers:
-            lines.append(encode_text_header(name, value))
         self._fixed = ("\r\n".join(lines) + "\r\n").encode("ascii")
         self._mailto = ""
         if unsubscribe_mailto:

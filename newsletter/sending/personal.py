@@ -53,8 +53,6 @@ class IssueMailer:
         list_id: int,
         list_name: str,
     ) -> None:
-        self._settings = settings
-        self._rendered = rendered
         self._issue_id = issue_id
         self._list_id = list_id
         self._base = settings.require_base_url()

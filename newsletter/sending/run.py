@@ -86,7 +86,7 @@ def _quota_reason(engine: Engine, plan: RatePlan, report: SendReport) -> Callabl
 
 #: Seconds between two looks of the run's process at its local workers.
 MONITOR_EVERY = 0.25
-#: Work left when the run stopped before its end: every slice not done.
+#: Why a send on SQLite has one worker.
 SQLITE_ONE_WORKER = "SQLite runs one worker (several need PostgreSQL)"
 
 

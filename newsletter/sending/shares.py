@@ -85,16 +85,6 @@ def dead_workers(engine: Engine, *, run_id: int, stale_after: float) -> set[int]
         return {w.id for w in rows if worker_is_dead(w, now=now, stale_after=stale_after)}
 
 
-def live_count(engine: Engine, *, run_id: int, stale_after: float) -> int:
-    """How many of the run's workers are alive."""
-    now = utcnow()
-    with transaction(engine) as session:
-        rows = session.scalars(
-            select(SendWorker).where(SendWorker.run_id == run_id, SendWorker.live)
-        )
-        return sum(1 for w in rows if not worker_is_dead(w, now=now, stale_after=stale_after))
-
-
 @dataclass(frozen=True)
 class ShareConfig:
     """What a share keeper needs to know about its run."""
