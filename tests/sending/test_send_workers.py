@@ -152,9 +152,12 @@ def test_a_worker_killed_then_everything_killed_then_rerun(
     try:
         first_kill = rng.randint(20, 300)
         _wait_for(lambda: len(proxy.destinations) >= first_kill, proc=proc, what="no progress")
-        victim = rng.choice(_live_worker_pids(world))
+        # One of the processes `send issue` started (it is a worker itself, too).
+        _wait_for(lambda: set(_live_worker_pids(world)) - {proc.pid}, proc=proc, what="no children")
+        victim = rng.choice(sorted(set(_live_worker_pids(world)) - {proc.pid}))
         os.kill(victim, signal.SIGKILL)
         # The others go on and take the victim's slice over.
+        assert proc.poll() is None
         second_kill = len(proxy.destinations) + rng.randint(50, 400)
         _wait_for(lambda: len(proxy.destinations) >= second_kill, proc=proc, what="stalled")
         for pid in [*_live_worker_pids(world), proc.pid]:
