@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import email
-import hashlib
 import email.policy
+import hashlib
 import http.client
 import json
 import os

@@ -99,7 +99,8 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
     send = planned["send"]
     assert send["status"] == "running"
     # 10/s over 2 workers for 1 s: 5 rows a slice, 23 rows in 5 slices.
-    assert send["slices"] == 5 and send["to_send"] == 23
+    assert send["slices"] == 5
+    assert send["to_send"] == 23
     assert _outbox(settings) == Counter(), "the daily function sends nothing itself"
     run_id = send["run_id"]
 

@@ -284,7 +284,8 @@ def test_rows_left_sending_by_a_crash_are_reported_and_handled(
     if policy is UncertainPolicy.RESEND:
         assert got == {world.emails[i] for i in ids[4:]}
         assert all(rows[i].state is DeliveryState.SENT for i in ids)
-        assert rows[ids[4]].uncertain and not rows[ids[6]].uncertain
+        assert rows[ids[4]].uncertain
+        assert not rows[ids[6]].uncertain
     else:
         assert got == {world.emails[i] for i in ids[6:]}
         assert all(rows[i].state is DeliveryState.SKIPPED for i in ids[4:6])

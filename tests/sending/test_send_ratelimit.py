@@ -145,7 +145,7 @@ def test_paused_or_out_of_lease_grants_nothing_until_resumed() -> None:
             limiter.set_rate(10)
         return False
 
-    limiter._sleep = sleep  # noqa: SLF001 (the sleep is the limiter's clock in this test)
+    limiter._sleep = sleep
     assert limiter.acquire()
     assert len(waits) >= 5  # it waited, paused, until the rate came
     limiter.renew(clock() - 1)  # the lease ran out

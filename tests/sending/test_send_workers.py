@@ -77,7 +77,8 @@ def test_workers_send_each_recipient_exactly_one_message_within_the_rate(
         transport.close()
     assert report.status == "finished", report.stop_reason
     assert report.workers == workers
-    assert report.sent == 5000 and report.to_send == 5000
+    assert report.sent == 5000
+    assert report.to_send == 5000
     got = Counter(proxy.destinations)
     assert set(got) == {world.emails[i] for i in ids}
     assert set(got.values()) == {1}, "each recipient exactly one message"
@@ -153,7 +154,9 @@ def test_a_worker_killed_then_everything_killed_then_rerun(
         first_kill = rng.randint(20, 300)
         _wait_for(lambda: len(proxy.destinations) >= first_kill, proc=proc, what="no progress")
         # One of the processes `send issue` started (it is a worker itself, too).
-        _wait_for(lambda: set(_live_worker_pids(world)) - {proc.pid}, proc=proc, what="no children")
+        _wait_for(
+            lambda: bool(set(_live_worker_pids(world)) - {proc.pid}), proc=proc, what="no children"
+        )
         victim = rng.choice(sorted(set(_live_worker_pids(world)) - {proc.pid}))
         os.kill(victim, signal.SIGKILL)
         # The others go on and take the victim's slice over.
