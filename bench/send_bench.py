@@ -1,4 +1,4 @@
-"""The send pipeline against its baselines: three ratios, each from one run.
+"""The send pipeline against its baselines: four ratios, each from one run, and a model.
 
 1. throughput: ``send_issue`` (ledger, rate limiter off, MIME per recipient, SES transport)
    against a local endpoint that answers SendEmail at almost no cost, vs. a bare boto3 loop
@@ -8,7 +8,11 @@
 3. memory: peak RSS of a process sending to 1,000,000 subscribers vs. one sending to
    10,000 (same code, transport that hands messages to nothing).
 
-    .venv/bin/python -m bench.send_bench [--quick] [--only throughput|rate|memory]
+4. workers (PostgreSQL): throughput of a send by 2 worker processes vs. 1, no rate limit,
+   against the same endpoint; and the rate held across 2 workers at 200/s (arrival times);
+   then the model of a million-reader send on AWS at SES 1,000/s.
+
+    .venv/bin/python -m bench.send_bench [--quick] [--only throughput|rate|memory|workers]
 
 The endpoint runs in its own process (asyncio, HTTP/1.1 keep-alive) and keeps the arrival
 time of every SendEmail (CLOCK_MONOTONIC, shared by all processes). Databases are SQLite
@@ -56,9 +60,10 @@ from newsletter.models import (
 from newsletter.models.base import utcnow
 from newsletter.render import render_and_store
 from newsletter.render.issue import stored_rendering
-from newsletter.sending import send_issue
+from newsletter.sending import SendOptions, send_issue
+from newsletter.sending.fanout import slice_rows
 from newsletter.sending.ledger import Job
-from newsletter.sending.mailer import IssueMailer
+from newsletter.sending.personal import IssueMailer
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
 from newsletter.transport.ses import SesTransport
@@ -295,7 +300,8 @@ def pipeline(url: str, endpoint: str, *, concurrency: int, rate: float | None) -
     settings = settings_for(url)
     transport = ses_transport(endpoint, concurrency=concurrency)
     start = time.perf_counter()
-    report = send_issue(engine, settings, transport, date=DATE, rate=rate, concurrency=concurrency)
+    options = SendOptions(date=DATE, rate=rate, concurrency=concurrency)
+    report = send_issue(engine, settings, transport, options=options)
     elapsed = time.perf_counter() - start
     transport.close()
     engine.dispose()
@@ -397,9 +403,8 @@ def memory_child(url: str, concurrency: int) -> None:
     engine = db.make_engine(url)
     transport = NullTransport()
     start = time.perf_counter()
-    report = send_issue(
-        engine, settings_for(url), transport, date=DATE, rate=None, concurrency=concurrency
-    )
+    options = SendOptions(date=DATE, rate=None, concurrency=concurrency)
+    report = send_issue(engine, settings_for(url), transport, options=options)
     elapsed = time.perf_counter() - start
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
@@ -437,10 +442,127 @@ def memory(folder: Path, *, small: int, big: int, concurrency: int) -> dict[str,
     }
 
 
+# --- 4. workers (PostgreSQL) -----------------------------------------------------------------
+
+PG_SERVER = os.environ.get(
+    "NEWSLETTER_BENCH_POSTGRES", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+@contextmanager
+def pg_seeded(subscribers: int) -> Iterator[str]:
+    """A seeded PostgreSQL schema of its own; dropped afterwards."""
+    from sqlalchemy import create_engine, text
+
+    schema = f"bench_{os.getpid()}_{time.monotonic_ns()}"
+    admin = create_engine(PG_SERVER)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = f"{PG_SERVER}?options=-csearch_path%3D{schema}"
+    try:
+        seed(url, subscribers)
+        yield url
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def workers_send(
+    url: str, endpoint: Endpoint, *, workers: int, concurrency: int, rate: float | None
+) -> dict[str, Any]:
+    """One send by ``workers`` worker processes (1: this process); rates from arrivals."""
+    settings = settings_for(url).model_copy(
+        update={"transport": "ses", "ses_endpoint_url": endpoint.url}
+    )
+    engine = db.make_engine(url)
+    transport = ses_transport(endpoint.url, concurrency=concurrency)
+    options = SendOptions(date=DATE, rate=rate, concurrency=concurrency, workers=workers)
+    start = time.perf_counter()
+    report = send_issue(engine, settings, transport, options=options)
+    elapsed = time.perf_counter() - start
+    transport.close()
+    engine.dispose()
+    assert report.status == "finished", report.stop_reason
+    times = sorted(endpoint.times())
+    endpoint.reset()
+    return {
+        "workers": workers,
+        "sent": report.sent,
+        "wall_s": round(elapsed, 2),
+        "wall_per_s": round(report.sent / elapsed),
+        "endpoint_per_s": round((len(times) - 1) / (times[-1] - times[0])),
+        "max_in_any_sliding_second": max_in_window(times),
+    }
+
+
+def workers_check(*, count: int, concurrency: int, rate_count: int) -> dict[str, Any]:
+    """1 vs 2 worker processes, no limit; then 2 workers at 200/s."""
+    # The worker processes talk to the endpoint with boto3: dummy credentials suffice.
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    endpoint = Endpoint()
+    try:
+        runs = []
+        for workers in (1, 2):
+            with pg_seeded(count) as url:
+                endpoint.reset()
+                runs.append(
+                    workers_send(url, endpoint, workers=workers, concurrency=concurrency, rate=None)
+                )
+                print(f"  {workers} worker(s): {runs[-1]}", flush=True)
+        with pg_seeded(rate_count) as url:
+            endpoint.reset()
+            held = workers_send(url, endpoint, workers=2, concurrency=concurrency, rate=200.0)
+            print(f"  2 workers at 200/s: {held}", flush=True)
+    finally:
+        endpoint.close()
+    one, two = runs
+    return {
+        "one_worker": one,
+        "two_workers": two,
+        "ratio_wall": round(two["wall_per_s"] / one["wall_per_s"], 3),
+        "ratio_endpoint": round(two["endpoint_per_s"] / one["endpoint_per_s"], 3),
+        "rate_200_two_workers": held,
+    }
+
+
+def million_model(
+    *, readers: int = 1_000_000, ses_rate: float = 1000.0, workers: int = 10
+) -> dict[str, Any]:
+    """A million-reader send on AWS at SES 1,000/s: slices, workers, minutes, Lambda cost.
+
+    Lambda prices (us-east-1, x86): $0.0000166667 per GB-second, $0.20 per million
+    requests; SQS $0.40 per million requests (send, receive, delete: 3 per slice).
+    """
+    share = ses_rate / workers
+    rows = slice_rows(ses_rate, workers=workers, seconds=300)
+    slices = -(-readers // rows)
+    send_seconds = readers / ses_rate
+    memory_gb = 1.0
+    worker_seconds = readers / share  # every worker busy at its share for the whole send
+    lambda_cost = worker_seconds * memory_gb * 0.0000166667 + (slices + 1) * 0.20 / 1e6
+    sqs_cost = slices * 3 * 0.40 / 1e6
+    return {
+        "readers": readers,
+        "ses_rate_per_s": ses_rate,
+        "maximum_concurrency": workers,
+        "share_per_worker_per_s": share,
+        "rows_per_slice": rows,
+        "slices": slices,
+        "minutes_per_slice": round(rows / share / 60, 1),
+        "send_minutes": round(send_seconds / 60, 1),
+        "worker_gb_seconds": round(worker_seconds * memory_gb),
+        "lambda_usd": round(lambda_cost, 2),
+        "sqs_usd": round(sqs_cost, 4),
+        "ses_usd_for_comparison": round(readers / 1000 * 0.10, 2),
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", choices=["throughput", "rate", "memory"])
+    parser.add_argument("--only", choices=["throughput", "rate", "memory", "workers"])
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--memory-child", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -449,6 +571,7 @@ def main() -> None:
         return
     q = args.quick
     print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {platform.machine()}")
+    print(f"load: {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         if args.only in (None, "throughput"):
@@ -481,6 +604,16 @@ def main() -> None:
                     )
                 )
             )
+
+    if args.only in (None, "workers"):
+        print("4. workers on PostgreSQL, 2 vs 1, and the rate across 2 at 200/s:", flush=True)
+        result = workers_check(
+            count=2000 if q else 20_000, concurrency=args.concurrency, rate_count=400 if q else 4000
+        )
+        print(json.dumps(result), flush=True)
+        print("   model: 1,000,000 readers at SES 1,000/s on Lambda:", flush=True)
+        print(json.dumps(million_model()), flush=True)
+    print(f"load at the end: {os.getloadavg()}", flush=True)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from newsletter.items import ImportResult, store_digest
 from newsletter.lifecycle import is_out, needs_rendering, out_clause
 from newsletter.models import Issue
 from newsletter.render import render_and_store
-from newsletter.sending import SendReport, StopSignal, send_issue
+from newsletter.sending import SendOptions, SendReport, StopSignal, send_issue
 from newsletter.sending.lock import finished_run
 from newsletter.sending.run import ProgressCallback
 from newsletter.settings import Settings
@@ -170,16 +170,15 @@ def _send(
 ) -> SendReport:
     own = transport is None
     transport = transport or make_transport(settings, concurrency=settings.send_concurrency)
+    options = SendOptions(date=date, list_name=list_name, rate=settings.send_rate)
     try:
+        if settings.send_queue_url:
+            # On AWS: plan here, and let the worker function send the slices from SQS.
+            from newsletter.sending.fanout import fan_out, sqs_client
+
+            return fan_out(engine, settings, transport, options=options, sqs=sqs_client(settings))
         return send_issue(
-            engine,
-            settings,
-            transport,
-            date=date,
-            list_name=list_name,
-            rate=settings.send_rate,
-            on_progress=on_progress,
-            stop=stop,
+            engine, settings, transport, options=options, on_progress=on_progress, stop=stop
         )
     finally:
         if own:

@@ -263,7 +263,6 @@ class MessageBuilder:
         list_name: str = "",
         unsubscribe_mailto: str = "",
         feedback_id: str = "",
-        extra_headers: tuple[tuple[str, str], ...] = (),
     ) -> None:
         sender_name, self.sender_address = split_address(sender, field="NEWSLETTER_SENDER")
         head = [
@@ -286,8 +285,6 @@ class MessageBuilder:
             if not re.fullmatch(r"[a-z0-9-]+(:[a-z0-9-]+){1,3}", feedback_id):
                 raise InputError(f"Feedback-ID: not of the form a:b:c:sender: {feedback_id!r}")
             lines.append(f"Feedback-ID: {feedback_id}")
-        for name, value in extra_headers:
-            lines.append(encode_text_header(name, value))
         self._fixed = ("\r\n".join(lines) + "\r\n").encode("ascii")
         self._mailto = ""
         if unsubscribe_mailto:

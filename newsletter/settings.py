@@ -162,6 +162,27 @@ class Settings(BaseSettings):
         description="host:port fetched although its address is not public (tests), JSON list.",
     )
 
+    # --- Sending at scale: the SQS fan-out on AWS (see README, "Sending at scale") -------
+    send_queue_url: str = Field(
+        default="", description="SQS queue of send slices; set: `daily` fans the send out."
+    )
+    send_dead_letter_queue_url: str = Field(
+        default="", description="Where slices that kept failing land (`send status` shows it)."
+    )
+    sqs_endpoint_url: str = ""
+    send_worker_concurrency: int = Field(
+        default=10,
+        ge=1,
+        le=1000,
+        description="The worker function's MaximumConcurrency: slices are sized for its share.",
+    )
+    send_slice_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        le=600,
+        description="A slice's planned length at one worker's share of the rate (Lambda: 900 s).",
+    )
+
     # --- checks for values a command needs ---------------------------------------------
     def require_secret_key(self) -> str:
         """The secret key, or :class:`ConfigError` when missing or unsafe."""

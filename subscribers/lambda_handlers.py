@@ -6,7 +6,10 @@
   itself (its resource policy admits only the topic); each record is still verified like a
   POST to the HTTP endpoint (signature, certificate origin, topic) and applied by the same
   function, :func:`newsletter.feedback.receive_notification`.
-- :func:`daily`: the scheduled daily job (import, compose, render, send).
+- :func:`daily`: the scheduled daily job (import, compose, render); its send is planned
+  and fanned out through SQS, one message per slice of the recipients.
+- :func:`send_worker`: the SQS event source's consumer: sends the slices of its records at
+  its share of the run's rate and reports the unfinished ones as batch item failures.
 
 Nothing is built at import; the settings are read (environment plus SSM) inside each call.
 """
@@ -14,13 +17,10 @@ Nothing is built at import; the settings are read (environment plus SSM) inside 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
-import boto3
 from mangum import Mangum
 
 from newsletter import db
@@ -42,8 +42,6 @@ log = logging.getLogger(__name__)
 
 #: Stop sending this long before the Lambda time limit, so that the run ends cleanly.
 TIME_MARGIN_SECONDS = 60.0
-#: Self-invocations allowed for one day (a bound, should a send never finish).
-MAX_CONTINUATIONS = 24
 DEADLINE_REASON = "the Lambda time limit is near"
 
 
@@ -103,34 +101,20 @@ def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 
 def daily(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The EventBridge schedule → the day's issue imported, composed, rendered and sent.
+    """The EventBridge schedule → the day's issue imported, composed, rendered, fanned out.
 
     A manual invocation may name the day and the digest to import: ``{"date": "2025-08-14",
     "digest": "https://..."}`` (not ``source``: EventBridge sets that to ``aws.events``).
-    The send stops cleanly :data:`TIME_MARGIN_SECONDS` before the Lambda time limit; the
-    function then invokes itself again (asynchronously, for the same day, at most
-    :data:`MAX_CONTINUATIONS` times) and the next run resumes from the deliveries ledger, so
-    a list too large for one invocation is still sent exactly once.
+    With ``NEWSLETTER_SEND_QUEUE_URL`` set (the stack sets it), the send is planned here and
+    put on the queue in slices for :func:`send_worker`; without it, it is sent here and stops
+    cleanly :data:`TIME_MARGIN_SECONDS` before the time limit (the next run resumes it).
     """
-    return run_daily_event(event, context, invoke=_invoke_async)
-
-
-def run_daily_event(
-    event: dict[str, Any],
-    context: Any,
-    *,
-    invoke: Callable[[str, dict[str, Any]], None],
-) -> dict[str, Any]:
-    """:func:`daily` with the self-invocation passed in; returns the job's report."""
     from newsletter.daily import run_daily  # the job's modules load only where it runs
 
     settings = lambda_settings()
     date = _event_date(event)
     source = event.get("digest") if isinstance(event.get("digest"), str) else None
-    continuation = int(event.get("continuation", 0) or 0)
-    settings = _feedback_before_send(
-        settings, date=date, force=event.get("force") is True, continuation=continuation
-    )
+    settings = _feedback_before_send(settings, date=date, force=event.get("force") is True)
     stop = StopSignal()
     timer = _deadline_timer(context, stop)
     try:
@@ -139,25 +123,12 @@ def run_daily_event(
         if timer is not None:
             timer.cancel()
     report = result.as_dict()
-    out_of_time = stop.is_set and stop.reason == DEADLINE_REASON
-    if out_of_time and result.send is not None and result.send.stopped:
-        if continuation >= MAX_CONTINUATIONS:
-            log.error("daily job for %s: %d continuations and not done", result.date, continuation)
-        else:
-            invoke(
-                context.invoked_function_arn,
-                {"date": result.date.isoformat(), "continuation": continuation + 1},
-            )
-            report["continued"] = True
     log.info("daily job: %s", report)
     return report
 
 
-def _feedback_before_send(
-    settings: Settings, *, date: dt.date | None, force: bool, continuation: int
-) -> Settings:
-    # The rate guard (not for a continuation: that send has started) and the list's
-    # tracking configuration set, as for `newsletter daily`.
+def _feedback_before_send(settings: Settings, *, date: dt.date | None, force: bool) -> Settings:
+    # The rate guard and the list's tracking configuration set, as for `newsletter daily`.
     engine = db.make_engine(settings.database_url, pool_size=1)
     try:
         return before_send(
@@ -166,9 +137,33 @@ def _feedback_before_send(
             list_name=None,
             issue_date=date,
             force=force,
-            guard=continuation == 0,
         )
     finally:
+        engine.dispose()
+
+
+def send_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """SQS records (one slice each) → sent; ``batchItemFailures`` names the unfinished ones.
+
+    SQS delivers those again (after the visibility timeout), and moves a slice that keeps
+    failing to the dead-letter queue. Redelivered slices send nothing twice.
+    """
+    from newsletter.sending.fanout import handle_records
+    from newsletter.transport import make_transport
+
+    settings = lambda_settings()
+    engine = db.make_engine(settings.database_url, pool_size=2)
+    transport = make_transport(settings, concurrency=settings.send_concurrency)
+    stop = StopSignal()
+    timer = _deadline_timer(context, stop)
+    try:
+        return handle_records(
+            engine, settings, transport, records=event.get("Records", []), stop=stop
+        )
+    finally:
+        if timer is not None:
+            timer.cancel()
+        transport.close()
         engine.dispose()
 
 
@@ -194,9 +189,3 @@ def _deadline_timer(context: Any, stop: StopSignal) -> threading.Timer | None:
     timer.daemon = True
     timer.start()
     return timer
-
-
-def _invoke_async(function_arn: str, payload: dict[str, Any]) -> None:
-    boto3.client("lambda").invoke(
-        FunctionName=function_arn, InvocationType="Event", Payload=json.dumps(payload).encode()
-    )

@@ -58,8 +58,7 @@ def daily(
         issue_date=date.date() if date else None,
         force=force,
     )
-    workers = settings.send_concurrency
-    with send_session(settings, concurrency=workers, show_progress=not as_json) as run:
+    with send_session(settings, concurrency=None, show_progress=not as_json) as run:
         result = run_daily(
             settings,
             engine=rt.engine(),

@@ -12,18 +12,22 @@ from newsletter.cli.output import print_json, print_table
 from newsletter.cli.sendrun import (
     EXIT_STOPPED,
     end_report,
+    end_work,
     open_transport,
     rate_or_default,
     send_session,
 )
 from newsletter.feedback.presend import before_send
 from newsletter.sending import (
+    SendOptions,
     UncertainPolicy,
+    join_send,
     retry_issue,
     send_issue,
     send_status,
     send_test,
 )
+from newsletter.sending.fanout import dead_letter_counter
 
 ForceOpt = Annotated[
     bool,
@@ -56,6 +60,15 @@ ConcurrencyOpt = Annotated[
         help="Parallel sends (default NEWSLETTER_SEND_CONCURRENCY).",
     ),
 ]
+WorkersOpt = Annotated[
+    int,
+    typer.Option(
+        "--workers",
+        min=1,
+        max=64,
+        help="Worker processes on this machine (PostgreSQL; SQLite runs one).",
+    ),
+]
 UncertainOpt = Annotated[
     UncertainPolicy,
     typer.Option(
@@ -72,6 +85,7 @@ def issue_(
     list_name: ListOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = None,
+    workers: WorkersOpt = 1,
     uncertain: UncertainOpt = UncertainPolicy.RESEND,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
     as_json: JsonOpt = False,
@@ -84,19 +98,22 @@ def issue_(
         settings = before_send(
             rt.engine(), settings, list_name=list_name, issue_date=date.date(), force=force
         )
-    workers = concurrency or settings.send_concurrency
+    options = SendOptions(
+        date=date.date(),
+        list_name=list_name,
+        rate=rate_or_default(settings, rate),
+        concurrency=concurrency or settings.send_concurrency,
+        workers=workers,
+        uncertain=uncertain,
+        dry_run=dry_run,
+    )
     show = not (as_json or dry_run)
-    with send_session(settings, concurrency=workers, show_progress=show) as run:
+    with send_session(settings, concurrency=options.concurrency, show_progress=show) as run:
         report = send_issue(
             rt.engine(),
             settings,
             run.transport,
-            date=date.date(),
-            list_name=list_name,
-            rate=rate_or_default(settings, rate),
-            concurrency=workers,
-            uncertain=uncertain,
-            dry_run=dry_run,
+            options=options,
             on_progress=run.on_progress,
             stop=run.stop,
         )
@@ -110,21 +127,25 @@ def retry(
     list_name: ListOpt = None,
     rate: RateOpt = None,
     concurrency: ConcurrencyOpt = None,
+    workers: WorkersOpt = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """Send the deferred and failed messages of the issue again."""
     rt = runtime(ctx)
     settings = rt.settings
-    workers = concurrency or settings.send_concurrency
-    with send_session(settings, concurrency=workers, show_progress=not as_json) as run:
+    options = SendOptions(
+        date=date.date(),
+        list_name=list_name,
+        rate=rate_or_default(settings, rate),
+        concurrency=concurrency or settings.send_concurrency,
+        workers=workers,
+    )
+    with send_session(settings, concurrency=options.concurrency, show_progress=not as_json) as run:
         report = retry_issue(
             rt.engine(),
             settings,
             run.transport,
-            date=date.date(),
-            list_name=list_name,
-            rate=rate_or_default(settings, rate),
-            concurrency=workers,
+            options=options,
             on_progress=run.on_progress,
             stop=run.stop,
         )
@@ -132,9 +153,33 @@ def retry(
 
 
 @app.command()
+def work(
+    ctx: typer.Context,
+    date: DateArg,
+    concurrency: ConcurrencyOpt = None,
+    run_id: Annotated[
+        int | None, typer.Option("--run", help="The run to join (default: the running one).")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Join the running send of the issue as one more worker (PostgreSQL), from any machine."""
+    rt = runtime(ctx)
+    settings = rt.settings
+    options = SendOptions(date=date.date(), concurrency=concurrency or settings.send_concurrency)
+    with send_session(settings, concurrency=options.concurrency, show_progress=False) as run:
+        result = join_send(
+            rt.engine(), settings, run.transport, options=options, run_id=run_id, stop=run.stop
+        )
+    end_work(result, as_json=as_json)
+
+
+@app.command()
 def status(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
     """The delivery ledger of the issue: counts by state, uncertain rows, runs."""
-    result = send_status(runtime(ctx).engine(), date=date.date())
+    rt = runtime(ctx)
+    result = send_status(
+        rt.engine(), date=date.date(), dead_letters=dead_letter_counter(rt.settings)
+    )
     if as_json:
         print_json(result.as_dict())
         return
@@ -163,6 +208,30 @@ def status(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
     if rows:
         print_table(
             "Runs", columns=["run", "list", "status", "started", "ended", "reason"], rows=rows
+        )
+    if result.workers:
+        print_table(
+            "Workers of run " + str(result.workers[0].run_id),
+            columns=["worker", "owner", "state", "heartbeat", "share/s", "sent", "failed"],
+            rows=[
+                [
+                    w.id,
+                    w.owner,
+                    w.state,
+                    f"{w.heartbeat_age:.0f} s ago",
+                    "" if w.share is None else f"{w.share:g}",
+                    w.sent,
+                    w.failed + w.deferred,
+                ]
+                for w in result.workers
+            ],
+        )
+    if result.slices:
+        typer.echo("slices: " + ", ".join(f"{k} {v}" for k, v in result.slices.items()))
+    if result.dead_letters is not None:
+        typer.echo(
+            f"dead-letter queue: {result.dead_letters} slices that kept failing"
+            + (" (see `aws sqs receive-message`)" if result.dead_letters else "")
         )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 import signal
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import typer
@@ -23,6 +23,7 @@ from rich.progress import (
 from newsletter.cli.output import print_json
 from newsletter.sending import SendReport, Snapshot, StopKind, StopSignal
 from newsletter.sending.run import ProgressCallback
+from newsletter.sending.worker import WorkResult
 from newsletter.settings import Settings
 from newsletter.transport import Transport, make_transport
 
@@ -132,7 +133,13 @@ def print_report(report: SendReport) -> None:
     beyond_burst = plan.effective is None or attempts > plan.effective
     paced = report.status != "dry-run" and report.achieved_rate > 0 and beyond_burst
     achieved = f", achieved {report.achieved_rate:.1f}/s" if paced else ""
-    echo(f"  rate: {rate}{achieved}; {report.concurrency} workers over {report.transport}")
+    workers = f"{report.workers} worker processes × " if report.workers > 1 else ""
+    echo(
+        f"  rate: {rate}{achieved}; {workers}{report.concurrency} parallel sends over "
+        f"{report.transport}"
+    )
+    if report.workers_note:
+        echo(f"  workers: {report.workers_note}")
     if plan.quota_note:
         echo(f"  quota: {plan.quota_note}")
     if plan.remaining_24h is not None:
@@ -170,6 +177,21 @@ def end_report(report: SendReport, *, as_json: bool) -> None:
         raise typer.Exit(EXIT_INTERRUPTED if interrupted else EXIT_STOPPED)
 
 
+def end_work(result: WorkResult, *, as_json: bool) -> None:
+    if as_json:
+        print_json(asdict(result))
+    else:
+        typer.echo(
+            f"worker {result.worker_id}: {result.slices_done} slices, sent {result.sent}, "
+            f"failed {result.failed}, deferred {result.deferred}, skipped {result.skipped} "
+            f"in {result.elapsed:.1f} s"
+        )
+    if result.stop_reason:
+        typer.echo(f"error: the worker stopped: {result.stop_reason}", err=True)
+        interrupted = result.stop_kind == StopKind.INTERRUPTED.value
+        raise typer.Exit(EXIT_INTERRUPTED if interrupted else EXIT_STOPPED)
+
+
 @dataclass(frozen=True)
 class SendSession:
     """An open transport, the stop signal the run watches, and where progress goes."""
@@ -181,13 +203,13 @@ class SendSession:
 
 @contextlib.contextmanager
 def send_session(
-    settings: Settings, *, concurrency: int, show_progress: bool
+    settings: Settings, *, concurrency: int | None, show_progress: bool
 ) -> Iterator[SendSession]:
     """Open the transport, make SIGTERM stop the run cleanly, show a bar if asked; close all."""
     stop = StopSignal()
     bar = ProgressBar() if show_progress else None
     with (
-        open_transport(settings, concurrency=concurrency) as transport,
+        open_transport(settings, concurrency=concurrency or settings.send_concurrency) as transport,
         sigterm_stops(stop),
         bar if bar else contextlib.nullcontext(),
     ):

@@ -12,7 +12,15 @@ from newsletter.models.audience import (
 )
 from newsletter.models.base import Base
 from newsletter.models.content import DigestRecord, Issue, IssueStatus, Item
-from newsletter.models.delivery import Delivery, DeliveryState, SendRun, SendRunStatus
+from newsletter.models.delivery import (
+    Delivery,
+    DeliveryState,
+    SendRun,
+    SendRunStatus,
+    SendSlice,
+    SendWorker,
+    SliceState,
+)
 from newsletter.models.feedback import DeliveryEvent, DeliveryEventType, GuardOverride, ListTracking
 from newsletter.models.media import MediaImage
 
@@ -33,6 +41,9 @@ __all__ = [
     "MediaImage",
     "SendRun",
     "SendRunStatus",
+    "SendSlice",
+    "SendWorker",
+    "SliceState",
     "Subscriber",
     "SubscriberEvent",
     "SubscriberStatus",

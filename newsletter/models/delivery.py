@@ -48,6 +48,9 @@ class Delivery(Base):
     error: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: A run crashed while this row was ``sending``: SES may or may not have taken it. Kept
+    #: after the row is settled (sent again, or skipped), for the record.
+    uncertain: Mapped[bool] = mapped_column(default=False)
 
 
 class SendRun(Base):
@@ -69,6 +72,62 @@ class SendRun(Base):
     #: Set only while running: a unique column that makes "one running send per issue" a
     #: database constraint rather than a race (NULLs do not collide).
     running_issue_id: Mapped[int | None] = mapped_column(unique=True, default=None)
+    #: Messages a second for the whole run (None: no limit), shared by its live workers.
+    rate: Mapped[float | None] = mapped_column(default=None)
+    #: What is left of the provider's 24-hour quota for this run (None: no limit); workers
+    #: take from it in small grants, so the budget is the run's, not a worker's.
+    quota_left: Mapped[float | None] = mapped_column(default=None)
+    #: ``resend`` or ``skip``: what workers do with rows a dead worker left ``sending``.
+    uncertain_policy: Mapped[str] = mapped_column(String(10), default="resend")
+    #: ``send`` or ``retry``.
+    mode: Mapped[str] = mapped_column(String(10), default="send")
+
+
+class SliceState(enum.StrEnum):
+    """State of one slice of a run's work."""
+
+    OPEN = "open"
+    TAKEN = "taken"
+    DONE = "done"
+
+
+class SendWorker(Base):
+    """One worker process (or Lambda invocation) working a run, with its share of the rate."""
+
+    __tablename__ = "send_workers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("send_runs.id", ondelete="CASCADE"), index=True)
+    owner: Mapped[str] = mapped_column(String(200), default="")
+    started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The rate this worker may use now (messages a second); None while the run has no limit.
+    share: Mapped[float | None] = mapped_column(default=None)
+    #: False once the worker ended (its share is free).
+    live: Mapped[bool] = mapped_column(default=True)
+    sent: Mapped[int] = mapped_column(default=0)
+    failed: Mapped[int] = mapped_column(default=0)
+    deferred: Mapped[int] = mapped_column(default=0)
+    skipped: Mapped[int] = mapped_column(default=0)
+    stop_reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class SendSlice(Base):
+    """A range of subscriber ids of a run: the unit a worker takes (and an SQS message)."""
+
+    __tablename__ = "send_slices"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("send_runs.id", ondelete="CASCADE"), index=True)
+    first_subscriber_id: Mapped[int] = mapped_column()
+    last_subscriber_id: Mapped[int] = mapped_column()
+    rows: Mapped[int] = mapped_column(default=0)
+    state: Mapped[SliceState] = mapped_column(enum_type(SliceState), default=SliceState.OPEN)
+    worker_id: Mapped[int | None] = mapped_column(default=None)
+    taken: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 Index("ix_deliveries_issue_state", Delivery.issue_id, Delivery.state, Delivery.subscriber_id)
+# SES feedback (bounces, complaints) finds its delivery by SES's message id.
+Index("ix_deliveries_message_id", Delivery.message_id)

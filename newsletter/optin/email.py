@@ -21,7 +21,7 @@ from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
 from newsletter.render.strings import strings_for
 from newsletter.render.templates import render_template
-from newsletter.sending.mailer import envelope_address
+from newsletter.sending.personal import envelope_address
 from newsletter.sending.single import deliver_one
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, make_token

@@ -1,24 +1,23 @@
 """The delivery pipeline: every mailable subscriber gets the issue exactly once.
 
-Entry points: :func:`send_issue`, :func:`retry_issue`, :func:`send_status`,
-:func:`send_test` (the double opt-in email is :mod:`newsletter.optin`'s). The pieces: a
-rate limiter shared by the workers (:mod:`.ratelimit`), the deliveries ledger
-(:mod:`.ledger`) written by one group-committing thread (:mod:`.writer`), keyset recipient
-batches (:mod:`.recipients`), the run lock (:mod:`.lock`) and the worker pool (:mod:`.pool`).
+Entry points: :func:`send_issue`, :func:`retry_issue`, :func:`join_send` (one more worker),
+:func:`send_status`, :func:`send_test` (the double opt-in email is :mod:`newsletter.optin`'s).
+The pieces: the deliveries ledger (:mod:`.ledger`, the one owner of every row transition),
+compiled for the per-message path (:mod:`.driver`) and written by one group-committing
+thread per worker (:mod:`.writer`); the run lock (:mod:`.lock`); slices of the run's rows
+(:mod:`.slices`); workers (:mod:`.worker`, local processes: :mod:`.local`) with their
+shares of the run's rate (:mod:`.shares`, :mod:`.ratelimit`); the send threads
+(:mod:`.pool`); and the SQS fan-out on AWS (:mod:`.fanout`).
 """
 
 from newsletter.sending.backoff import Backoff
-from newsletter.sending.control import Snapshot, StopKind, StopSignal
 from newsletter.sending.lock import SendLockedError
-from newsletter.sending.report import (
-    ProgressCallback,
-    RatePlan,
-    SendReport,
-    Tuning,
-    UncertainPolicy,
-)
-from newsletter.sending.run import retry_issue, send_issue
+from newsletter.sending.options import SendOptions, Tuning, UncertainPolicy
+from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
+from newsletter.sending.run import join_send, retry_issue, send_issue
 from newsletter.sending.status import SendStatus, send_status
+from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.tally import Snapshot
 from newsletter.sending.testsend import TestCopy, send_test
 
 __all__ = [
@@ -26,6 +25,7 @@ __all__ = [
     "ProgressCallback",
     "RatePlan",
     "SendLockedError",
+    "SendOptions",
     "SendReport",
     "SendStatus",
     "Snapshot",
@@ -34,6 +34,7 @@ __all__ = [
     "TestCopy",
     "Tuning",
     "UncertainPolicy",
+    "join_send",
     "retry_issue",
     "send_issue",
     "send_status",

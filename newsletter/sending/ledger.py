@@ -2,48 +2,67 @@
 
 Life of a row::
 
-    queued --claim--> sending --SES took it--> sent (with SES's message id)
-                         |--refused--> failed (with the reason)
-                         |--kept failing--> deferred (retried by `send retry`)
-                         '--transient / account stop--> queued again
-    queued --not mailable any more--> skipped (with the reason)
+    (planned) --> queued --claim--> sending --SES took it--> sent (with SES's message id)
+                                       |--refused--> failed (with the reason)
+                                       |--kept failing--> deferred (retried by `send retry`)
+                                       '--transient / account stop--> queued again
+                  queued --not mailable any more--> skipped (with the reason)
+    sending, its worker dead --settle--> queued (resend) or skipped (--uncertain skip),
+                                         with ``uncertain`` set for good
 
 A row is committed as ``sending`` *before* the API call and as ``sent`` right after it, so
-the only rows whose fate is unknown after a crash are those left ``sending``: the next run
-reports them as uncertain and, by default, sends them again (see :func:`take_uncertain`).
-All statements here are SQLAlchemy Core on short transactions; nothing is held in memory
-beyond one batch.
+the only rows whose fate is unknown after a crash are those left ``sending``: they are
+marked ``uncertain`` and, by default, sent again.
+
+Every transition has one owner here: a statement builder (``*_statement``) that the
+per-message path (:mod:`newsletter.sending.driver`) compiles once and executes on the
+driver's cursor, or a function running it through SQLAlchemy. All on short transactions.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Iterator, Sequence
-from contextlib import AbstractContextManager, nullcontext
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    BindParameter,
+    ColumnElement,
     Engine,
+    Update,
+    and_,
+    bindparam,
+    case,
+    exists,
+    false,
     func,
     insert,
+    literal,
     select,
+    true,
     update,
 )
 from sqlalchemy.orm import Session
 
-from newsletter.audience.mailable import mailable_condition
+from newsletter.audience.mailable import good_standing, mailable_condition
 from newsletter.db import rowcount
-from newsletter.models import Delivery, DeliveryState, Subscriber
+from newsletter.models import (
+    Delivery,
+    DeliveryState,
+    Subscriber,
+    Subscription,
+    SubscriptionStatus,
+)
 from newsletter.models.base import utcnow
-from newsletter.sending.recipients import BATCH_SIZE, RecipientRow
 
-#: Error text of rows left ``sending`` by a crashed run (kept on the row for the record).
-UNCERTAIN_RESENT = "uncertain: an earlier run crashed while sending it; sent again"
-UNCERTAIN_SKIPPED = "uncertain: an earlier run crashed while sending it; left (--uncertain skip)"
 NOT_MAILABLE = "not mailable when its turn came (unsubscribed, bounced, complained or erased)"
+UNCERTAIN_RESENT = "uncertain: a worker died while sending it; sent again"
+UNCERTAIN_SKIPPED = "uncertain: a worker died while sending it; left (--uncertain skip)"
 #: How many uncertain subscriber ids a report lists (the count is always complete).
 UNCERTAIN_LIST_MAX = 1000
+#: Subscriber ids covered by one INSERT ... SELECT when a run plans its ledger rows.
+PLAN_CHUNK = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,8 +77,8 @@ class Job:
     language: str = ""
 
 
-class Outcome(enum.Enum):
-    """What happened to a claimed row."""
+class Verdict(enum.Enum):
+    """What became of a claimed row (the result a worker hands to the ledger writer)."""
 
     SENT = "sent"
     FAILED = "failed"
@@ -69,78 +88,195 @@ class Outcome(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """The outcome of one claimed row, to be written to the ledger."""
+    """The verdict on one claimed row, to be written to the ledger."""
 
     delivery_id: int
-    outcome: Outcome
+    verdict: Verdict
     message_id: str = ""
     error: str = ""
 
 
-def plan_batch(
+STATE_OF = {
+    Verdict.FAILED: DeliveryState.FAILED,
+    Verdict.DEFERRED: DeliveryState.DEFERRED,
+    Verdict.REQUEUED: DeliveryState.QUEUED,
+}
+
+
+# --- statement builders: the per-message transitions -------------------------------------
+
+
+def _ids(prefix: str, count: int) -> list[BindParameter[int]]:
+    return [bindparam(f"{prefix}{i}") for i in range(count)]
+
+
+def claim_statement(count: int, *, skip_locked: bool) -> Update:
+    """queued -> sending for ``count`` rows (binds ``d_id0..``, ``d_now``), RETURNING the ids.
+
+    Each row is claimed on its own conditions: still queued, subscriber still mailable. With
+    ``skip_locked`` (PostgreSQL) a row another worker is claiming at this moment is passed
+    over (``FOR UPDATE SKIP LOCKED``) instead of waited for: no row is claimed twice.
+    """
+    ids = _ids("d_id", count)
+    queued = and_(Delivery.id.in_(ids), Delivery.state == DeliveryState.QUEUED)
+    if skip_locked:
+        free = select(Delivery.id).where(queued).with_for_update(skip_locked=True)
+        where: ColumnElement[bool] = Delivery.id.in_(free.scalar_subquery())
+    else:
+        where = queued
+    return (
+        update(Delivery)
+        .where(
+            where,
+            mailable_condition(subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id),
+        )
+        .values(
+            state=DeliveryState.SENDING,
+            attempts=Delivery.attempts + 1,
+            updated_at=bindparam("d_now"),
+        )
+        .returning(Delivery.id)
+    )
+
+
+def skip_statement(count: int) -> Update:
+    """queued -> skipped (not mailable) for ``count`` rows, RETURNING the ids skipped."""
+    return (
+        update(Delivery)
+        .where(Delivery.id.in_(_ids("d_id", count)), Delivery.state == DeliveryState.QUEUED)
+        .values(state=DeliveryState.SKIPPED, error=NOT_MAILABLE, updated_at=bindparam("d_now"))
+        .returning(Delivery.id)
+    )
+
+
+def sent_statement(count: int) -> Update:
+    """sending -> sent for ``count`` rows, each with its message id (binds ``d_mid0..``)."""
+    ids = _ids("d_id", count)
+    mids: list[BindParameter[str]] = [bindparam(f"d_mid{i}") for i in range(count)]
+    message_id = case(*((Delivery.id == i, m) for i, m in zip(ids, mids, strict=True)))
+    return (
+        update(Delivery)
+        .where(Delivery.id.in_(ids))
+        .values(
+            state=DeliveryState.SENT,
+            message_id=message_id,
+            sent_at=bindparam("d_now"),
+            updated_at=bindparam("d_now"),
+            # Notes of failed attempts go; an uncertain re-send keeps its note.
+            error=case((Delivery.uncertain, Delivery.error), else_=""),
+        )
+    )
+
+
+def verdict_statement() -> Update:
+    """sending -> failed | deferred | queued (binds ``d_id``, ``d_state``, ``d_err``)."""
+    return (
+        update(Delivery)
+        .where(Delivery.id == bindparam("d_id"))
+        .values(
+            state=bindparam("d_state"),
+            error=bindparam("d_err"),
+            updated_at=bindparam("d_now"),
+        )
+    )
+
+
+# --- planning a run -------------------------------------------------------------------------
+
+
+def _recipients_where(list_id: int) -> ColumnElement[bool]:
+    return and_(
+        Subscription.list_id == list_id,
+        Subscription.status == SubscriptionStatus.ACTIVE,
+        good_standing(),
+    )
+
+
+def plan_rows(engine: Engine, *, issue_id: int, list_id: int) -> int:
+    """(planned) -> queued: a ledger row for every mailable subscriber of the list with none.
+
+    One ``INSERT ... SELECT`` per :data:`PLAN_CHUNK` subscriber ids, each its own short
+    transaction (a crash in between leaves rows the next run simply keeps). Returns how
+    many rows were added.
+    """
+    with engine.connect() as conn:
+        top = conn.execute(select(func.max(Subscriber.id))).scalar_one() or 0
+    added = 0
+    for low in range(0, top, PLAN_CHUNK):
+        has_row = exists(
+            select(Delivery.id).where(
+                Delivery.issue_id == issue_id, Delivery.subscriber_id == Subscriber.id
+            )
+        )
+        source = (
+            select(
+                literal(issue_id),
+                Subscriber.id,
+                literal(list_id),
+                literal(DeliveryState.QUEUED, type_=Delivery.__table__.c.state.type),
+                literal(0),
+                literal(""),
+                literal(utcnow(), type_=Delivery.__table__.c.updated_at.type),
+                false(),
+            )
+            .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+            .where(
+                _recipients_where(list_id),
+                Subscriber.id > low,
+                Subscriber.id <= low + PLAN_CHUNK,
+                ~has_row,
+            )
+        )
+        columns = [
+            "issue_id",
+            "subscriber_id",
+            "list_id",
+            "state",
+            "attempts",
+            "error",
+            "updated_at",
+            "uncertain",
+        ]
+        with engine.begin() as conn:
+            added += int(conn.execute(insert(Delivery).from_select(columns, source)).rowcount)
+    return added
+
+
+def queued_ids(engine: Engine, *, issue_id: int, list_id: int, page: int = 10_000) -> Iterator[int]:
+    """Subscriber ids of the queued rows of the issue on the list, in order (keyset pages)."""
+    after = 0
+    while True:
+        with engine.connect() as conn:
+            ids = list(
+                conn.execute(
+                    select(Delivery.subscriber_id)
+                    .where(
+                        Delivery.issue_id == issue_id,
+                        Delivery.list_id == list_id,
+                        Delivery.state == DeliveryState.QUEUED,
+                        Delivery.subscriber_id > after,
+                    )
+                    .order_by(Delivery.subscriber_id)
+                    .limit(page)
+                ).scalars()
+            )
+        if not ids:
+            return
+        yield from ids
+        after = ids[-1]
+
+
+def queued_jobs(
     engine: Engine,
     *,
     issue_id: int,
     list_id: int,
-    rows: Sequence[RecipientRow],
-    write_lock: AbstractContextManager[object] | None = None,
-) -> list[Job]:
-    """Make sure every subscriber of ``rows`` has a ledger row; the queued ones become jobs.
-
-    ``write_lock`` is held while writing: the ledger writer's lock, so that the two writers of
-    one process take turns instead of waiting on SQLite's busy timeout.
-    """
-    if not rows:
-        return []
-    ids = [r.subscriber_id for r in rows]
-    with engine.connect() as conn:
-        known = set(
-            conn.execute(
-                select(Delivery.subscriber_id).where(
-                    Delivery.issue_id == issue_id, Delivery.subscriber_id.in_(ids)
-                )
-            ).scalars()
-        )
-    missing = [r for r in rows if r.subscriber_id not in known]
-    if missing:
-        now = utcnow()
-        with write_lock or nullcontext(), engine.begin() as conn:
-            conn.execute(
-                insert(Delivery),
-                [
-                    {
-                        "issue_id": issue_id,
-                        "subscriber_id": r.subscriber_id,
-                        "list_id": list_id,
-                        "state": DeliveryState.QUEUED,
-                        "attempts": 0,
-                        "error": "",
-                        "updated_at": now,
-                    }
-                    for r in missing
-                ],
-            )
-    with engine.connect() as conn:
-        queued = conn.execute(
-            select(Delivery.id, Delivery.subscriber_id).where(
-                Delivery.issue_id == issue_id,
-                Delivery.subscriber_id.in_(ids),
-                Delivery.state == DeliveryState.QUEUED,
-            )
-        ).all()
-    by_subscriber = {r.subscriber_id: r for r in rows}
-    jobs = []
-    for delivery_id, subscriber_id in sorted(queued, key=lambda q: q[1]):
-        r = by_subscriber[subscriber_id]
-        jobs.append(Job(delivery_id, subscriber_id, r.email, r.name, r.language))
-    return jobs
-
-
-def queued_batches(
-    engine: Engine, *, issue_id: int, list_id: int, batch_size: int = BATCH_SIZE
+    first: int,
+    last: int,
+    batch_size: int,
 ) -> Iterator[list[Job]]:
-    """The queued rows of the issue on ``list_id`` with their recipients, in subscriber order."""
-    after = 0
+    """The queued rows with subscriber ids in ``first..last`` and their recipients, in order."""
+    after = first - 1
     while True:
         query = (
             select(
@@ -156,6 +292,7 @@ def queued_batches(
                 Delivery.list_id == list_id,
                 Delivery.state == DeliveryState.QUEUED,
                 Delivery.subscriber_id > after,
+                Delivery.subscriber_id <= last,
             )
             .order_by(Delivery.subscriber_id)
             .limit(batch_size)
@@ -168,13 +305,23 @@ def queued_batches(
         after = rows[-1][1]
 
 
-def take_uncertain(session: Session, *, issue_id: int, resend: bool) -> tuple[int, list[int]]:
-    """Deal with rows a crashed run left ``sending``: queue them again, or mark them skipped.
+def settle_uncertain(
+    session: Session,
+    *,
+    issue_id: int,
+    resend: bool,
+    first: int | None = None,
+    last: int | None = None,
+) -> tuple[int, list[int]]:
+    """sending -> queued (``resend``) or skipped, marked uncertain: rows a dead worker left.
 
-    Called while holding the run lock, so no live run owns them. Returns the count and up
-    to :data:`UNCERTAIN_LIST_MAX` subscriber ids, for the report.
+    The caller makes sure no live worker owns them: the run lock for the whole issue, or
+    the slice ``first..last`` taken over from a dead worker. Returns the count and up to
+    :data:`UNCERTAIN_LIST_MAX` subscriber ids, for the report.
     """
-    where = (Delivery.issue_id == issue_id, Delivery.state == DeliveryState.SENDING)
+    where = [Delivery.issue_id == issue_id, Delivery.state == DeliveryState.SENDING]
+    if first is not None and last is not None:
+        where += [Delivery.subscriber_id >= first, Delivery.subscriber_id <= last]
     count = session.scalar(select(func.count()).select_from(Delivery).where(*where)) or 0
     if not count:
         return 0, []
@@ -191,6 +338,7 @@ def take_uncertain(session: Session, *, issue_id: int, resend: bool) -> tuple[in
         .where(*where)
         .values(
             state=DeliveryState.QUEUED if resend else DeliveryState.SKIPPED,
+            uncertain=true(),
             error=UNCERTAIN_RESENT if resend else UNCERTAIN_SKIPPED,
             updated_at=utcnow(),
         )
@@ -199,7 +347,7 @@ def take_uncertain(session: Session, *, issue_id: int, resend: bool) -> tuple[in
 
 
 def requeue_for_retry(session: Session, *, issue_id: int, list_id: int) -> int:
-    """Queue the deferred and failed rows of the issue on ``list_id`` again; returns how many."""
+    """deferred | failed -> queued for the issue on ``list_id``; returns how many."""
     result = session.execute(
         update(Delivery)
         .where(
@@ -213,7 +361,7 @@ def requeue_for_retry(session: Session, *, issue_id: int, list_id: int) -> int:
 
 
 def skip_unmailable(engine: Engine, *, issue_id: int, list_id: int) -> int:
-    """After a complete pass: queued rows whose subscriber is no longer mailable are skipped."""
+    """queued -> skipped after a complete pass, for subscribers no longer mailable."""
     with engine.begin() as conn:
         result = conn.execute(
             update(Delivery)
@@ -226,6 +374,41 @@ def skip_unmailable(engine: Engine, *, issue_id: int, list_id: int) -> int:
             .values(state=DeliveryState.SKIPPED, error=NOT_MAILABLE, updated_at=utcnow())
         )
         return int(result.rowcount)
+
+
+def count_mailable_queued(engine: Engine, *, issue_id: int, list_id: int) -> int:
+    """Queued rows of the issue on the list whose subscriber may be mailed now."""
+    query = (
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.issue_id == issue_id,
+            Delivery.list_id == list_id,
+            Delivery.state == DeliveryState.QUEUED,
+            mailable_condition(subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id),
+        )
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+def count_to_plan(engine: Engine, *, issue_id: int, list_id: int) -> int:
+    """Mailable subscribers of the list with no finished delivery of the issue (dry runs)."""
+    done = exists(
+        select(Delivery.id).where(
+            Delivery.issue_id == issue_id,
+            Delivery.subscriber_id == Subscriber.id,
+            Delivery.state != DeliveryState.QUEUED,
+        )
+    )
+    query = (
+        select(func.count())
+        .select_from(Subscriber)
+        .join(Subscription, Subscription.subscriber_id == Subscriber.id)
+        .where(_recipients_where(list_id), ~done)
+    )
+    with engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
 
 
 def state_counts(engine: Engine, *, issue_id: int) -> dict[DeliveryState, int]:
@@ -243,13 +426,13 @@ def state_counts(engine: Engine, *, issue_id: int) -> dict[DeliveryState, int]:
 
 
 def uncertain_count(engine: Engine, *, issue_id: int) -> int:
-    """Rows of the issue that carry an uncertain note (re-sent or left)."""
+    """Rows of the issue marked uncertain (re-sent or left)."""
     with engine.connect() as conn:
         return int(
             conn.execute(
                 select(func.count())
                 .select_from(Delivery)
-                .where(Delivery.issue_id == issue_id, Delivery.error.like("uncertain%"))
+                .where(Delivery.issue_id == issue_id, Delivery.uncertain)
             ).scalar_one()
         )
 

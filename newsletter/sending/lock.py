@@ -9,10 +9,12 @@ owner process on this same host no longer exists (it was killed), is taken over.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import secrets
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.db import rowcount
 from newsletter.errors import StateError
-from newsletter.models import Issue, SendRun, SendRunStatus
+from newsletter.models import Issue, SendRun, SendRunStatus, SendWorker
 from newsletter.models.base import utcnow
 
 #: Seconds without a heartbeat after which a run counts as dead and is taken over.
@@ -50,8 +52,20 @@ def make_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+def _zombie(pid: int) -> bool:
+    # A process killed with SIGKILL can stay a zombie under a container's init, and
+    # os.kill(pid, 0) still succeeds for it: its state in /proc says Z.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii", errors="replace")
+    except OSError:
+        return False
+    # The state follows the command name, which is in parentheses and may hold spaces.
+    fields = stat.rpartition(")")[2].split()
+    return bool(fields) and fields[0] in ("Z", "X")
+
+
 def owner_is_dead(owner: str) -> bool:
-    """True when ``owner`` is a process on this host that no longer exists."""
+    """True when ``owner`` is a process on this host that no longer exists (or is a zombie)."""
     host, _, rest = owner.partition(":")
     pid_text = rest.partition(":")[0]
     if host != socket.gethostname() or not pid_text.isdigit():
@@ -65,7 +79,21 @@ def owner_is_dead(owner: str) -> bool:
         return True
     except PermissionError:
         return False
-    return False
+    return _zombie(pid)
+
+
+def worker_is_dead(worker: SendWorker, *, now: dt.datetime, stale_after: float) -> bool:
+    """The worker ended, went quiet for ``stale_after`` seconds, or its process is gone."""
+    if not worker.live:
+        return True
+    if (now - worker.heartbeat_at).total_seconds() >= stale_after:
+        return True
+    return owner_is_dead(worker.owner)
+
+
+def _live_workers(session: Session, *, run_id: int, now: dt.datetime, stale_after: float) -> int:
+    rows = session.scalars(select(SendWorker).where(SendWorker.run_id == run_id, SendWorker.live))
+    return sum(1 for w in rows if not worker_is_dead(w, now=now, stale_after=stale_after))
 
 
 def acquire(
@@ -85,7 +113,10 @@ def acquire(
     took_over = ""
     if running is not None:
         age = (now - running.heartbeat_at).total_seconds()
-        dead = owner_is_dead(running.owner)
+        # The run's own process may be gone while its workers still send: it lives on.
+        dead = owner_is_dead(running.owner) and not _live_workers(
+            session, run_id=running.id, now=now, stale_after=stale_after
+        )
         if age < stale_after and not dead:
             raise SendLockedError(
                 f"another send of the issue of {issue.date.isoformat()} is running "

@@ -2,7 +2,7 @@
 
 Each message goes through::
 
-    build -> rate token -> daily budget -> claim (committed "sending") -> transport.send
+    build -> claim (committed "sending") -> rate token -> daily budget -> transport.send
           -> sent | retry after backoff (transient) | failed (permanent) | stop (account)
 
 Threads are enough: the work is waiting on the network and the database, and one transport
@@ -20,9 +20,11 @@ from dataclasses import dataclass
 
 from newsletter.errors import NewsletterError
 from newsletter.sending.backoff import Backoff
-from newsletter.sending.control import Budget, StopKind, StopSignal, Tally
-from newsletter.sending.ledger import Job, Outcome, Result
-from newsletter.sending.ratelimit import RateLimiter
+from newsletter.sending.budget import Budget
+from newsletter.sending.ledger import Job, Result, Verdict
+from newsletter.sending.ratelimit import SendRateLimiter
+from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.tally import Tally
 from newsletter.sending.writer import Claimed, LedgerWriter
 from newsletter.transport import (
     AccountError,
@@ -35,6 +37,8 @@ from newsletter.transport import (
 log = logging.getLogger(__name__)
 
 _DONE = object()
+_STOPPED = "not sent: the send stopped"
+_NO_QUOTA = "not sent: the 24-hour quota is used up"
 
 
 @dataclass(frozen=True)
@@ -58,7 +62,7 @@ class WorkerPool:
         transport: Transport,
         build: Callable[[Job], OutgoingMessage],
         writer: LedgerWriter,
-        limiter: RateLimiter,
+        limiter: SendRateLimiter,
         budget: Budget,
         stop: StopSignal,
         tally: Tally,
@@ -73,6 +77,8 @@ class WorkerPool:
         self._stop = stop
         self._tally = tally
         self._queue: queue.Queue[object] = queue.Queue(maxsize=config.concurrency * 4)
+        self._idle = threading.Condition()
+        self._pending = 0
         self._rng = random.Random(seed)  # noqa: S311 (jitter, not secrets)
         self._rng_lock = threading.Lock()
         self._threads = [
@@ -87,13 +93,28 @@ class WorkerPool:
 
     def submit(self, job: Job) -> bool:
         """Queue ``job`` (blocks while the queue is full); False once the send is stopping."""
+        with self._idle:
+            self._pending += 1
         while not self._stop.is_set:
             try:
                 self._queue.put(job, timeout=0.2)
                 return True
             except queue.Full:
                 continue
+        self._done_one()
         return False
+
+    def _done_one(self) -> None:
+        with self._idle:
+            self._pending -= 1
+            if self._pending == 0:
+                self._idle.notify_all()
+
+    def wait_idle(self) -> None:
+        """Wait until every job submitted so far is done (sent, failed, given up or dropped)."""
+        with self._idle:
+            while self._pending:
+                self._idle.wait()
 
     def finish(self) -> None:
         """No more jobs: let the workers drain the queue and end; wait for them."""
@@ -106,9 +127,11 @@ class WorkerPool:
         """After a stop: drop queued jobs (their rows stay queued) and wait for the workers."""
         while True:
             try:
-                self._queue.get_nowait()
+                job = self._queue.get_nowait()
             except queue.Empty:
                 break
+            if job is not _DONE:
+                self._done_one()
         self.finish()
 
     def _loop(self) -> None:
@@ -117,13 +140,14 @@ class WorkerPool:
             if job is _DONE:
                 return
             assert isinstance(job, Job)
-            if self._stop.is_set:
-                continue  # drain without sending: the row stays queued
             try:
-                self._send(job)
+                if not self._stop.is_set:  # else drain without sending: the row stays queued
+                    self._send(job)
             except Exception as exc:  # a bug must stop the run, not kill a worker silently
                 log.exception("send worker failed")
                 self._stop.stop(StopKind.ERROR, f"unexpected error in a send worker: {exc!r}")
+            finally:
+                self._done_one()
 
     def _delay(self, attempt: int, *, throttled: bool) -> float:
         with self._rng_lock:
@@ -137,15 +161,27 @@ class WorkerPool:
             # recipient fails with the reason, nothing was sent.
             answer = self._writer.claim(job.delivery_id)
             if answer is Claimed.YES:
-                self._writer.record(Result(job.delivery_id, Outcome.FAILED, error=str(exc)))
+                self._writer.record(Result(job.delivery_id, Verdict.FAILED, error=str(exc)))
                 self._tally.add(failed=1)
             elif answer is Claimed.NOT_MAILABLE:
                 self._tally.add(skipped=1)
             return
         for attempt in range(1, self._config.max_attempts + 1):
-            if self._stop.is_set or not self._limiter.acquire(len(message.recipients)):
+            if self._stop.is_set:
+                return
+            answer = self._writer.claim(job.delivery_id)
+            if answer is not Claimed.YES:
+                if answer is Claimed.NOT_MAILABLE:
+                    self._tally.add(skipped=1)
+                return
+            # The rate token comes after the claim, just before the request: from grant to
+            # arrival is then only the request's own delay, so the limit holds where the
+            # provider counts (a claim's commit can take longer under load).
+            if not self._limiter.acquire(len(message.recipients)):
+                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
                 return
             if not self._budget.take():
+                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
                 self._stop.stop(StopKind.QUOTA, self._config.quota_reason())
                 return
             used = False
@@ -158,19 +194,14 @@ class WorkerPool:
 
     def _attempt(self, job: Job, message: OutgoingMessage, attempt: int) -> tuple[bool, bool]:
         """One claimed attempt; returns (the provider took it, try again)."""
-        answer = self._writer.claim(job.delivery_id)
-        if answer is not Claimed.YES:
-            if answer is Claimed.NOT_MAILABLE:
-                self._tally.add(skipped=1)
-            return False, False
         self._tally.attempt()
         try:
             message_id = self._transport.send(message)
         except TransientError as exc:
             last = attempt == self._config.max_attempts
-            outcome = Outcome.DEFERRED if last else Outcome.REQUEUED
+            verdict = Verdict.DEFERRED if last else Verdict.REQUEUED
             note = f"attempt {attempt}: {exc}"
-            self._writer.record(Result(job.delivery_id, outcome, error=note))
+            self._writer.record(Result(job.delivery_id, verdict, error=note))
             if last:
                 self._tally.add(deferred=1)
                 return False, False
@@ -178,15 +209,15 @@ class WorkerPool:
             stopping = self._stop.wait(self._delay(attempt, throttled=exc.throttled))
             return False, not stopping
         except PermanentError as exc:
-            self._writer.record(Result(job.delivery_id, Outcome.FAILED, error=str(exc)))
+            self._writer.record(Result(job.delivery_id, Verdict.FAILED, error=str(exc)))
             self._tally.add(failed=1)
             return False, False
         except AccountError as exc:
             note = f"not sent: {exc}"
-            self._writer.record(Result(job.delivery_id, Outcome.REQUEUED, error=note))
+            self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=note))
             kind = StopKind.QUOTA if exc.daily_quota else StopKind.ACCOUNT
             self._stop.stop(kind, str(exc))
             return False, False
-        self._writer.record(Result(job.delivery_id, Outcome.SENT, message_id=message_id))
+        self._writer.record(Result(job.delivery_id, Verdict.SENT, message_id=message_id))
         self._tally.add(sent=1)
         return True, False

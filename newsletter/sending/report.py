@@ -1,47 +1,16 @@
-"""What a send is asked to do and what it reports: options, the rate plan, the report."""
+"""What a send reports: the rate plan and the report."""
 
 from __future__ import annotations
 
 import datetime as dt
-import enum
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from newsletter.models import SendRunStatus
-from newsletter.sending.backoff import Backoff
-from newsletter.sending.control import Snapshot
-from newsletter.sending.lock import HEARTBEAT_EVERY, STALE_AFTER
-from newsletter.sending.ratelimit import MARGIN
-from newsletter.sending.recipients import BATCH_SIZE
+from newsletter.sending.options import UncertainPolicy
+from newsletter.sending.tally import Snapshot
 from newsletter.transport import SendQuota
-
-
-class UncertainPolicy(enum.StrEnum):
-    """What to do with rows a crashed run left ``sending``."""
-
-    RESEND = "resend"
-    SKIP = "skip"
-
-
-class Mode(enum.StrEnum):
-    """Which command the run serves."""
-
-    SEND = "send"
-    RETRY = "retry"
-
-
-@dataclass(frozen=True)
-class Tuning:
-    """Knobs that tests and benchmarks turn; the defaults are for production."""
-
-    batch_size: int = BATCH_SIZE
-    stale_after: float = STALE_AFTER
-    heartbeat_every: float = HEARTBEAT_EVERY
-    backoff: Backoff = field(default_factory=Backoff)
-    max_attempts: int | None = None
-    seed: int | None = None
-    rate_margin: float = MARGIN
 
 
 @dataclass(frozen=True)
@@ -89,6 +58,12 @@ class SendReport:
     rate: RatePlan
     concurrency: int
     transport: str
+    #: Worker processes of the run (this one's report counts all of them).
+    workers: int = 1
+    #: Why fewer workers run than were asked for ("" if none).
+    workers_note: str = ""
+    #: Slices the run's rows were cut into.
+    slices: int = 0
     to_send: int = 0
     sent: int = 0
     failed: int = 0

@@ -1,15 +1,19 @@
-"""`send issue` and `send retry`: the whole run, from the lock to the final report.
+"""`send issue`, `send retry` and `send work`: a run, from the lock to the final report.
 
 A run:
 
 1. checks the settings, finds the issue and the list, renders the issue if it is a draft
    (once, stored), and reads the provider's quota: the rate is the lower of ``rate`` and
-   SES's MaxSendRate, the daily budget what is left of Max24HourSend;
-2. takes the run lock (one running send per issue), deals with rows a crashed run left
+   SES's MaxSendRate, the daily budget what is left of Max24HourSend; both are the run's,
+   stored on its record, shared by its workers;
+2. takes the run lock (one running send per issue), settles rows a crashed run left
    ``sending`` (uncertain: queued again, or skipped with ``--uncertain skip``), and marks the
    issue SENDING;
-3. reads recipients in keyset batches, adds their ledger rows, and feeds the workers;
-4. ends FINISHED (issue SENT) after a complete pass, or STOPPED with the reason (account
+3. plans: a ledger row for every mailable subscriber (``INSERT ... SELECT``), and the
+   queued rows cut into slices;
+4. works the slices: in this process, or in ``workers`` local processes (PostgreSQL), which
+   other machines may join (`send work`); a worker that dies leaves its slice to the others;
+5. ends FINISHED (issue SENT) when every slice is done, or STOPPED with the reason (account
    error, quota, Ctrl-C, lost lock) and every row's state kept, so that running the same
    command again continues where it stopped.
 """
@@ -18,11 +22,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
@@ -33,36 +38,32 @@ from newsletter.feedback.tracking import tracked_rendering
 from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.media.check import check_issue_media
-from newsletter.models import DeliveryState, Issue, IssueStatus, SendRunStatus
+from newsletter.models import (
+    DeliveryState,
+    Issue,
+    IssueStatus,
+    SendRun,
+    SendRunStatus,
+    SendSlice,
+    SendWorker,
+    SliceState,
+)
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
-from newsletter.sending import ledger
-from newsletter.sending.control import Budget, StopKind, StopSignal, Tally
-from newsletter.sending.lock import (
-    RunLock,
-    acquire,
-    finished_run,
-    make_owner,
-    release,
-)
-from newsletter.sending.mailer import IssueMailer
-from newsletter.sending.pool import PoolConfig, WorkerPool
-from newsletter.sending.ratelimit import RateLimiter
-from newsletter.sending.recipients import active_batches, count_to_send
-from newsletter.sending.report import (
-    Mode,
-    ProgressCallback,
-    RatePlan,
-    SendReport,
-    Tuning,
-    UncertainPolicy,
-)
-from newsletter.sending.writer import LedgerWriter
+from newsletter.sending import ledger, slices
+from newsletter.sending.local import start_workers
+from newsletter.sending.lock import RunLock, acquire, finished_run, make_owner, release
+from newsletter.sending.options import Mode, SendOptions, UncertainPolicy
+from newsletter.sending.personal import IssueMailer
+from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
+from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.tally import Snapshot, Tally
+from newsletter.sending.worker import RunFacts, WorkResult, running_run, work
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 
-__all__ = ["ProgressCallback", "retry_issue", "send_issue"]
+__all__ = ["ProgressCallback", "join_send", "retry_issue", "send_issue"]
 
 log = logging.getLogger(__name__)
 
@@ -88,44 +89,37 @@ def _quota_reason(engine: Engine, plan: RatePlan, report: SendReport) -> Callabl
     return reason
 
 
+#: Seconds between two looks of the run's process at its local workers.
+MONITOR_EVERY = 0.25
+#: Why a send on SQLite has one worker.
+SQLITE_ONE_WORKER = "SQLite runs one worker (several need PostgreSQL)"
+
+
 def send_issue(
     engine: Engine,
     settings: Settings,
     transport: Transport,
     *,
-    date: dt.date,
-    list_name: str | None = None,
-    rate: float | None = None,
-    concurrency: int | None = None,
-    uncertain: UncertainPolicy = UncertainPolicy.RESEND,
-    dry_run: bool = False,
+    options: SendOptions,
     on_progress: ProgressCallback | None = None,
     stop: StopSignal | None = None,
-    tuning: Tuning | None = None,
 ) -> SendReport:
-    """Send the issue of ``date`` to every mailable subscriber of the list, exactly once.
+    """Send the issue of ``options.date`` to every mailable subscriber of the list, once.
 
-    ``rate`` is messages (recipients) per second at most, None for no limit of ours (the
-    provider's MaxSendRate still applies). With ``dry_run`` nothing is written or sent: the
-    report says what would happen. Raises :class:`StateError` when the issue was already sent
-    to this list or another send of it is running; configuration problems raise
-    :class:`ConfigError` before anything changes. A stop (account error, quota, Ctrl-C) is
-    not an exception: the report says ``stopped`` with the reason.
+    With ``options.dry_run`` nothing is written or sent: the report says what would happen.
+    Raises :class:`StateError` when the issue was already sent to this list or another send
+    of it is running; configuration problems raise :class:`ConfigError` before anything
+    changes. A stop (account error, quota, Ctrl-C) is not an exception: the report says
+    ``stopped`` with the reason.
     """
     return _run(
         engine,
         settings,
         transport,
         mode=Mode.SEND,
-        date=date,
-        list_name=list_name,
-        rate=rate,
-        concurrency=concurrency,
-        uncertain=uncertain,
-        dry_run=dry_run,
+        options=options,
         on_progress=on_progress,
-        stop=stop,
-        tuning=tuning or Tuning(),
+        stop=stop or StopSignal(),
     )
 
 
@@ -134,14 +128,9 @@ def retry_issue(
     settings: Settings,
     transport: Transport,
     *,
-    date: dt.date,
-    list_name: str | None = None,
-    rate: float | None = None,
-    concurrency: int | None = None,
-    uncertain: UncertainPolicy = UncertainPolicy.RESEND,
+    options: SendOptions,
     on_progress: ProgressCallback | None = None,
     stop: StopSignal | None = None,
-    tuning: Tuning | None = None,
 ) -> SendReport:
     """Send the deferred and failed messages of the issue again (still to mailable ones only)."""
     return _run(
@@ -149,15 +138,38 @@ def retry_issue(
         settings,
         transport,
         mode=Mode.RETRY,
-        date=date,
-        list_name=list_name,
-        rate=rate,
-        concurrency=concurrency,
-        uncertain=uncertain,
-        dry_run=False,
+        options=options,
         on_progress=on_progress,
-        stop=stop,
-        tuning=tuning or Tuning(),
+        stop=stop or StopSignal(),
+    )
+
+
+def join_send(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    options: SendOptions,
+    run_id: int | None = None,
+    stop: StopSignal | None = None,
+) -> WorkResult:
+    """Join the running send of the issue as one more worker (`send work`), until no slice
+    is left to take. :class:`StateError` when none is running, or on SQLite."""
+    _check_settings(settings)
+    if engine.dialect.name == "sqlite":
+        raise StateError(f"{SQLITE_ONE_WORKER}: `send work` cannot join a send on SQLite")
+    with transaction(engine) as session:
+        issue_id = get_issue(session, options.date).id
+    run = running_run(engine, issue_id=issue_id, run_id=run_id)
+    tuning = options.tuning
+    return work(
+        engine,
+        settings,
+        transport,
+        run=run,
+        concurrency=options.concurrency or settings.send_concurrency,
+        tuning=tuning,
+        stop=stop or StopSignal(),
     )
 
 
@@ -216,43 +228,198 @@ def _run(
     transport: Transport,
     *,
     mode: Mode,
-    date: dt.date,
-    list_name: str | None,
-    rate: float | None,
-    concurrency: int | None,
-    uncertain: UncertainPolicy,
-    dry_run: bool,
+    options: SendOptions,
     on_progress: ProgressCallback | None,
-    stop: StopSignal | None,
-    tuning: Tuning,
+    stop: StopSignal,
 ) -> SendReport:
     _check_settings(settings)
-    workers = concurrency or settings.send_concurrency
-    name = list_name or settings.default_list
-    prep = _prepare(engine, settings, mode=mode, date=date, list_name=name, dry_run=dry_run)
-    mailer = IssueMailer(
-        settings,
-        rendered=prep.rendered,
-        issue_id=prep.issue_id,
-        issue_date=prep.issue_date,
-        list_id=prep.list_id,
-        list_name=prep.list_name,
-    )
-    plan = RatePlan.make(transport.quota(), requested=rate)
+    concurrency = options.concurrency or settings.send_concurrency
+    name = options.list_name or settings.default_list
+    dry_run = options.dry_run and mode is Mode.SEND
+    workers, note = options.workers, ""
+    if workers > 1 and engine.dialect.name == "sqlite":
+        workers, note = 1, f"{SQLITE_ONE_WORKER}; {options.workers} were asked for"
+        log.warning("%s", note)
+    prep = _prepare(engine, settings, mode=mode, date=options.date, list_name=name, dry_run=dry_run)
+    plan = RatePlan.make(transport.quota(), requested=options.rate)
     report = SendReport(
         date=prep.issue_date,
         list_name=prep.list_name,
         mode=mode.value,
         status="dry-run" if dry_run else SendRunStatus.RUNNING.value,
         rate=plan,
-        concurrency=workers,
+        concurrency=concurrency,
         transport=transport.name,
-        uncertain_policy=uncertain.value,
+        uncertain_policy=options.uncertain.value,
+        workers=workers,
+        workers_note=note,
     )
     if dry_run:
-        return _dry_run(engine, report, prep=prep, mailer=mailer)
+        return _dry_run(engine, settings, report, prep=prep)
 
-    stop = stop or StopSignal()
+    lock = _lock_and_settle(engine, report, prep=prep, mode=mode, plan=plan, options=options)
+    try:
+        facts = _plan(
+            engine,
+            report,
+            prep=prep,
+            mode=mode,
+            lock=lock,
+            rows_per_slice=options.tuning.slice_rows,
+        )
+        tally = Tally(report.to_send)
+        results = _work(
+            engine,
+            settings,
+            transport,
+            facts=facts,
+            workers=workers,
+            concurrency=concurrency,
+            options=options,
+            tally=tally,
+            stop=stop,
+            on_progress=on_progress,
+            quota_reason=_quota_reason(engine, plan, report),
+        )
+    except KeyboardInterrupt:
+        stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+        results = []
+    except SQLAlchemyError as exc:
+        stop.stop(StopKind.ERROR, f"database error: {exc}")
+        results = []
+    except BaseException as exc:
+        stop.stop(StopKind.ERROR, f"unexpected error: {exc!r}")
+        _finish(engine, report, stop=stop, prep=prep, mode=mode, lock=lock, results=[])
+        raise
+    _finish(engine, report, stop=stop, prep=prep, mode=mode, lock=lock, results=results)
+    return report
+
+
+def _plan(
+    engine: Engine,
+    report: SendReport,
+    *,
+    prep: _Prepared,
+    mode: Mode,
+    lock: RunLock,
+    rows_per_slice: int,
+) -> RunFacts:
+    if mode is Mode.SEND:
+        ledger.plan_rows(engine, issue_id=prep.issue_id, list_id=prep.list_id)
+    made = slices.make_slices(
+        engine,
+        run_id=lock.run_id,
+        issue_id=prep.issue_id,
+        list_id=prep.list_id,
+        rows_per_slice=rows_per_slice,
+    )
+    report.slices = len(made)
+    report.to_send = ledger.count_mailable_queued(
+        engine, issue_id=prep.issue_id, list_id=prep.list_id
+    )
+    return RunFacts(
+        run_id=lock.run_id,
+        issue_id=prep.issue_id,
+        issue_date=prep.issue_date,
+        list_id=prep.list_id,
+        list_name=prep.list_name,
+        owner=lock.owner,
+        rate=report.rate.effective,
+        quota_left=report.rate.remaining_24h,
+    )
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """A run planned for workers elsewhere (SQS): its report so far and its slices."""
+
+    report: SendReport
+    run: RunFacts
+    slices: list[slices.Slice]
+
+
+def plan_send(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    options: SendOptions,
+    rows_per_slice: Callable[[float | None], int],
+) -> PlannedRun:
+    """Steps 1-3 of a send only: the run locked, its rows and slices planned, nothing sent.
+
+    ``rows_per_slice`` sizes slices from the run's rate. The run stays ``running``, its
+    heartbeat kept by whatever workers take its slices (:func:`newsletter.sending.fanout`).
+    """
+    _check_settings(settings)
+    name = options.list_name or settings.default_list
+    prep = _prepare(
+        engine, settings, mode=Mode.SEND, date=options.date, list_name=name, dry_run=False
+    )
+    plan = RatePlan.make(transport.quota(), requested=options.rate)
+    report = SendReport(
+        date=prep.issue_date,
+        list_name=prep.list_name,
+        mode=Mode.SEND.value,
+        status=SendRunStatus.RUNNING.value,
+        rate=plan,
+        concurrency=options.concurrency or settings.send_concurrency,
+        transport=transport.name,
+        uncertain_policy=options.uncertain.value,
+    )
+    lock = _lock_and_settle(engine, report, prep=prep, mode=Mode.SEND, plan=plan, options=options)
+    facts = _plan(
+        engine,
+        report,
+        prep=prep,
+        mode=Mode.SEND,
+        lock=lock,
+        rows_per_slice=rows_per_slice(plan.effective),
+    )
+    with engine.connect() as conn:
+        made = [
+            slices.Slice(r.id, r.first_subscriber_id, r.last_subscriber_id, r.rows)
+            for r in conn.execute(
+                select(SendSlice).where(SendSlice.run_id == lock.run_id).order_by(SendSlice.id)
+            )
+        ]
+    counts = ledger.state_counts(engine, issue_id=prep.issue_id)
+    report.ledger = {s.value: n for s, n in counts.items()}
+    report.issue_status = IssueStatus.SENDING.value
+    return PlannedRun(report, facts, made)
+
+
+def close_if_complete(engine: Engine, *, run: RunFacts) -> bool:
+    """Finish the run (issue SENT) when every slice is done; True if it is finished now.
+
+    Called by a worker after each slice it finishes (the SQS path, where no process waits
+    for the end); harmless when another worker finished it first.
+    """
+    counts = slices.slice_counts(engine, run_id=run.run_id)
+    if counts[SliceState.OPEN] or counts[SliceState.TAKEN]:
+        return False
+    with engine.connect() as conn:
+        mode = conn.execute(select(SendRun.mode).where(SendRun.id == run.run_id)).scalar_one()
+    ledger.skip_unmailable(engine, issue_id=run.issue_id, list_id=run.list_id)
+    with transaction(engine) as session:
+        issue = session.get(Issue, run.issue_id)
+        assert issue is not None
+        if mode == Mode.SEND.value:
+            mark_sent(issue, now=utcnow())
+    lock = RunLock(run.run_id, run.issue_id, run.list_id, run.owner)
+    release(engine, lock, status=SendRunStatus.FINISHED)
+    return True
+
+
+def _lock_and_settle(
+    engine: Engine,
+    report: SendReport,
+    *,
+    prep: _Prepared,
+    mode: Mode,
+    plan: RatePlan,
+    options: SendOptions,
+) -> RunLock:
     with transaction(engine) as session:
         issue = session.get(Issue, prep.issue_id)
         assert issue is not None
@@ -261,10 +428,17 @@ def _run(
             issue=issue,
             list_id=prep.list_id,
             owner=make_owner(),
-            stale_after=tuning.stale_after,
+            stale_after=options.tuning.stale_after,
         )
-        report.uncertain, report.uncertain_subscriber_ids = ledger.take_uncertain(
-            session, issue_id=prep.issue_id, resend=uncertain is UncertainPolicy.RESEND
+        run = session.get(SendRun, lock.run_id)
+        assert run is not None
+        run.rate = plan.effective
+        run.quota_left = plan.remaining_24h
+        run.uncertain_policy = options.uncertain.value
+        run.mode = mode.value
+        resend = options.uncertain is UncertainPolicy.RESEND
+        report.uncertain, report.uncertain_subscriber_ids = ledger.settle_uncertain(
+            session, issue_id=prep.issue_id, resend=resend
         )
         if mode is Mode.RETRY:
             report.requeued = ledger.requeue_for_retry(
@@ -277,99 +451,116 @@ def _run(
         log.warning(
             "%d messages were left 'sending' by a crashed run (%s)",
             report.uncertain,
-            "sending them again" if uncertain is UncertainPolicy.RESEND else "leaving them",
+            "sending them again" if resend else "leaving them",
         )
-
-    if mode is Mode.SEND:
-        report.to_send = count_to_send(engine, issue_id=prep.issue_id, list_id=prep.list_id)
-    else:
-        report.to_send = ledger.state_counts(engine, issue_id=prep.issue_id)[DeliveryState.QUEUED]
-    tally = Tally(report.to_send)
-    limiter = RateLimiter(plan.effective, margin=tuning.rate_margin, sleep=stop.wait)
-    writer = LedgerWriter(
-        engine,
-        lock=lock,
-        stop=stop,
-        heartbeat_every=tuning.heartbeat_every,
-        on_progress=(lambda: on_progress(tally.snapshot())) if on_progress else None,
-    )
-    pool = WorkerPool(
-        config=PoolConfig(
-            concurrency=workers,
-            max_attempts=tuning.max_attempts or settings.send_max_attempts,
-            backoff=tuning.backoff,
-            quota_reason=_quota_reason(engine, plan, report),
-        ),
-        transport=transport,
-        build=mailer.message,
-        writer=writer,
-        limiter=limiter,
-        budget=Budget(plan.remaining_24h),
-        stop=stop,
-        tally=tally,
-        seed=tuning.seed,
-    )
-    writer.start()
-    pool.start()
-    unexpected: BaseException | None = None
-    try:
-        batches = _job_batches(
-            engine,
-            mode=mode,
-            prep=prep,
-            batch_size=tuning.batch_size,
-            write_lock=writer.write_lock,
-        )
-        for jobs in batches:
-            if stop.is_set:
-                break
-            for job in jobs:
-                if not pool.submit(job):
-                    break
-        if stop.is_set:
-            pool.abort()
-        else:
-            pool.finish()
-    except KeyboardInterrupt:
-        stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
-        pool.abort()
-    except SQLAlchemyError as exc:
-        stop.stop(StopKind.ERROR, f"database error: {exc}")
-        pool.abort()
-    except BaseException as exc:
-        stop.stop(StopKind.ERROR, f"unexpected error: {exc!r}")
-        pool.abort()
-        unexpected = exc
-    finally:
-        writer.close()
-    _finish(engine, report, stop=stop, prep=prep, mode=mode, tally=tally, lock=lock)
-    report.lost_results = writer.lost_results
-    if unexpected is not None:
-        raise unexpected
-    return report
+    return lock
 
 
-def _job_batches(
+def _work(
     engine: Engine,
+    settings: Settings,
+    transport: Transport,
     *,
-    mode: Mode,
-    prep: _Prepared,
-    batch_size: int,
-    write_lock: AbstractContextManager[object],
-) -> Iterator[list[ledger.Job]]:
-    if mode is Mode.RETRY:
-        yield from ledger.queued_batches(
-            engine, issue_id=prep.issue_id, list_id=prep.list_id, batch_size=batch_size
-        )
-        return
-    for rows in active_batches(engine, list_id=prep.list_id, batch_size=batch_size):
-        yield ledger.plan_batch(
+    facts: RunFacts,
+    workers: int,
+    concurrency: int,
+    options: SendOptions,
+    tally: Tally,
+    stop: StopSignal,
+    on_progress: ProgressCallback | None,
+    quota_reason: Callable[[], str],
+) -> list[WorkResult]:
+    def here() -> WorkResult:
+        return work(
             engine,
-            issue_id=prep.issue_id,
-            list_id=prep.list_id,
-            rows=rows,
-            write_lock=write_lock,
+            settings,
+            transport,
+            run=facts,
+            concurrency=concurrency,
+            tuning=options.tuning,
+            stop=stop,
+            tally=tally,
+            wait_for_others=True,
+            quota_reason=quota_reason,
         )
+
+    if workers == 1:
+        return _with_watch(here, watch=lambda: on_progress and on_progress(tally.snapshot()))
+    # This process is one of the workers; the others start beside it and join the run.
+    local = start_workers(
+        settings,
+        date=facts.issue_date,
+        run_id=facts.run_id,
+        count=workers - 1,
+        concurrency=concurrency,
+    )
+
+    def watch() -> None:
+        for code in local.exited():
+            if code > 0:
+                # A worker that stopped (account error, quota, lost lock) stops the run; one
+                # that was killed (a signal) leaves its slice to the others.
+                stop.stop(StopKind.ERROR, f"a worker stopped: {local.last_error() or code}")
+        if on_progress is not None:
+            on_progress(_run_snapshot(engine, facts, total=tally.total))
+
+    try:
+        results = _with_watch(here, watch=watch)
+    finally:
+        if stop.is_set:
+            local.terminate()
+        local.wait()
+    try:
+        watch()
+    finally:
+        local.close()
+    return results
+
+
+def _with_watch(
+    target: Callable[[], WorkResult], *, watch: Callable[[], object]
+) -> list[WorkResult]:
+    """Run ``target`` here while a thread calls ``watch`` every :data:`MONITOR_EVERY` s."""
+    done = threading.Event()
+
+    def loop() -> None:
+        while not done.wait(MONITOR_EVERY):
+            try:
+                watch()
+            except Exception:  # a display or watch problem must never stop the send
+                log.exception("send watch failed")
+
+    thread = threading.Thread(target=loop, name="send-watch", daemon=True)
+    thread.start()
+    try:
+        return [target()]
+    finally:
+        done.set()
+        thread.join()
+        watch()
+
+
+def _run_snapshot(engine: Engine, facts: RunFacts, *, total: int) -> Snapshot:
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(
+                func.coalesce(func.sum(SendWorker.sent), 0),
+                func.coalesce(func.sum(SendWorker.failed), 0),
+                func.coalesce(func.sum(SendWorker.deferred), 0),
+                func.coalesce(func.sum(SendWorker.skipped), 0),
+                func.coalesce(func.sum(SendWorker.share), 0.0),
+            ).where(SendWorker.run_id == facts.run_id)
+        ).one()
+    return Snapshot(
+        total=total,
+        sent=int(row[0]),
+        failed=int(row[1]),
+        deferred=int(row[2]),
+        skipped=int(row[3]),
+        retries=0,
+        elapsed=0.0,
+        rate=float(row[4] or 0.0),
+    )
 
 
 def _finish(
@@ -379,23 +570,44 @@ def _finish(
     stop: StopSignal,
     prep: _Prepared,
     mode: Mode,
-    tally: Tally,
     lock: RunLock,
+    results: list[WorkResult],
 ) -> None:
-    snap = tally.snapshot()
-    report.sent, report.failed, report.deferred = snap.sent, snap.failed, snap.deferred
-    report.skipped, report.retries, report.elapsed = snap.skipped, snap.retries, snap.elapsed
-    report.achieved_rate = tally.achieved_rate()
+    started = time.monotonic()
     try:
+        with engine.connect() as conn:
+            totals = conn.execute(
+                select(
+                    func.coalesce(func.sum(SendWorker.sent), 0),
+                    func.coalesce(func.sum(SendWorker.failed), 0),
+                    func.coalesce(func.sum(SendWorker.deferred), 0),
+                    func.coalesce(func.sum(SendWorker.skipped), 0),
+                ).where(SendWorker.run_id == lock.run_id)
+            ).one()
+        report.sent, report.failed, report.deferred, report.skipped = (int(v) for v in totals)
+        for r in results:
+            report.retries += r.retries
+            report.lost_results += r.lost_results
+            report.uncertain += r.uncertain
+            room = ledger.UNCERTAIN_LIST_MAX - len(report.uncertain_subscriber_ids)
+            report.uncertain_subscriber_ids += r.uncertain_subscriber_ids[: max(0, room)]
+            report.elapsed = max(report.elapsed, r.elapsed)
+            report.achieved_rate = max(report.achieved_rate, r.achieved_rate)
+        counts = slices.slice_counts(engine, run_id=lock.run_id)
+        unfinished = counts[SliceState.OPEN] + counts[SliceState.TAKEN]
+        if unfinished and not stop.is_set:
+            stop.stop(StopKind.ERROR, f"{unfinished} slices were left unfinished")
         if stop.is_set:
             if stop.kind is StopKind.QUOTA and report.resume_after is None:
                 oldest = ledger.oldest_send_within(engine)
-                start = oldest or utcnow()
-                report.resume_after = start + dt.timedelta(hours=24)
+                report.resume_after = (oldest or utcnow()) + dt.timedelta(hours=24)
             report.status = SendRunStatus.STOPPED.value
             report.stop_kind = stop.kind.value if stop.kind else ""
             report.stop_reason = stop.reason
             release(engine, lock, status=SendRunStatus.STOPPED, reason=stop.reason)
+            left = ledger.count_mailable_queued(
+                engine, issue_id=prep.issue_id, list_id=prep.list_id
+            )
         else:
             report.skipped += ledger.skip_unmailable(
                 engine, issue_id=prep.issue_id, list_id=prep.list_id
@@ -407,8 +619,12 @@ def _finish(
                     mark_sent(issue, now=utcnow())
             release(engine, lock, status=SendRunStatus.FINISHED)
             report.status = SendRunStatus.FINISHED.value
-        counts = ledger.state_counts(engine, issue_id=prep.issue_id)
-        report.ledger = {s.value: n for s, n in counts.items()}
+            left = 0
+        # What this run sends to: those it tried, and those still waiting when it stopped
+        # (not those who became unmailable before their turn: they are `skipped`).
+        report.to_send = report.sent + report.failed + report.deferred + left
+        ledger_counts = ledger.state_counts(engine, issue_id=prep.issue_id)
+        report.ledger = {s.value: n for s, n in ledger_counts.items()}
         with transaction(engine) as session:
             issue = session.get(Issue, prep.issue_id)
             report.issue_status = issue.status.value if issue else ""
@@ -418,16 +634,25 @@ def _finish(
         report.status = SendRunStatus.STOPPED.value
         report.stop_kind = report.stop_kind or StopKind.ERROR.value
         report.stop_reason = report.stop_reason or f"database error: {exc}"
+    report.elapsed = report.elapsed or time.monotonic() - started
 
 
 def _dry_run(
-    engine: Engine, report: SendReport, *, prep: _Prepared, mailer: IssueMailer
+    engine: Engine, settings: Settings, report: SendReport, *, prep: _Prepared
 ) -> SendReport:
-    report.to_send = count_to_send(engine, issue_id=prep.issue_id, list_id=prep.list_id)
+    report.to_send = ledger.count_to_plan(engine, issue_id=prep.issue_id, list_id=prep.list_id)
     counts = ledger.state_counts(engine, issue_id=prep.issue_id)
     report.ledger = {s.value: n for s, n in counts.items()}
     report.uncertain = counts[DeliveryState.SENDING]
     report.issue_status = prep.issue_status.value
+    mailer = IssueMailer(
+        settings,
+        rendered=prep.rendered,
+        issue_id=prep.issue_id,
+        issue_date=prep.issue_date,
+        list_id=prep.list_id,
+        list_name=prep.list_name,
+    )
     # Build one message to prove the settings and the rendering make a valid one.
     mailer.message(ledger.Job(0, 0, "dry-run@example.com", ""))
     return report

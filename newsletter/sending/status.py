@@ -1,17 +1,22 @@
-"""`send status`: the ledger of one issue by state, the uncertain rows, and its send runs."""
+"""`send status`: the ledger of one issue by state, the uncertain rows, its send runs, the
+workers of the latest run (heartbeats, shares, counts), its slices, the dead-letter queue."""
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from sqlalchemy import Engine, select
 
 from newsletter.compose import get_issue
 from newsletter.db import transaction
-from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus
-from newsletter.sending import ledger
+from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus, SendWorker
+from newsletter.models.base import utcnow
+from newsletter.sending import ledger, slices
+from newsletter.sending.lock import worker_is_dead
+from newsletter.sending.shares import WORKER_STALE_AFTER
 
 RUNS_SHOWN = 10
 
@@ -30,6 +35,24 @@ class RunInfo:
     stop_reason: str
 
 
+@dataclass(frozen=True)
+class WorkerInfo:
+    """One worker of the latest run."""
+
+    id: int
+    run_id: int
+    owner: str
+    #: ``working``, ``ended`` or ``dead`` (heartbeat stale or process gone).
+    state: str
+    heartbeat_age: float
+    share: float | None
+    sent: int
+    failed: int
+    deferred: int
+    skipped: int
+    stop_reason: str
+
+
 @dataclass
 class SendStatus:
     """The state of an issue's delivery."""
@@ -44,6 +67,12 @@ class SendStatus:
     uncertain_settled: int
     running: RunInfo | None
     runs: list[RunInfo] = field(default_factory=list)
+    #: The workers of the latest run.
+    workers: list[WorkerInfo] = field(default_factory=list)
+    #: The latest run's slices by state.
+    slices: dict[str, int] = field(default_factory=dict)
+    #: Messages in the dead-letter queue of the SQS fan-out (None: none configured).
+    dead_letters: int | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -69,11 +98,46 @@ class SendStatus:
             "uncertain_settled": self.uncertain_settled,
             "running": run(self.running) if self.running else None,
             "runs": [run(r) for r in self.runs],
+            "workers": [asdict(w) for w in self.workers],
+            "slices": self.slices,
+            "dead_letters": self.dead_letters,
         }
 
 
-def send_status(engine: Engine, *, date: dt.date) -> SendStatus:
-    """Counts by state, uncertain rows and the latest runs of the issue of ``date``."""
+def _workers(engine: Engine, run_id: int) -> list[WorkerInfo]:
+    now = utcnow()
+    with transaction(engine) as session:
+        rows = session.scalars(
+            select(SendWorker).where(SendWorker.run_id == run_id).order_by(SendWorker.id)
+        )
+        out = []
+        for w in rows:
+            dead = worker_is_dead(w, now=now, stale_after=WORKER_STALE_AFTER)
+            out.append(
+                WorkerInfo(
+                    id=w.id,
+                    run_id=w.run_id,
+                    owner=w.owner,
+                    state="ended" if not w.live else ("dead" if dead else "working"),
+                    heartbeat_age=(now - w.heartbeat_at).total_seconds(),
+                    share=w.share,
+                    sent=w.sent,
+                    failed=w.failed,
+                    deferred=w.deferred,
+                    skipped=w.skipped,
+                    stop_reason=w.stop_reason,
+                )
+            )
+        return out
+
+
+def send_status(
+    engine: Engine, *, date: dt.date, dead_letters: Callable[[], int] | None = None
+) -> SendStatus:
+    """Counts by state, uncertain rows, the latest runs and workers of the issue of ``date``.
+
+    ``dead_letters`` counts the SQS dead-letter queue (given when one is configured).
+    """
     with transaction(engine) as session:
         issue = get_issue(session, date)
         rows = session.execute(
@@ -100,7 +164,15 @@ def send_status(engine: Engine, *, date: dt.date) -> SendStatus:
     counts = ledger.state_counts(engine, issue_id=issue_id)
     running = next((r for r in runs if r.status == SendRunStatus.RUNNING.value), None)
     sending = counts[DeliveryState.SENDING]
+    latest = running or (runs[0] if runs else None)
     return SendStatus(
+        workers=_workers(engine, latest.id) if latest else [],
+        slices=(
+            {k.value: v for k, v in slices.slice_counts(engine, run_id=latest.id).items()}
+            if latest
+            else {}
+        ),
+        dead_letters=dead_letters() if dead_letters is not None else None,
         date=date.isoformat(),
         issue_status=issue_status,
         counts={s.value: n for s, n in counts.items()},

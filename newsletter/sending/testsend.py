@@ -13,7 +13,7 @@ from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import ConfigError
 from newsletter.render import render_issue
-from newsletter.sending.mailer import EditorCopyMailer
+from newsletter.sending.personal import EditorCopyMailer
 from newsletter.sending.single import deliver_one
 from newsletter.settings import Settings
 from newsletter.transport import AccountError, PermanentError, TransientError, Transport

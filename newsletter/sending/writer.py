@@ -22,11 +22,10 @@ from collections.abc import Callable
 
 from sqlalchemy import Engine, PoolProxiedConnection
 
-from newsletter.errors import NewsletterError
 from newsletter.sending import ledger
-from newsletter.sending.control import StopKind, StopSignal
-from newsletter.sending.hotpath import LedgerStatements
+from newsletter.sending.driver import LedgerStatements
 from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock
+from newsletter.sending.stop import StopKind, StopSignal
 
 log = logging.getLogger(__name__)
 
@@ -36,15 +35,13 @@ GROUP_MAX = 500
 PROGRESS_EVERY = 0.2
 
 
-class LedgerError(NewsletterError):
-    """The ledger could not be written (the database is unreachable or refused)."""
-
-
 class Claimed(enum.Enum):
     """Answer to a claim."""
 
     YES = "yes"
     NOT_MAILABLE = "not_mailable"
+    #: Another worker claimed it first (a slice worked twice: a redelivered SQS message).
+    TAKEN = "taken"
     STOPPING = "stopping"
 
 
@@ -75,14 +72,20 @@ class _Claim:
 _CLOSE = object()
 
 
+class _Barrier(_Claim):
+    """Answered once everything handed over before it is committed (see :meth:`sync`)."""
+
+    __slots__ = ()
+
+
 class LedgerWriter:
-    """See the module docstring. ``lock`` is None for runs that hold none (never in a send)."""
+    """See the module docstring."""
 
     def __init__(
         self,
         engine: Engine,
         *,
-        lock: RunLock | None,
+        lock: RunLock,
         stop: StopSignal,
         heartbeat_every: float = HEARTBEAT_EVERY,
         on_progress: Callable[[], None] | None = None,
@@ -117,6 +120,12 @@ class LedgerWriter:
         """Queue an outcome for the next commit; does not wait."""
         self._queue.put(result)
 
+    def sync(self) -> None:
+        """Wait until every claim and result handed over so far is committed."""
+        request = _Barrier(0)
+        self._queue.put(request)
+        request.wait()
+
     def close(self) -> None:
         """Write everything queued, then stop the thread (call after the workers are done)."""
         self._queue.put(_CLOSE)
@@ -139,13 +148,16 @@ class LedgerWriter:
                 except queue.Empty:
                     break
             closing = any(op is _CLOSE for op in ops)
-            claims = [op for op in ops if isinstance(op, _Claim)]
+            claims = [op for op in ops if isinstance(op, _Claim) and not isinstance(op, _Barrier)]
+            barriers = [op for op in ops if isinstance(op, _Barrier)]
             results = [op for op in ops if isinstance(op, ledger.Result)]
-            beat = self._lock is not None and time.monotonic() - last_beat >= self._heartbeat_every
+            beat = time.monotonic() - last_beat >= self._heartbeat_every
             if claims or results or beat:
                 self._write(claims, results, beat=beat)
                 if beat:
                     last_beat = time.monotonic()
+            for b in barriers:
+                b.set(Claimed.YES)
             self._progress(force=closing)
 
     def _connection(self) -> PoolProxiedConnection:
@@ -158,6 +170,7 @@ class LedgerWriter:
         granting = not self._stop.is_set
         ids = [c.delivery_id for c in claims] if granting else []
         granted: set[int] = set()
+        skipped: set[int] = set()
         alive = True
         try:
             with self.write_lock:
@@ -167,8 +180,8 @@ class LedgerWriter:
                     if results:
                         self._statements.apply(cursor, results)
                     if ids:
-                        granted = self._statements.claim(cursor, ids)
-                    if beat and self._lock is not None:
+                        granted, skipped = self._statements.claim(cursor, ids)
+                    if beat:
                         alive = self._statements.heartbeat(cursor, self._lock)
                     raw.commit()
                 except BaseException:
@@ -191,8 +204,10 @@ class LedgerWriter:
                 c.set(Claimed.STOPPING)
             elif c.delivery_id in granted:
                 c.set(Claimed.YES)
-            else:
+            elif c.delivery_id in skipped:
                 c.set(Claimed.NOT_MAILABLE)
+            else:
+                c.set(Claimed.TAKEN)
         if not alive:
             self._stop.stop(
                 StopKind.LOCK_LOST,

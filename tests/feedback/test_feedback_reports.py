@@ -278,16 +278,18 @@ def test_send_and_daily_refuse_and_force_overrides(
     assert "complaint rate 0.30%" in json.loads(report.stdout)["forced"][0]
 
 
-def test_the_daily_lambda_is_guarded_but_not_its_continuations(
+def test_the_daily_lambda_is_guarded(
     engine: Engine, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from subscribers.lambda_handlers import run_daily_event
+    from subscribers.lambda_handlers import daily
 
     _mass(engine, complaints=0, hard_bounces=500)
     monkeypatch.setenv("NEWSLETTER_DEFAULT_LIST", "big")
     event = {"date": "2025-08-20"}
     with pytest.raises(GuardError, match=r"bounce rate 5\.00% \(500 of 10000\)"):
-        run_daily_event(event, None, invoke=lambda arn, payload: None)
-    # A continuation resumes a send already started: the guard does not stop it half-way.
-    report = run_daily_event({**event, "continuation": 1}, None, invoke=lambda a, p: None)
+        daily(event, None)
+    # {"force": true} in the event sends anyway (the override is recorded).
+    report = daily({**event, "force": True}, None)
     assert report["date"] == "2025-08-20"
+    with transaction(engine) as session:
+        assert len(list(session.scalars(select(GuardOverride)))) == 1

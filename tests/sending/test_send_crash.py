@@ -96,7 +96,7 @@ def test_sigkill_at_a_random_point_then_rerun(world: World, tmp_path: Path, seed
     # Each run reports its uncertain rows, and the ledger keeps the note on them (the
     # reports of the killed runs are lost with them).
     rows = world.deliveries()
-    uncertain |= {sid for sid, r in rows.items() if r.error.startswith("uncertain")}
+    uncertain |= {sid for sid, r in rows.items() if r.uncertain}
 
     received = Counter(
         parse(p.read_bytes())["To"].addresses[0].addr_spec for p in _outbox(settings)

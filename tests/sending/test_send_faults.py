@@ -12,7 +12,7 @@ from collections.abc import Callable
 from newsletter.audience import record_bounce, record_complaint, unsubscribe
 from newsletter.db import transaction
 from newsletter.models import DeliveryState, IssueStatus
-from newsletter.sending import Backoff, Tuning, send_issue
+from newsletter.sending import Backoff, SendOptions, Tuning, send_issue
 from newsletter.settings import Settings
 from newsletter.transport import MemoryTransport, make_transport
 from tests.support.sending import DATE, FaultProxy, FlakyTransport, Ses, World, max_in_window
@@ -60,9 +60,8 @@ def test_memory_faults_exactly_once_and_rate_kept(world: World) -> None:
     left = _leavers(world)
     inner = MemoryTransport()
     flaky = FlakyTransport(inner, pattern)
-    report = send_issue(
-        world.engine, world.settings, flaky, date=DATE, rate=100, concurrency=8, tuning=TUNING
-    )
+    options = SendOptions(date=DATE, rate=100, concurrency=8, tuning=TUNING)
+    report = send_issue(world.engine, world.settings, flaky, options=options)
     assert report.status == "finished"
     got = Counter(m.recipients[0] for m in inner.sent)
     assert set(got) == {world.emails[i] for i in active}
@@ -89,10 +88,7 @@ def test_http_faults_through_moto_exactly_once_and_rate_kept(
             world.engine,
             world.settings,
             transport,
-            date=DATE,
-            rate=25,
-            concurrency=6,
-            tuning=TUNING,
+            options=SendOptions(date=DATE, rate=25, concurrency=6, tuning=TUNING),
         )
     finally:
         transport.close()

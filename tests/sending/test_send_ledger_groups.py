@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from newsletter.models import DeliveryState
-from newsletter.sending import Backoff, Tuning, send_issue
+from newsletter.sending import Backoff, SendOptions, Tuning, send_issue
 from newsletter.transport import MemoryTransport
 from tests.support.sending import DATE, World
 
@@ -12,9 +12,8 @@ def test_each_row_keeps_the_message_id_of_its_own_message(world: World) -> None:
     ids = world.add(60)
     transport = MemoryTransport()
     tuning = Tuning(backoff=Backoff(base=0.0, throttled_base=0.0), batch_size=25, seed=1)
-    report = send_issue(
-        world.engine, world.settings, transport, date=DATE, rate=None, concurrency=8, tuning=tuning
-    )
+    options = SendOptions(date=DATE, rate=None, concurrency=8, tuning=tuning)
+    report = send_issue(world.engine, world.settings, transport, options=options)
     assert report.sent == 60
     # MemoryTransport answers mem-<n> for its n-th message.
     expected = {m.recipients[0]: f"mem-{n}" for n, m in enumerate(transport.sent, start=1)}

@@ -7,7 +7,7 @@ import pytest
 from newsletter.errors import InputError
 from newsletter.render import RenderedEmail, personalize
 from newsletter.sending.ledger import Job
-from newsletter.sending.mailer import IssueMailer, tag_value
+from newsletter.sending.personal import IssueMailer, tag_value
 from newsletter.settings import Settings
 from tests.support.mail import parse
 

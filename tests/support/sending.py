@@ -4,6 +4,7 @@ SES as the tests read it back, and a fault-injecting HTTP proxy in front of it."
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import http.client
 import json
 import threading
@@ -13,13 +14,23 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, insert, select, text, update
 
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
 from newsletter.items import store_digest
-from newsletter.models import Delivery, Issue, IssueStatus, MailingList, Subscriber
+from newsletter.models import (
+    Delivery,
+    Issue,
+    IssueStatus,
+    MailingList,
+    Subscriber,
+    SubscriberStatus,
+    Subscription,
+    SubscriptionStatus,
+)
+from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Transport
@@ -50,6 +61,53 @@ class World:
             self.add_one(f"reader{n}@{domain}", name=f"{name} {n}")
             for n in range(start, start + count)
         ]
+
+    def add_bulk(self, count: int) -> list[int]:
+        """``count`` active subscribers ``bulk<n>@example.com`` in a few statements; their ids."""
+        now = utcnow()
+        with transaction(self.engine) as session:
+            start = (session.scalar(select(func.max(Subscriber.id))) or 0) + 1
+        ids = list(range(start, start + count))
+        with self.engine.begin() as conn:
+            conn.execute(
+                insert(Subscriber),
+                [
+                    {
+                        "id": i,
+                        "email": f"bulk{i}@example.com",
+                        "email_hash": hashlib.sha256(f"bulk{i}@example.com".encode()).hexdigest(),
+                        "name": f"Reader {i}",
+                        "language": "",
+                        "attributes": {},
+                        "status": SubscriberStatus.OK,
+                        "soft_bounces": 0,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            conn.execute(
+                insert(Subscription),
+                [
+                    {
+                        "subscriber_id": i,
+                        "list_id": self.list_id,
+                        "status": SubscriptionStatus.ACTIVE,
+                        "created_at": now,
+                        "confirmed_at": now,
+                    }
+                    for i in ids
+                ],
+            )
+            if conn.dialect.name == "postgresql":
+                # Explicit ids leave the sequence behind: move it past them.
+                conn.execute(
+                    text("SELECT setval(pg_get_serial_sequence('subscribers', 'id'), :top)"),
+                    {"top": ids[-1]},
+                )
+        self.emails.update({i: f"bulk{i}@example.com" for i in ids})
+        return ids
 
     def add_one(self, address: str, *, name: str = "", confirmed: bool = True) -> int:
         """One subscriber; its id."""
@@ -188,6 +246,10 @@ class FaultProxy:
         #: Arrival time of every SendEmail call, answered with a fault or forwarded.
         self.arrival_times: list[float] = []
         self.bodies: list[dict[str, Any]] = []
+        #: The recipients of every forwarded SendEmail, in order.
+        self.destinations: list[str] = []
+        #: Keep whole bodies (memory: a message each); off for big sends.
+        self.keep_bodies = True
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -225,9 +287,12 @@ class FaultProxy:
                             headers = {"x-amzn-ErrorType": "ServiceUnavailable"}
                             self._reply(503, headers, b'{"message": "Service Unavailable"}')
                         return
+                    data = json.loads(body)
                     with proxy.lock:
                         proxy.forwarded_times.append(time.monotonic())
-                        proxy.bodies.append(json.loads(body))
+                        proxy.destinations += data["Destination"]["ToAddresses"]
+                        if proxy.keep_bodies:
+                            proxy.bodies.append(data)
                 conn = http.client.HTTPConnection(proxy.upstream, timeout=30)
                 headers = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                 conn.request(self.command, self.path, body=body, headers=headers)
@@ -246,6 +311,8 @@ class FaultProxy:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
+        # A client killed mid-request (the crash tests do that) is no error of the proxy's.
+        self.server.handle_error = lambda request, client_address: None  # type: ignore[method-assign]
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -16,7 +16,7 @@ from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
 from newsletter.items import store_digest
-from newsletter.sending import send_issue
+from newsletter.sending import SendOptions, send_issue
 from newsletter.settings import Settings
 from newsletter.transport import FileTransport
 
@@ -80,7 +80,7 @@ def send_sample(engine: Engine, settings: Settings, readers: Sequence[Reader]) -
             )
     outbox = Path(settings.file_outbox)
     transport = FileTransport(outbox)
-    report = send_issue(engine, settings, transport, date=digest.date, rate=None)
+    report = send_issue(engine, settings, transport, options=SendOptions(date=digest.date))
     assert report.sent == len(readers), report
     files = sorted(outbox.glob("*.eml"))
     assert len(files) == len(readers)

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, ViewportSize
 from sqlalchemy import Engine
 
 from newsletter.models import EventKind
-from newsletter.sending import send_issue
+from newsletter.sending import SendOptions, send_issue
 from newsletter.settings import Settings
 from newsletter.transport import FileTransport
 from subscribers.app import create_app
@@ -84,7 +84,8 @@ def test_unsubscribe_from_a_sent_email_in_chromium(
 ) -> None:
     issue = publish_sample(engine, served, samples / "ai-daily-2025-08-14.md", sent=False)
     person = add_person(engine, "reader@example.com")
-    report = send_issue(engine, served, FileTransport(served.file_outbox), date=issue.date)
+    options = SendOptions(date=issue.date)
+    report = send_issue(engine, served, FileTransport(served.file_outbox), options=options)
     assert report is not None
     [message] = _emails(served.file_outbox)
     # The link a person clicks: the footer's, which is also the List-Unsubscribe URL.

@@ -60,11 +60,12 @@ def _resolve(handler: str) -> Callable[..., Any]:
     return function  # type: ignore[no-any-return]
 
 
-def test_serverless_yml_names_the_three_handlers_and_each_imports() -> None:
+def test_serverless_yml_names_the_four_handlers_and_each_imports() -> None:
     handlers = _handlers()
     assert handlers == {
         "web": "subscribers.lambda_handlers.web",
         "daily": "subscribers.lambda_handlers.daily",
+        "sendWorker": "subscribers.lambda_handlers.send_worker",
         "sesNotifications": "subscribers.lambda_handlers.sns",
     }
     for handler in handlers.values():
@@ -83,7 +84,6 @@ def test_serverless_yml_runtime_schedule_and_permissions() -> None:
         for action in statement["Action"]
     )
     assert actions == [
-        "lambda:InvokeFunction",
         "s3:GetObject",
         "s3:ListBucket",
         "s3:PutObject",
@@ -91,6 +91,7 @@ def test_serverless_yml_runtime_schedule_and_permissions() -> None:
         "ses:GetSendQuota",
         "ses:SendEmail",
         "ses:SendRawEmail",
+        "sqs:SendMessage",
         "ssm:GetParametersByPath",
     ]
 
@@ -266,13 +267,12 @@ def test_daily_handler_sends_the_day_once(
     json.dumps(first)  # what Lambda returns must be JSON
     assert first["date"] == "2025-08-14"
     assert first["send"]["sent"] == 1
-    assert "continued" not in first
     second = handler(_scheduled_event(), LambdaContext(900))
     assert second["already_sent"] is True
     assert _recipients(settings) == ["daily@example.com"]
 
 
-def test_daily_run_near_the_time_limit_stops_and_continues_in_a_new_invocation(
+def test_daily_run_near_the_time_limit_stops_cleanly_and_the_next_run_resumes(
     lambda_env: tuple[Settings, str],
     engine: Engine,
     samples: Path,
@@ -282,46 +282,15 @@ def test_daily_run_near_the_time_limit_stops_and_continues_in_a_new_invocation(
     monkeypatch.setenv("NEWSLETTER_DAILY_SOURCE", str(samples / "ai-daily-2025-08-14.md"))
     for n in range(5):
         add_person(engine, f"reader{n}@example.com")
-    invoked: list[tuple[str, dict[str, Any]]] = []
-
-    def invoke(arn: str, payload: dict[str, Any]) -> None:
-        invoked.append((arn, payload))
-
     # Already inside the safety margin: the send stops before its first message.
     context = LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS)
-    report = lambda_handlers.run_daily_event(_scheduled_event(), context, invoke=invoke)
+    report = lambda_handlers.daily(_scheduled_event(), context)
     assert report["send"]["status"] == "stopped"
-    assert report["continued"] is True
-    assert invoked == [
-        (LambdaContext.invoked_function_arn, {"date": "2025-08-14", "continuation": 1})
-    ]
-    # The continuation (what the asynchronous invocation runs) finishes the send, once each.
-    rest = lambda_handlers.run_daily_event(invoked[0][1], LambdaContext(900), invoke=invoke)
+    rest = lambda_handlers.daily(_scheduled_event(), LambdaContext(900))
     assert rest["send"]["status"] == "finished"
-    assert len(invoked) == 1
     assert _recipients(settings) == [f"reader{n}@example.com" for n in range(5)]
-
-
-def test_daily_continuations_are_bounded(
-    lambda_env: tuple[Settings, str], engine: Engine, samples: Path
-) -> None:
-    add_person(engine, "bounded@example.com")
-    invoked: list[dict[str, Any]] = []
-    event = {
-        "date": "2025-08-14",
-        "digest": str(samples / "ai-daily-2025-08-14.md"),
-        "continuation": lambda_handlers.MAX_CONTINUATIONS,
-    }
-    report = lambda_handlers.run_daily_event(
-        event,
-        LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS),
-        invoke=lambda _arn, payload: invoked.append(payload),
-    )
-    assert report["send"]["status"] == "stopped"
-    assert "continued" not in report
-    assert invoked == []
 
 
 def test_daily_event_with_a_bad_date_is_an_input_error(lambda_env: tuple[Settings, str]) -> None:
     with pytest.raises(InputError, match="date must be YYYY-MM-DD"):
-        lambda_handlers.run_daily_event({"date": "14/08/2025"}, None, invoke=lambda *_: None)
+        lambda_handlers.daily({"date": "14/08/2025"}, None)

@@ -54,10 +54,11 @@ class IssueMailer:
         list_id: int,
         list_name: str,
     ) -> None:
-        self._settings = settings
-        self._rendered = rendered
         self._issue_id = issue_id
         self._list_id = list_id
+        self._rendered = rendered
+        #: The list's language: the copy for a subscriber whose language has no strings.
+        self._language = settings.language
         self._base = settings.require_base_url()
         # One signer for the whole send: the same tokens as make_token, without re-deriving
         # the key for every recipient.
@@ -85,7 +86,7 @@ class IssueMailer:
     def _variant(self, language: str) -> tuple[QuotedPrintableTemplate, RenderedEmail]:
         variant = self._variants.get(language)
         if variant is None:
-            copy = localize(self._rendered, language=language, fallback=self._settings.language)
+            copy = localize(self._rendered, language=language, fallback=self._language)
             probe = RenderedEmail(
                 subject=copy.subject,
                 html=_PROBE_SEPARATOR.join(MARKERS),

@@ -1,10 +1,11 @@
-"""The ledger writer's statements, run on the raw DBAPI cursor: claims, results, heartbeat.
+"""The per-message statements, run on the raw DBAPI cursor: claims, results, heartbeat.
 
 These run for every message, and SQLAlchemy's per-execution work (about as much CPU as
-the database's own work here) would be paid by the one process that also builds and sends
-every message. So the statements are written with SQLAlchemy Core, compiled once for the
-engine's dialect (SQLite or PostgreSQL), and executed on the driver's cursor with values
-converted by the column types' own bind processors: same SQL, same stored formats.
+the database's own work here) would be paid by the process that also builds and sends
+every message. So the ledger's statements (built in :mod:`newsletter.sending.ledger`, the
+one owner of each transition) are compiled once for the engine's dialect (SQLite or
+PostgreSQL), and executed on the driver's cursor with values converted by the column types'
+own bind processors: same SQL, same stored formats.
 """
 
 from __future__ import annotations
@@ -12,20 +13,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import BindParameter, Dialect, UpdateBase, bindparam, case, update
+from sqlalchemy import Dialect, UpdateBase, bindparam, update
 
-from newsletter.audience.mailable import mailable_condition
-from newsletter.models import Delivery, DeliveryState, SendRun
+from newsletter.models import SendRun
 from newsletter.models.base import utcnow
-from newsletter.sending.ledger import NOT_MAILABLE, Outcome, Result
+from newsletter.sending import ledger
+from newsletter.sending.ledger import STATE_OF, Result, Verdict
 from newsletter.sending.lock import RunLock
-
-_STATE_OF = {
-    Outcome.FAILED: DeliveryState.FAILED,
-    Outcome.DEFERRED: DeliveryState.DEFERRED,
-    Outcome.REQUEUED: DeliveryState.QUEUED,
-}
-
 
 #: Most sent rows written by one statement (the statement is compiled once per size).
 SENT_CHUNK = 16
@@ -105,23 +99,10 @@ class DriverStatement:
 
 
 class LedgerStatements:
-    """Claim and result statements for one dialect (build once per send)."""
+    """The ledger's per-message statements (:mod:`.ledger`) compiled for one dialect, plus the
+    run heartbeat. Build once per send; each statement of a given size compiles once."""
 
     def __init__(self, dialect: Dialect) -> None:
-        skip = (
-            update(Delivery)
-            .where(Delivery.id == bindparam("d_id"), Delivery.state == DeliveryState.QUEUED)
-            .values(state=DeliveryState.SKIPPED, error=NOT_MAILABLE, updated_at=bindparam("d_now"))
-        )
-        other = (
-            update(Delivery)
-            .where(Delivery.id == bindparam("d_id"))
-            .values(
-                state=bindparam("d_state"),
-                error=bindparam("d_err"),
-                updated_at=bindparam("d_now"),
-            )
-        )
         beat = (
             update(SendRun)
             .where(
@@ -133,74 +114,40 @@ class LedgerStatements:
             beat, dialect, dynamic=frozenset({"r_id", "r_issue", "r_now"})
         )
         self._dialect = dialect
-        #: Claim statements by the number of rows they claim (at most one per worker).
+        self._skip_locked = dialect.name == "postgresql"
         self._claim_stmts: dict[int, DriverStatement] = {}
-        self.skip_stmt = DriverStatement(skip, dialect, dynamic=frozenset({"d_id", "d_now"}))
-        #: Result statements for sent rows by the number of rows they write.
+        self._skip_stmts: dict[int, DriverStatement] = {}
         self._sent_stmts: dict[int, DriverStatement] = {}
-        self.other_stmt = DriverStatement(
-            other, dialect, dynamic=frozenset({"d_id", "d_state", "d_err", "d_now"})
+        self.verdict_stmt = DriverStatement(
+            ledger.verdict_statement(),
+            dialect,
+            dynamic=frozenset({"d_id", "d_state", "d_err", "d_now"}),
         )
 
-    def claim_stmt(self, count: int) -> DriverStatement:
-        """The claim of ``count`` rows in one statement: ``UPDATE ... WHERE id IN (...)``.
-
-        Each row is claimed on its own conditions (still queued, subscriber still mailable),
-        exactly as one statement per row would; RETURNING names the rows claimed.
-        """
-        st = self._claim_stmts.get(count)
+    def _sized(
+        self, cache: dict[int, DriverStatement], count: int, build: Any, prefixes: tuple[str, ...]
+    ) -> DriverStatement:
+        st = cache.get(count)
         if st is None:
-            ids: list[BindParameter[int]] = [bindparam(f"d_id{i}") for i in range(count)]
-            stmt = (
-                update(Delivery)
-                .where(
-                    Delivery.id.in_(ids),
-                    Delivery.state == DeliveryState.QUEUED,
-                    mailable_condition(
-                        subscriber_id=Delivery.subscriber_id, list_id=Delivery.list_id
-                    ),
-                )
-                .values(
-                    state=DeliveryState.SENDING,
-                    attempts=Delivery.attempts + 1,
-                    updated_at=bindparam("d_now"),
-                )
-                .returning(Delivery.id)
-            )
-            names = frozenset({"d_now", *(f"d_id{i}" for i in range(count))})
-            st = DriverStatement(stmt, self._dialect, dynamic=names)
-            self._claim_stmts[count] = st
+            names = frozenset({"d_now", *(f"{p}{i}" for p in prefixes for i in range(count))})
+            st = DriverStatement(build(count), self._dialect, dynamic=names)
+            cache[count] = st
         return st
+
+    def claim_stmt(self, count: int) -> DriverStatement:
+        """:func:`.ledger.claim_statement` for ``count`` rows."""
+        return self._sized(
+            self._claim_stmts,
+            count,
+            lambda n: ledger.claim_statement(n, skip_locked=self._skip_locked),
+            ("d_id",),
+        )
 
     def sent_stmt(self, count: int) -> DriverStatement:
-        """``count`` rows marked sent, each with its message id, in one statement.
-
-        One statement instead of one execution per row: the driver gives up the interpreter
-        lock once per execution, and the writer shares it with every worker.
-        """
-        st = self._sent_stmts.get(count)
-        if st is None:
-            ids: list[BindParameter[int]] = [bindparam(f"d_id{i}") for i in range(count)]
-            mids: list[BindParameter[str]] = [bindparam(f"d_mid{i}") for i in range(count)]
-            message_id = case(*((Delivery.id == i, m) for i, m in zip(ids, mids, strict=True)))
-            stmt = (
-                update(Delivery)
-                .where(Delivery.id.in_(ids))
-                .values(
-                    state=DeliveryState.SENT,
-                    message_id=message_id,
-                    sent_at=bindparam("d_now"),
-                    updated_at=bindparam("d_now"),
-                    # Keep the note of an uncertain re-send; drop notes of failed attempts.
-                    error=case((Delivery.error.like("uncertain%"), Delivery.error), else_=""),
-                )
-            )
-            names = frozenset(
-                {"d_now", *(f"d_id{i}" for i in range(count)), *(f"d_mid{i}" for i in range(count))}
-            )
-            st = DriverStatement(stmt, self._dialect, dynamic=names)
-            self._sent_stmts[count] = st
-        return st
+        """:func:`.ledger.sent_statement` for ``count`` rows: one statement instead of one
+        execution per row (the driver gives up the interpreter lock once per execution, and
+        the writer shares it with every worker)."""
+        return self._sized(self._sent_stmts, count, ledger.sent_statement, ("d_id", "d_mid"))
 
     def heartbeat(self, cursor: Any, lock: RunLock) -> bool:
         """Refresh the run's heartbeat; False when the lock was taken over (stop at once)."""
@@ -209,14 +156,14 @@ class LedgerStatements:
         cursor.execute(st.sql, st.params(values))
         return bool(cursor.rowcount == 1)
 
-    def claim(self, cursor: Any, delivery_ids: Sequence[int]) -> set[int]:
-        """Mark queued rows ``sending`` if their subscriber is still mailable; their ids.
+    def claim(self, cursor: Any, delivery_ids: Sequence[int]) -> tuple[set[int], set[int]]:
+        """Claim queued rows whose subscriber is still mailable: (claimed ids, skipped ids).
 
-        Rows that are queued but no longer mailable become ``skipped`` with the reason. The
-        caller commits before anything is sent.
+        Rows that are queued but no longer mailable become ``skipped``; a row in neither set
+        was claimed by another worker. The caller commits before anything is sent.
         """
         if not delivery_ids:
-            return set()
+            return set(), set()
         now = utcnow()
         ids = list(dict.fromkeys(delivery_ids))
         st = self.claim_stmt(len(ids))
@@ -225,16 +172,19 @@ class LedgerStatements:
         cursor.execute(st.sql, st.params(values))
         claimed = {row[0] for row in cursor.fetchall()}
         rest = [i for i in ids if i not in claimed]
+        skipped: set[int] = set()
         if rest:
-            st = self.skip_stmt
-            rows = [{"d_id": i} for i in rest]
-            cursor.executemany(st.sql, st.params_many(rows, shared={"d_now": now}))
-        return claimed
+            st = self._sized(self._skip_stmts, len(rest), ledger.skip_statement, ("d_id",))
+            values = {f"d_id{i}": d for i, d in enumerate(rest)}
+            values["d_now"] = now
+            cursor.execute(st.sql, st.params(values))
+            skipped = {row[0] for row in cursor.fetchall()}
+        return claimed, skipped
 
     def apply(self, cursor: Any, results: Sequence[Result]) -> None:
-        """Write the outcomes of claimed rows."""
+        """Write the verdicts on claimed rows."""
         now = utcnow()
-        sent = list({r.delivery_id: r for r in results if r.outcome is Outcome.SENT}.values())
+        sent = list({r.delivery_id: r for r in results if r.verdict is Verdict.SENT}.values())
         for start in range(0, len(sent), SENT_CHUNK):
             chunk = sent[start : start + SENT_CHUNK]
             st = self.sent_stmt(len(chunk))
@@ -244,10 +194,10 @@ class LedgerStatements:
                 values[f"d_mid{i}"] = r.message_id[:200]
             cursor.execute(st.sql, st.params(values))
         other = [
-            {"d_id": r.delivery_id, "d_state": _STATE_OF[r.outcome], "d_err": r.error}
+            {"d_id": r.delivery_id, "d_state": STATE_OF[r.verdict], "d_err": r.error}
             for r in results
-            if r.outcome is not Outcome.SENT
+            if r.verdict is not Verdict.SENT
         ]
         if other:
-            st = self.other_stmt
+            st = self.verdict_stmt
             cursor.executemany(st.sql, st.params_many(other, shared={"d_now": now}))

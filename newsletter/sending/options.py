@@ -1,0 +1,67 @@
+"""What a send is asked to do: one :class:`SendOptions` for `send issue`, `send retry`,
+`send work` and the daily job, and the :class:`Tuning` knobs of tests and benchmarks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass, field
+
+from newsletter.sending.backoff import Backoff
+from newsletter.sending.lock import HEARTBEAT_EVERY, STALE_AFTER
+from newsletter.sending.ratelimit import MARGIN
+from newsletter.sending.shares import SHARE_EVERY, WORKER_STALE_AFTER
+from newsletter.sending.slices import SLICE_ROWS
+
+#: Rows read per query inside a slice.
+BATCH_SIZE = 1000
+
+
+class UncertainPolicy(enum.StrEnum):
+    """What to do with rows a crashed run left ``sending``."""
+
+    RESEND = "resend"
+    SKIP = "skip"
+
+
+class Mode(enum.StrEnum):
+    """Which command the run serves."""
+
+    SEND = "send"
+    RETRY = "retry"
+
+
+@dataclass(frozen=True)
+class Tuning:
+    """Knobs that tests and benchmarks turn; the defaults are for production."""
+
+    batch_size: int = BATCH_SIZE
+    slice_rows: int = SLICE_ROWS
+    share_every: float = SHARE_EVERY
+    worker_stale_after: float = WORKER_STALE_AFTER
+    stale_after: float = STALE_AFTER
+    heartbeat_every: float = HEARTBEAT_EVERY
+    backoff: Backoff = field(default_factory=Backoff)
+    max_attempts: int | None = None
+    seed: int | None = None
+    rate_margin: float = MARGIN
+
+
+@dataclass(frozen=True)
+class SendOptions:
+    """One send of the issue of ``date``: what the commands and the daily job ask for.
+
+    ``rate`` is messages (recipients) per second at most for the whole run, None for no
+    limit of ours (the provider's MaxSendRate still applies). ``concurrency`` is the
+    parallel sends of each worker (default NEWSLETTER_SEND_CONCURRENCY); ``workers`` the
+    worker processes (PostgreSQL only: SQLite runs one).
+    """
+
+    date: dt.date
+    list_name: str | None = None
+    rate: float | None = None
+    concurrency: int | None = None
+    workers: int = 1
+    uncertain: UncertainPolicy = UncertainPolicy.RESEND
+    dry_run: bool = False
+    tuning: Tuning = field(default_factory=Tuning)

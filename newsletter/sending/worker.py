@@ -1,0 +1,331 @@
+"""One worker of a run: takes slices, sends their queued rows, at its share of the rate.
+
+A worker is a process (a local one started by `send issue --workers N`, one that joined with
+`send work` from another machine, or an SQS-fed Lambda invocation). Inside it, the send
+threads (:mod:`.pool`), one ledger writer (:mod:`.writer`) and one share keeper
+(:mod:`.shares`) work as one: jobs of a slice go to the threads, which claim each row
+(committed ``sending``) before handing it to the transport. A slice is done when all its
+rows have their verdicts committed; a worker that stops part-way gives its slice back.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.exc import SQLAlchemyError
+
+from newsletter.audience import get_list
+from newsletter.db import transaction
+from newsletter.errors import StateError
+from newsletter.feedback.tracking import tracked_rendering
+from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
+from newsletter.render.issue import stored_rendering
+from newsletter.sending import ledger, slices
+from newsletter.sending.budget import Budget
+from newsletter.sending.lock import RunLock, make_owner
+from newsletter.sending.options import Tuning
+from newsletter.sending.personal import IssueMailer
+from newsletter.sending.pool import PoolConfig, WorkerPool
+from newsletter.sending.ratelimit import SendRateLimiter
+from newsletter.sending.shares import ShareConfig, ShareKeeper, dead_workers, register
+from newsletter.sending.slices import Slice, Taken
+from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.tally import Tally
+from newsletter.sending.writer import LedgerWriter
+from newsletter.settings import Settings
+from newsletter.transport import Transport
+
+log = logging.getLogger(__name__)
+
+#: How long a worker with nothing to take waits before it looks again (for dead workers).
+IDLE_POLL = 0.5
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    """What a worker reads from the run's record."""
+
+    run_id: int
+    issue_id: int
+    issue_date: str
+    list_id: int
+    list_name: str
+    owner: str
+    rate: float | None
+    quota_left: float | None
+
+
+@dataclass
+class WorkResult:
+    """What one worker did."""
+
+    worker_id: int
+    sent: int = 0
+    failed: int = 0
+    deferred: int = 0
+    skipped: int = 0
+    retries: int = 0
+    slices_done: int = 0
+    uncertain: int = 0
+    uncertain_subscriber_ids: list[int] = field(default_factory=list)
+    stop_kind: str = ""
+    stop_reason: str = ""
+    lost_results: int = 0
+    achieved_rate: float = 0.0
+    elapsed: float = 0.0
+    #: For an SQS slice: the slice was finished before (nothing sent), or a live worker has it.
+    slice_answer: str = ""
+
+
+def running_run(
+    engine: Engine, *, issue_id: int | None = None, run_id: int | None = None
+) -> RunFacts:
+    """The running send of the issue (or the run ``run_id``); :class:`StateError` if none."""
+    with transaction(engine) as session:
+        query = select(SendRun).where(SendRun.status == SendRunStatus.RUNNING)
+        if run_id is not None:
+            query = select(SendRun).where(SendRun.id == run_id)
+        elif issue_id is not None:
+            query = query.where(SendRun.issue_id == issue_id)
+        run = session.scalar(query.order_by(SendRun.id.desc()).limit(1))
+        if run is None or run.status is not SendRunStatus.RUNNING:
+            what = f"run {run_id}" if run_id is not None else "the issue"
+            raise StateError(
+                f"no send of {what} is running: start one with `newsletter send issue`"
+            )
+        issue = session.get(Issue, run.issue_id)
+        assert issue is not None
+        mailing_list = session.get(MailingList, run.list_id)
+        assert mailing_list is not None
+        return RunFacts(
+            run_id=run.id,
+            issue_id=run.issue_id,
+            issue_date=issue.date.isoformat(),
+            list_id=run.list_id,
+            list_name=mailing_list.name,
+            owner=run.owner,
+            rate=run.rate,
+            quota_left=run.quota_left,
+        )
+
+
+def _draw(engine: Engine, run_id: int) -> Callable[[int], int]:
+    def draw(n: int) -> int:
+        # Atomic: the run's quota never goes below zero, whatever the number of workers.
+        with engine.begin() as conn:
+            left = conn.execute(
+                select(SendRun.quota_left).where(SendRun.id == run_id).with_for_update()
+            ).scalar_one()
+            got = int(min(n, left or 0))
+            if got:
+                conn.execute(
+                    update(SendRun)
+                    .where(SendRun.id == run_id)
+                    .values(quota_left=SendRun.quota_left - got)
+                )
+            return got
+
+    return draw
+
+
+def _give_back(engine: Engine, run_id: int, n: int) -> None:
+    if n <= 0:
+        return
+    with engine.begin() as conn:
+        conn.execute(
+            update(SendRun)
+            .where(SendRun.id == run_id, SendRun.quota_left.is_not(None))
+            .values(quota_left=SendRun.quota_left + n)
+        )
+
+
+def work(
+    engine: Engine,
+    settings: Settings,
+    transport: Transport,
+    *,
+    run: RunFacts,
+    concurrency: int,
+    tuning: Tuning,
+    stop: StopSignal,
+    tally: Tally | None = None,
+    slice_id: int | None = None,
+    wait_for_others: bool = False,
+    quota_reason: Callable[[], str] | None = None,
+) -> WorkResult:
+    """Work the run until no slice is left to take (or only ``slice_id``).
+
+    ``wait_for_others``: keep looking while other live workers hold slices, to take over the
+    slice of one that dies (the process that finishes the run does this).
+    """
+    started = time.monotonic()
+    owner = make_owner()
+    worker_id = register(engine, run_id=run.run_id, owner=owner)
+    result = WorkResult(worker_id=worker_id)
+    with transaction(engine) as session:
+        issue = session.get(Issue, run.issue_id)
+        assert issue is not None
+        rendered = stored_rendering(issue)
+        if rendered is None:
+            raise StateError(f"the issue of {run.issue_date} has no stored rendering")
+        get_list(session, run.list_name)
+        # Feedback: a tracked list's copy has its links tagged so that clicks count per link.
+        rendered = tracked_rendering(session, rendered, list_id=run.list_id)
+    mailer = IssueMailer(
+        settings,
+        rendered=rendered,
+        issue_id=run.issue_id,
+        issue_date=run.issue_date,
+        list_id=run.list_id,
+        list_name=run.list_name,
+    )
+    tally = tally or Tally()
+    limiter = SendRateLimiter(run.rate, margin=tuning.rate_margin, sleep=stop.wait)
+    keeper = ShareKeeper(
+        engine,
+        config=ShareConfig(
+            run_id=run.run_id,
+            worker_id=worker_id,
+            rate=run.rate,
+            every=tuning.share_every,
+            stale_after=tuning.worker_stale_after,
+        ),
+        limiter=limiter,
+        tally=tally,
+        stop=stop,
+    )
+    lock = RunLock(run.run_id, run.issue_id, run.list_id, owner)
+    writer = LedgerWriter(engine, lock=lock, stop=stop, heartbeat_every=tuning.heartbeat_every)
+    budget = Budget(None) if run.quota_left is None else Budget(0, draw=_draw(engine, run.run_id))
+    pool = WorkerPool(
+        config=PoolConfig(
+            concurrency=concurrency,
+            max_attempts=tuning.max_attempts or settings.send_max_attempts,
+            backoff=tuning.backoff,
+            quota_reason=quota_reason or (lambda: "the 24-hour sending quota is used up"),
+        ),
+        transport=transport,
+        build=mailer.message,
+        writer=writer,
+        limiter=limiter,
+        budget=budget,
+        stop=stop,
+        tally=tally,
+        seed=tuning.seed,
+    )
+    keeper.start()
+    writer.start()
+    pool.start()
+    try:
+        _slices_loop(
+            engine,
+            run=run,
+            worker_id=worker_id,
+            tuning=tuning,
+            stop=stop,
+            pool=pool,
+            writer=writer,
+            result=result,
+            slice_id=slice_id,
+            wait_for_others=wait_for_others,
+        )
+        pool.finish()
+    except KeyboardInterrupt:
+        stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
+        pool.abort()
+    except SQLAlchemyError as exc:
+        stop.stop(StopKind.ERROR, f"database error: {exc}")
+        pool.abort()
+    except BaseException as exc:
+        stop.stop(StopKind.ERROR, f"unexpected error: {exc!r}")
+        pool.abort()
+        raise
+    finally:
+        writer.close()
+        keeper.close(reason=stop.reason)
+        try:
+            _give_back(engine, run.run_id, budget.unused())
+        except SQLAlchemyError as exc:
+            log.error("cannot give the unused quota back to the run: %s", exc)
+    snap = tally.snapshot()
+    result.sent, result.failed, result.deferred = snap.sent, snap.failed, snap.deferred
+    result.skipped, result.retries = snap.skipped, snap.retries
+    result.stop_kind = stop.kind.value if stop.kind else ""
+    result.stop_reason = stop.reason
+    result.lost_results = writer.lost_results
+    result.achieved_rate = tally.achieved_rate()
+    result.elapsed = time.monotonic() - started
+    return result
+
+
+def _slices_loop(
+    engine: Engine,
+    *,
+    run: RunFacts,
+    worker_id: int,
+    tuning: Tuning,
+    stop: StopSignal,
+    pool: WorkerPool,
+    writer: LedgerWriter,
+    result: WorkResult,
+    slice_id: int | None,
+    wait_for_others: bool,
+) -> None:
+    while not stop.is_set:
+        dead = dead_workers(engine, run_id=run.run_id, stale_after=tuning.worker_stale_after)
+        if slice_id is not None:
+            taken = slices.take_slice(
+                engine, run_id=run.run_id, slice_id=slice_id, worker_id=worker_id, dead=dead
+            )
+            result.slice_answer = taken.taken.value
+        else:
+            found = slices.take_next(engine, run_id=run.run_id, worker_id=worker_id, dead=dead)
+            if found is None:
+                counts = slices.slice_counts(engine, run_id=run.run_id)
+                if wait_for_others and counts[SliceState.TAKEN] and not stop.wait(IDLE_POLL):
+                    continue
+                return
+            taken = found
+        if taken.taken is not Taken.YES or taken.slice is None:
+            return
+        result.uncertain += taken.uncertain
+        room = ledger.UNCERTAIN_LIST_MAX - len(result.uncertain_subscriber_ids)
+        result.uncertain_subscriber_ids += list(taken.uncertain_ids[: max(0, room)])
+        done = _work_slice(engine, run=run, part=taken.slice, tuning=tuning, stop=stop, pool=pool)
+        writer.sync()
+        # Stopped part-way: the slice is open again (its rows are still queued).
+        done = done and not stop.is_set
+        slices.release_slice(engine, slice_id=taken.slice.id, worker_id=worker_id, done=done)
+        if done:
+            result.slices_done += 1
+        if slice_id is not None:
+            return
+
+
+def _work_slice(
+    engine: Engine,
+    *,
+    run: RunFacts,
+    part: Slice,
+    tuning: Tuning,
+    stop: StopSignal,
+    pool: WorkerPool,
+) -> bool:
+    batches = ledger.queued_jobs(
+        engine,
+        issue_id=run.issue_id,
+        list_id=run.list_id,
+        first=part.first,
+        last=part.last,
+        batch_size=tuning.batch_size,
+    )
+    for jobs in batches:
+        for job in jobs:
+            if not pool.submit(job):
+                return False
+    pool.wait_idle()
+    return not stop.is_set
