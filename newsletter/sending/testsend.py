@@ -12,6 +12,7 @@ from newsletter.audience import mask_email, normalize_email
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.errors import ConfigError
+from newsletter.media.stage import prepare_issue_media
 from newsletter.render import render_issue
 from newsletter.sending.personal import EditorCopyMailer
 from newsletter.sending.single import deliver_one
@@ -53,7 +54,9 @@ def send_test(
     settings.require_sender()
     with transaction(engine) as session:
         issue = get_issue(session, date)
-        rendered = render_issue(issue, settings, test=True)
+        # The images as subscribers will see them: stored copies (fetched once, reused).
+        media = prepare_issue_media(session, issue, settings)
+        rendered = render_issue(issue, settings, test=True, media=media)
     mailer = EditorCopyMailer(
         settings, rendered=rendered, list_name=settings.default_list, issue_date=date.isoformat()
     )

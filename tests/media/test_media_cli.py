@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from newsletter.cli import app
 from newsletter.settings import Settings
 from tests.support.image_server import ImageServer
+from tests.support.mail import parse
 
 
 @pytest.fixture
@@ -129,3 +130,23 @@ def test_a_send_with_a_stored_image_missing_is_refused(
     assert sent.exit_code == 0, sent.output
     (eml,) = cli_env.file_outbox.glob("*.eml")
     assert f"{cli_env.base_url}/media/" in eml.read_text(encoding="utf-8").replace("=\n", "")
+
+
+def test_a_test_send_of_a_draft_shows_the_stored_images(
+    runner: CliRunner, media_cli: Path, cli_env: Settings, image_server: ImageServer
+) -> None:
+    # An editor's [TEST] copy of a never-rendered draft shows what subscribers will see:
+    # the converted, hosted copies, not the source's AVIF.
+    _prepare(runner, media_cli)
+    result = runner.invoke(
+        app, ["send", "test", "--date", "2025-08-14", "--to", "editor@example.com"]
+    )
+    assert result.exit_code == 0, result.output
+    [eml] = sorted(Path(cli_env.file_outbox).glob("*.eml"))
+    msg = parse(eml.read_bytes())
+    html_part = msg.get_body(preferencelist=("html",))
+    assert html_part is not None
+    html = html_part.get_content()
+    assert html.count("/media/") == 2
+    assert "news-1.avif" not in html
+    assert image_server.hits["/news-1.avif"] == 1
