@@ -23,7 +23,6 @@ from newsletter.reports.rates import (
     SES_PAUSE_COMPLAINT,
     SES_REVIEW_BOUNCE,
     SES_REVIEW_COMPLAINT,
-    percent,
 )
 
 _STYLE = Style(
@@ -142,21 +141,9 @@ def issue_html(report: IssueReport) -> str:
     )
     outcome.show_legend = False
     charts = [_svg(outcome)]
-    rows: list[list[Any]] = [
-        ["recipients", report.recipients],
-        ["sent", report.sent],
-        ["delivered", report.delivered],
-        ["delayed", report.delayed],
-        ["bounced (hard)", report.bounced_hard],
-        ["bounced (soft)", report.bounced_soft],
-        ["rejected", report.rejected],
-        ["rendering failures", report.rendering_failures],
-        ["complaints", report.complaints],
-        ["bounce rate", percent(report.rates.bounce_rate)],
-        ["complaint rate", percent(report.rates.complaint_rate)],
+    tables: list[dict[str, Any]] = [
+        {"title": "Delivery", "head": ["", "messages"], "rows": report.delivery_rows()}
     ]
-    rows += [[f"unsubscribed ({m})", n] for m, n in sorted(report.unsubscribes.items())]
-    tables: list[dict[str, Any]] = [{"title": "Delivery", "head": ["", "messages"], "rows": rows}]
     if report.tracked:
         engagement = pygal.HorizontalBar(**_CHART)
         engagement.title = "Opens and clicks"
@@ -226,17 +213,6 @@ def list_html(report: ListReport) -> str:
         bounces.add(name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
     charts += [_svg(complaints), _svg(bounces)]
     data = report.as_dict()
-    issue_rows = [
-        [
-            i["date"],
-            i["sent"],
-            i["bounce_rate"],
-            i["complaint_rate"],
-            i["unsubscribe_rate"],
-            ", ".join(i["warnings"]),
-        ]
-        for i in data["issues"]
-    ]
     subs = data["subscribers"]
     since = report.since.date().isoformat()
     until = report.until.date().isoformat()
@@ -255,7 +231,7 @@ def list_html(report: ListReport) -> str:
             {
                 "title": "Issues",
                 "head": ["issue", "sent", "bounces", "complaints", "unsubscribes", "thresholds"],
-                "rows": issue_rows,
+                "rows": [i.row() for i in report.issues],
             },
         ],
         charts=charts,
