@@ -132,21 +132,9 @@ def _join(
         confirmed_at=now if active else None,
     )
     session.add(subscription)
-    add_event(
-        session,
-        subscriber_id=subscriber.id,
-        list_id=list_id,
-        kind=EventKind.SUBSCRIBED,
-        method=method,
-    )
-    if active:
-        add_event(
-            session,
-            subscriber_id=subscriber.id,
-            list_id=list_id,
-            kind=EventKind.CONFIRMED,
-            method=method,
-        )
+    kinds = [EventKind.SUBSCRIBED, EventKind.CONFIRMED] if active else [EventKind.SUBSCRIBED]
+    for kind in kinds:
+        add_event(session, subscriber_id=subscriber.id, list_id=list_id, kind=kind, method=method)
     session.flush()
     return subscription
 
