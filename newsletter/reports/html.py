@@ -7,6 +7,7 @@ fetch, so it can be mailed around or opened from a file share as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pygal
@@ -110,6 +111,24 @@ def _pct(value: Any) -> float:
     return round(float(value) * 100, 3) if value is not None else 0.0
 
 
+def _rate_chart(
+    title: str,
+    *,
+    labels: list[str],
+    series: tuple[str, Sequence[Any]],
+    limits: Sequence[tuple[str, Any]],
+) -> Markup:
+    """A line of one rate per issue (in percent), with each threshold as a dashed line."""
+    chart = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
+    chart.title = title
+    chart.x_labels = labels
+    name, values = series
+    chart.add(name, [_pct(v) for v in values])
+    for limit_name, limit in limits:
+        chart.add(limit_name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
+    return _svg(chart)
+
+
 def issue_html(report: IssueReport) -> str:
     """The issue report as one HTML page."""
     outcome = pygal.Bar(**_CHART)
@@ -192,26 +211,23 @@ def list_html(report: ListReport) -> str:
     growth.add("active", [g.active for g in report.growth])
     charts = [_svg(growth)]
     labels = [i.date.isoformat() for i in report.issues]
-    complaints = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
-    complaints.title = "Complaint rate per issue (%)"
-    complaints.x_labels = labels
-    complaints.add("complaint rate", [_pct(i.rates.complaint_rate) for i in report.issues])
-    for name, limit in (
-        ("SES review 0.1%", SES_REVIEW_COMPLAINT),
-        ("Gmail 0.3%", GMAIL_SPAM),
-        ("SES pause risk 0.5%", SES_PAUSE_COMPLAINT),
-    ):
-        complaints.add(name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
-    bounces = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
-    bounces.title = "Bounce rate per issue (%)"
-    bounces.x_labels = labels
-    bounces.add("bounce rate", [_pct(i.rates.bounce_rate) for i in report.issues])
-    for name, limit in (
-        ("SES review 5%", SES_REVIEW_BOUNCE),
-        ("SES pause risk 10%", SES_PAUSE_BOUNCE),
-    ):
-        bounces.add(name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
-    charts += [_svg(complaints), _svg(bounces)]
+    complaints = _rate_chart(
+        "Complaint rate per issue (%)",
+        labels=labels,
+        series=("complaint rate", [i.rates.complaint_rate for i in report.issues]),
+        limits=(
+            ("SES review 0.1%", SES_REVIEW_COMPLAINT),
+            ("Gmail 0.3%", GMAIL_SPAM),
+            ("SES pause risk 0.5%", SES_PAUSE_COMPLAINT),
+        ),
+    )
+    bounces = _rate_chart(
+        "Bounce rate per issue (%)",
+        labels=labels,
+        series=("bounce rate", [i.rates.bounce_rate for i in report.issues]),
+        limits=(("SES review 5%", SES_REVIEW_BOUNCE), ("SES pause risk 10%", SES_PAUSE_BOUNCE)),
+    )
+    charts += [complaints, bounces]
     data = report.as_dict()
     subs = data["subscribers"]
     since = report.since.date().isoformat()
