@@ -31,12 +31,12 @@ from sqlalchemy.exc import OperationalError
 from newsletter import db
 from newsletter.audience import (
     add_subscriber,
-    email_hash,
     get_or_create_list,
     import_subscribers,
     read_subscriber_csv,
 )
-from newsletter.models import Base, EventKind, SubscriberStatus, SubscriptionStatus
+from newsletter.audience.importer import subscriber_row
+from newsletter.models import Base, EventKind, SubscriptionStatus
 from newsletter.models.base import utcnow
 
 PG_SERVER = os.environ.get(
@@ -105,21 +105,7 @@ def run_baseline(engine: Engine, data: bytes) -> float:
     """
     parsed = read_subscriber_csv(data, source="bench.csv")
     now = utcnow()
-    people = [
-        {
-            "id": n,
-            "email": r.email,
-            "email_hash": email_hash(r.email),
-            "name": r.name,
-            "language": r.language,
-            "attributes": r.attributes,
-            "status": SubscriberStatus.OK,
-            "soft_bounces": 0,
-            "created_at": now,
-            "updated_at": now,
-        }
-        for n, r in enumerate(parsed.subscribers, 1)
-    ]
+    people = [{"id": n, **subscriber_row(r, now)} for n, r in enumerate(parsed.subscribers, 1)]
     tables = Base.metadata.tables
     start = time.perf_counter()
     with db.transaction(engine) as session:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
@@ -27,6 +28,7 @@ from tests.support.browser import BrowserMissingError, chromium
 from tests.support.factories import BASE_URL, SENDER, TEST_SECRET, settings_env
 from tests.support.identity import TEST_POSTAL_ADDRESS
 from tests.support.paths import SAMPLES
+from tests.support.sns import SnsSigner, serve_sns
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -153,6 +155,19 @@ def moto_endpoint() -> Iterator[str]:
     """The local AWS for the whole session: moto's server on a free loopback port."""
     with aws.running_moto() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def sns_key() -> rsa.RSAPrivateKey:
+    """The SNS signing key (2048-bit RSA, like SNS's), made once a session."""
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def sns_signer(sns_key: rsa.RSAPrivateKey) -> Iterator[SnsSigner]:
+    """A local HTTP server serving the SNS certificate, and a signer that points at it."""
+    with serve_sns(sns_key) as signer:
+        yield signer
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ suppressed and never made active.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePath
@@ -179,26 +180,28 @@ def _plan(
     return plan
 
 
+def subscriber_row(row: CsvSubscriber, now: dt.datetime) -> dict[str, Any]:
+    """The ``subscribers`` row a new person of the file becomes (a Core insert's values)."""
+    return {
+        "email": row.email,
+        "email_hash": row.email_hash,
+        "name": row.name,
+        "language": row.language,
+        "attributes": row.attributes,
+        "status": SubscriberStatus.OK,
+        "soft_bounces": 0,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
 def _write(session: Session, plan: _Plan, *, list_id: int, confirmed: bool, source: str) -> None:
     conn = session.connection()
     now = utcnow()
     origin = PurePath(source).name
     new_ids: list[int] = []
     if plan.new:
-        rows = [
-            {
-                "email": r.email,
-                "email_hash": r.email_hash,
-                "name": r.name,
-                "language": r.language,
-                "attributes": r.attributes,
-                "status": SubscriberStatus.OK,
-                "soft_bounces": 0,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for r in plan.new
-        ]
+        rows = [subscriber_row(r, now) for r in plan.new]
         # A plain executemany and then one lookup per 5000 addresses: several times faster
         # than INSERT ... RETURNING with ordered ids, on PostgreSQL above all.
         conn.execute(insert(_SUBSCRIBERS), rows)

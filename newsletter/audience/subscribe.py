@@ -8,6 +8,7 @@ needs a fresh double opt-in. Bounced, complained and erased addresses stay suppr
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -132,34 +133,31 @@ def _join(
         confirmed_at=now if active else None,
     )
     session.add(subscription)
-    add_event(
-        session,
-        subscriber_id=subscriber.id,
-        list_id=list_id,
-        kind=EventKind.SUBSCRIBED,
-        method=method,
-    )
-    if active:
-        add_event(
-            session,
-            subscriber_id=subscriber.id,
-            list_id=list_id,
-            kind=EventKind.CONFIRMED,
-            method=method,
-        )
+    kinds = [EventKind.SUBSCRIBED, EventKind.CONFIRMED] if active else [EventKind.SUBSCRIBED]
+    for kind in kinds:
+        add_event(session, subscriber_id=subscriber.id, list_id=list_id, kind=kind, method=method)
     session.flush()
     return subscription
 
 
-def _activate(session: Session, subscription: Subscription, *, method: str) -> bool:
-    # A conditional UPDATE, so that two confirmations racing each other record one event.
+def _move(
+    session: Session,
+    subscription: Subscription,
+    *,
+    from_status: SubscriptionStatus,
+    to_status: SubscriptionStatus,
+    confirmed_at: dt.datetime | None,
+    kind: EventKind,
+    method: str,
+    detail: str = "",
+) -> bool:
+    """Move ``subscription`` from ``from_status`` to ``to_status`` and record ``kind``; False
+    (and nothing recorded) when it was no longer in ``from_status``."""
+    # A conditional UPDATE, so that two requests racing each other record one event.
     changed = session.execute(
         update(Subscription)
-        .where(
-            Subscription.id == subscription.id,
-            Subscription.status == SubscriptionStatus.PENDING,
-        )
-        .values(status=SubscriptionStatus.ACTIVE, confirmed_at=utcnow())
+        .where(Subscription.id == subscription.id, Subscription.status == from_status)
+        .values(status=to_status, confirmed_at=confirmed_at)
     )
     if rowcount(changed) == 0:
         return False
@@ -167,12 +165,25 @@ def _activate(session: Session, subscription: Subscription, *, method: str) -> b
         session,
         subscriber_id=subscription.subscriber_id,
         list_id=subscription.list_id,
-        kind=EventKind.CONFIRMED,
+        kind=kind,
         method=method,
+        detail=detail,
     )
     session.flush()
     session.refresh(subscription)
     return True
+
+
+def _activate(session: Session, subscription: Subscription, *, method: str) -> bool:
+    return _move(
+        session,
+        subscription,
+        from_status=SubscriptionStatus.PENDING,
+        to_status=SubscriptionStatus.ACTIVE,
+        confirmed_at=utcnow(),
+        kind=EventKind.CONFIRMED,
+        method=method,
+    )
 
 
 def add_subscriber(
@@ -236,26 +247,17 @@ def request_subscription(
         return AddResult(subscriber, subscription, "pending")
     if existing.status is not SubscriptionStatus.UNSUBSCRIBED:
         return AddResult(subscriber, existing, "already")
-    changed = session.execute(
-        update(Subscription)
-        .where(
-            Subscription.id == existing.id,
-            Subscription.status == SubscriptionStatus.UNSUBSCRIBED,
-        )
-        .values(status=SubscriptionStatus.PENDING, confirmed_at=None)
-    )
-    if rowcount(changed) == 0:
-        return AddResult(subscriber, existing, "already")
-    add_event(
+    if not _move(
         session,
-        subscriber_id=subscriber.id,
-        list_id=request.list_id,
+        existing,
+        from_status=SubscriptionStatus.UNSUBSCRIBED,
+        to_status=SubscriptionStatus.PENDING,
+        confirmed_at=None,
         kind=EventKind.SUBSCRIBED,
         method=FORM_METHOD,
         detail="signed up again after unsubscribing",
-    )
-    session.flush()
-    session.refresh(existing)
+    ):
+        return AddResult(subscriber, existing, "already")
     return AddResult(subscriber, existing, "reactivated_pending")
 
 

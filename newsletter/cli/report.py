@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -26,6 +27,26 @@ HtmlOpt = Annotated[
 ]
 
 
+def _html_or_json(
+    *, html: Path | None, page: Callable[[], str], data: dict[str, Any], as_json: bool
+) -> bool:
+    """Write the HTML page when asked, print the JSON when asked; True when JSON was printed
+    (the text report is then left out)."""
+    if html is not None:
+        write_files({html: page()})
+    if as_json:
+        print_json(data)
+    return as_json
+
+
+def _footer(forced: list[str], html: Path | None) -> None:
+    """The lines that close a text report: issues sent with --force, the page written."""
+    for issue in forced:
+        typer.echo(f"sent with --force: {issue}")
+    if html is not None:
+        typer.echo(f"wrote {html}")
+
+
 @app.command("issue")
 def issue_(
     ctx: typer.Context,
@@ -38,26 +59,11 @@ def issue_(
     rt = runtime(ctx)
     with transaction(rt.engine()) as session:
         report = issue_report(session, date=date.date())
-    if html is not None:
-        write_files({html: issue_html(report)})
-    data = report.as_dict()
-    if as_json:
-        print_json(data)
+    if _html_or_json(
+        html=html, page=lambda: issue_html(report), data=report.as_dict(), as_json=as_json
+    ):
         return
-    rows: list[list[object]] = [
-        ["recipients", report.recipients],
-        ["sent", report.sent],
-        ["delivered", report.delivered],
-        ["delayed", report.delayed],
-        ["bounced (hard)", report.bounced_hard],
-        ["bounced (soft)", report.bounced_soft],
-        ["rejected", report.rejected],
-        ["rendering failures", report.rendering_failures],
-        ["complaints", report.complaints],
-        ["bounce rate", data["bounce_rate"]],
-        ["complaint rate", data["complaint_rate"]],
-    ]
-    rows += [[f"unsubscribed ({m})", n] for m, n in data["unsubscribes"].items()]
+    rows = report.delivery_rows()
     if report.tracked:
         rows += [
             ["opens (unique / total)", f"{report.opens_unique} / {report.opens_total}"],
@@ -73,10 +79,7 @@ def issue_(
         )
     if not report.tracked:
         typer.echo("opens and clicks: not tracked for this issue's list")
-    for forced in report.forced:
-        typer.echo(f"sent with --force: {forced}")
-    if html is not None:
-        typer.echo(f"wrote {html}")
+    _footer(report.forced, html)
 
 
 @app.command("list")
@@ -95,11 +98,8 @@ def list_(
     name = list_name or rt.settings.default_list
     with transaction(rt.engine()) as session:
         report = list_report(session, list_name=name, days=days)
-    if html is not None:
-        write_files({html: list_html(report)})
     data = report.as_dict()
-    if as_json:
-        print_json(data)
+    if _html_or_json(html=html, page=lambda: list_html(report), data=data, as_json=as_json):
         return
     subs = data["subscribers"]
     typer.echo(
@@ -109,17 +109,7 @@ def list_(
     print_table(
         "issues",
         columns=["issue", "sent", "bounce", "complaint", "unsubscribe", "thresholds"],
-        rows=[
-            [
-                i["date"],
-                i["sent"],
-                i["bounce_rate"],
-                i["complaint_rate"],
-                i["unsubscribe_rate"],
-                ", ".join(i["warnings"]),
-            ]
-            for i in data["issues"]
-        ],
+        rows=[i.row() for i in report.issues],
     )
     totals = data["totals"]
     limits = data["thresholds"]
@@ -131,10 +121,7 @@ def list_(
     )
     if report.unattached_events:
         typer.echo(f"events for messages no delivery carries: {report.unattached_events}")
-    for forced in report.forced:
-        typer.echo(f"sent with --force: {forced}")
-    if html is not None:
-        typer.echo(f"wrote {html}")
+    _footer(report.forced, html)
 
 
 @app.command("tracking")

@@ -7,6 +7,7 @@ fetch, so it can be mailed around or opened from a file share as it is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pygal
@@ -23,7 +24,6 @@ from newsletter.reports.rates import (
     SES_PAUSE_COMPLAINT,
     SES_REVIEW_BOUNCE,
     SES_REVIEW_COMPLAINT,
-    percent,
 )
 
 _STYLE = Style(
@@ -111,6 +111,24 @@ def _pct(value: Any) -> float:
     return round(float(value) * 100, 3) if value is not None else 0.0
 
 
+def _rate_chart(
+    title: str,
+    *,
+    labels: list[str],
+    series: tuple[str, Sequence[Any]],
+    limits: Sequence[tuple[str, Any]],
+) -> Markup:
+    """A line of one rate per issue (in percent), with each threshold as a dashed line."""
+    chart = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
+    chart.title = title
+    chart.x_labels = labels
+    name, values = series
+    chart.add(name, [_pct(v) for v in values])
+    for limit_name, limit in limits:
+        chart.add(limit_name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
+    return _svg(chart)
+
+
 def issue_html(report: IssueReport) -> str:
     """The issue report as one HTML page."""
     outcome = pygal.Bar(**_CHART)
@@ -142,21 +160,9 @@ def issue_html(report: IssueReport) -> str:
     )
     outcome.show_legend = False
     charts = [_svg(outcome)]
-    rows: list[list[Any]] = [
-        ["recipients", report.recipients],
-        ["sent", report.sent],
-        ["delivered", report.delivered],
-        ["delayed", report.delayed],
-        ["bounced (hard)", report.bounced_hard],
-        ["bounced (soft)", report.bounced_soft],
-        ["rejected", report.rejected],
-        ["rendering failures", report.rendering_failures],
-        ["complaints", report.complaints],
-        ["bounce rate", percent(report.rates.bounce_rate)],
-        ["complaint rate", percent(report.rates.complaint_rate)],
+    tables: list[dict[str, Any]] = [
+        {"title": "Delivery", "head": ["", "messages"], "rows": report.delivery_rows()}
     ]
-    rows += [[f"unsubscribed ({m})", n] for m, n in sorted(report.unsubscribes.items())]
-    tables: list[dict[str, Any]] = [{"title": "Delivery", "head": ["", "messages"], "rows": rows}]
     if report.tracked:
         engagement = pygal.HorizontalBar(**_CHART)
         engagement.title = "Opens and clicks"
@@ -205,38 +211,24 @@ def list_html(report: ListReport) -> str:
     growth.add("active", [g.active for g in report.growth])
     charts = [_svg(growth)]
     labels = [i.date.isoformat() for i in report.issues]
-    complaints = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
-    complaints.title = "Complaint rate per issue (%)"
-    complaints.x_labels = labels
-    complaints.add("complaint rate", [_pct(i.rates.complaint_rate) for i in report.issues])
-    for name, limit in (
-        ("SES review 0.1%", SES_REVIEW_COMPLAINT),
-        ("Gmail 0.3%", GMAIL_SPAM),
-        ("SES pause risk 0.5%", SES_PAUSE_COMPLAINT),
-    ):
-        complaints.add(name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
-    bounces = pygal.Line(**{**_CHART, "print_values": False, "x_label_rotation": 30})
-    bounces.title = "Bounce rate per issue (%)"
-    bounces.x_labels = labels
-    bounces.add("bounce rate", [_pct(i.rates.bounce_rate) for i in report.issues])
-    for name, limit in (
-        ("SES review 5%", SES_REVIEW_BOUNCE),
-        ("SES pause risk 10%", SES_PAUSE_BOUNCE),
-    ):
-        bounces.add(name, [_pct(limit)] * len(labels), stroke_style={"dasharray": "6,4"})
-    charts += [_svg(complaints), _svg(bounces)]
+    complaints = _rate_chart(
+        "Complaint rate per issue (%)",
+        labels=labels,
+        series=("complaint rate", [i.rates.complaint_rate for i in report.issues]),
+        limits=(
+            ("SES review 0.1%", SES_REVIEW_COMPLAINT),
+            ("Gmail 0.3%", GMAIL_SPAM),
+            ("SES pause risk 0.5%", SES_PAUSE_COMPLAINT),
+        ),
+    )
+    bounces = _rate_chart(
+        "Bounce rate per issue (%)",
+        labels=labels,
+        series=("bounce rate", [i.rates.bounce_rate for i in report.issues]),
+        limits=(("SES review 5%", SES_REVIEW_BOUNCE), ("SES pause risk 10%", SES_PAUSE_BOUNCE)),
+    )
+    charts += [complaints, bounces]
     data = report.as_dict()
-    issue_rows = [
-        [
-            i["date"],
-            i["sent"],
-            i["bounce_rate"],
-            i["complaint_rate"],
-            i["unsubscribe_rate"],
-            ", ".join(i["warnings"]),
-        ]
-        for i in data["issues"]
-    ]
     subs = data["subscribers"]
     since = report.since.date().isoformat()
     until = report.until.date().isoformat()
@@ -255,7 +247,7 @@ def list_html(report: ListReport) -> str:
             {
                 "title": "Issues",
                 "head": ["issue", "sent", "bounces", "complaints", "unsubscribes", "thresholds"],
-                "rows": issue_rows,
+                "rows": [i.row() for i in report.issues],
             },
         ],
         charts=charts,

@@ -71,6 +71,25 @@ class IssueReport:
         """The issue's bounce and complaint rates."""
         return Rates(self.sent, self.bounced_hard, self.complaints)
 
+    def delivery_rows(self) -> list[list[object]]:
+        """(label, messages) rows of what became of the mail: counts, rates, unsubscribes
+        by method; for the text and HTML reports alike."""
+        rows: list[list[object]] = [
+            ["recipients", self.recipients],
+            ["sent", self.sent],
+            ["delivered", self.delivered],
+            ["delayed", self.delayed],
+            ["bounced (hard)", self.bounced_hard],
+            ["bounced (soft)", self.bounced_soft],
+            ["rejected", self.rejected],
+            ["rendering failures", self.rendering_failures],
+            ["complaints", self.complaints],
+            ["bounce rate", percent(self.rates.bounce_rate)],
+            ["complaint rate", percent(self.rates.complaint_rate)],
+        ]
+        rows += [[f"unsubscribed ({m})", n] for m, n in sorted(self.unsubscribes.items())]
+        return rows
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; opens and clicks only when the issue was tracked."""
         out: dict[str, Any] = {

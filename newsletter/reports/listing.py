@@ -82,6 +82,17 @@ class IssueRates:
             out.append("complaints at SES review")
         return out
 
+    def row(self) -> list[object]:
+        """The issue's row of the list report: date, sent, the three rates, thresholds."""
+        return [
+            self.date.isoformat(),
+            self.rates.sent,
+            percent(self.rates.bounce_rate),
+            percent(self.rates.complaint_rate),
+            percent(self.unsubscribe_rate),
+            ", ".join(self.warnings()),
+        ]
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready."""
         return {

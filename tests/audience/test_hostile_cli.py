@@ -236,31 +236,23 @@ def test_two_imports_at_once_both_succeed_and_print_no_personal_data(
     assert len(_stored_people(engine)) == people
 
 
+def _leaky_subscriber() -> Subscriber:
+    return Subscriber(
+        email="leak@example.com",
+        email_hash="2" * 64,
+        name="Leaky Name",
+        language="",
+        attributes={},
+        status=SubscriberStatus.OK,
+        soft_bounces=0,
+    )
+
+
 def test_database_errors_never_print_parameters(engine: Engine) -> None:
     with db.transaction(engine) as session:
-        session.add(
-            Subscriber(
-                email="leak@example.com",
-                email_hash="2" * 64,
-                name="Leaky Name",
-                language="",
-                attributes={},
-                status=SubscriberStatus.OK,
-                soft_bounces=0,
-            )
-        )
+        session.add(_leaky_subscriber())
     with pytest.raises(IntegrityError) as caught, db.transaction(engine) as session:
-        session.add(
-            Subscriber(
-                email="leak@example.com",
-                email_hash="2" * 64,
-                name="Leaky Name",
-                language="",
-                attributes={},
-                status=SubscriberStatus.OK,
-                soft_bounces=0,
-            )
-        )
+        session.add(_leaky_subscriber())
     assert "leak@example.com" in str(caught.value)  # SQLAlchemy's text has the parameters
     line = database_error_line(caught.value)
     assert "\n" not in line

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from tests.support.serverless import load_serverless
 
-import yaml
-
-SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
 DELIVERY = [
     "send",
     "delivery",
@@ -19,24 +15,8 @@ DELIVERY = [
 ]
 
 
-class _Loader(yaml.SafeLoader):
-    """CloudFormation short forms (!Ref, !If, ...) read as plain values."""
-
-
-def _any(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node)
-
-
-_Loader.add_multi_constructor("!", _any)
-
-
 def test_event_destinations_and_tracking_options() -> None:
-    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_Loader)  # noqa: S506
+    config = load_serverless()
     resources = config["resources"]["Resources"]
     plain = resources["SesBounceComplaintDestination"]["Properties"]
     tracked = resources["SesTrackingDestination"]["Properties"]

@@ -16,15 +16,8 @@ from newsletter.db import transaction
 from newsletter.feedback import attach_late_events
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
-from tests.support.feedback import (
-    Person,
-    add_delivery,
-    add_issue,
-    add_person,
-    db_state,
-    event_rows,
-    subscriber_status,
-)
+from tests.support.factories import Person, add_issue, add_person
+from tests.support.feedback import add_delivery, db_state, event_rows, subscriber_status
 from tests.support.sns import TOPIC, SnsSigner, ses_message, sns_notification
 
 Deliver = Callable[[list[dict[str, Any]]], list[dict[str, Any]]]

@@ -15,7 +15,8 @@ from newsletter.feedback import apply_notification
 from newsletter.feedback.tracking import set_tracking
 from newsletter.reports import issue_report, list_report
 from newsletter.reports.html import issue_html, list_html
-from tests.support.feedback import add_delivery, add_issue, add_person
+from tests.support.factories import add_issue, add_person
+from tests.support.feedback import add_delivery
 from tests.support.sns import ses_message
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

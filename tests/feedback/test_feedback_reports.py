@@ -28,7 +28,8 @@ from newsletter.models import (
 )
 from newsletter.reports import issue_report, list_report
 from newsletter.settings import Settings
-from tests.support.feedback import Person, add_delivery, add_issue, add_person
+from tests.support.factories import Person, add_issue, add_person
+from tests.support.feedback import add_delivery
 from tests.support.sns import ses_message
 
 UTC = dt.UTC

@@ -23,14 +23,9 @@ from newsletter.feedback.sns import (
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers.app import create_app
-from tests.support.feedback import (
-    add_delivery,
-    add_issue,
-    add_person,
-    db_state,
-    history_of,
-    subscriber_status,
-)
+from tests.support.audience import events_of
+from tests.support.factories import add_issue, add_person
+from tests.support.feedback import add_delivery, db_state, subscriber_status
 from tests.support.sns import (
     CERT_PATH,
     OTHER_TOPIC,
@@ -300,7 +295,7 @@ def test_transient_bounces_count_and_bounce_after_the_limit_and_replays_do_not_c
         )
         assert _post(client, message).status_code == 200
     assert subscriber_status(engine, person.subscriber_id) == "bounced"
-    kinds = [e.kind for e in history_of(engine, person.subscriber_id)]
+    kinds = [e.kind for e in events_of(engine, person.subscriber_id)]
     assert kinds.count(EventKind.SOFT_BOUNCED) == web_settings.soft_bounce_limit
     assert kinds.count(EventKind.BOUNCED) == 1
 
@@ -328,7 +323,7 @@ def test_complaint_unsubscribes_everywhere_and_records_the_issue(
     state = db_state(engine)
     assert subscriber_status(engine, person.subscriber_id) == "complained"
     assert [s[2] for s in state.subscriptions] == ["unsubscribed", "unsubscribed"]
-    events = history_of(engine, person.subscriber_id)
+    events = events_of(engine, person.subscriber_id)
     complained = [e for e in events if e.kind is EventKind.COMPLAINED]
     assert [(e.issue_id, e.method) for e in complained] == [(issue_id, "complaint")]
     assert _post(client, message).json()["recorded"] is False

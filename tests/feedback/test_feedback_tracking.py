@@ -23,7 +23,7 @@ from newsletter.models import Issue
 from newsletter.render import render_and_store
 from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
 from newsletter.settings import Settings
-from tests.support.feedback import add_person
+from tests.support.factories import add_person
 
 
 def test_tag_links_names_each_link_and_leaves_the_unsubscribe_link_untracked() -> None:

@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from newsletter.models import Issue, IssueStatus
 from newsletter.settings import Settings
+from tests.support import aws
 from tests.support.image_server import ImageServer, serve_images
 
 
@@ -74,31 +70,9 @@ def image_issue() -> Callable[..., Issue]:
 
 @pytest.fixture(scope="session")
 def moto_s3() -> Iterator[str]:
-    """moto's server (S3 over HTTP) on a free loopback port, for the session; its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    binary = Path(sys.executable).parent / "moto_server"
-    process = subprocess.Popen(
-        [str(binary), "-H", "127.0.0.1", "-p", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/moto-api/", timeout=1)
-                break
-            except httpx.HTTPError:
-                if time.monotonic() > deadline:
-                    pytest.fail("moto_server did not start")
-                time.sleep(0.1)
+    """moto's server (S3 over HTTP) of the media tests' own, for the session; its URL."""
+    with aws.running_moto() as url:
         yield url
-    finally:
-        process.kill()  # moto_server ignores SIGTERM
-        process.wait(timeout=10)
 
 
 @pytest.fixture

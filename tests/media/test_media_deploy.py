@@ -3,34 +3,11 @@ write and check media/ only, and are told the bucket."""
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
-import yaml
-
-SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
-
-
-class _Loader(yaml.SafeLoader):
-    """CloudFormation short forms (!Ref, !Sub, ...) read as ``{"!Tag": value}``."""
-
-
-def _tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node)
-    else:
-        assert isinstance(node, yaml.MappingNode)
-        value = loader.construct_mapping(node)
-    return {f"!{suffix}": value}
-
-
-_Loader.add_multi_constructor("!", _tag)
+from tests.support.serverless import load_serverless
 
 
 def test_media_bucket_is_public_for_media_only() -> None:
-    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_Loader)  # noqa: S506
+    config = load_serverless(tagged=True)
     resources = config["resources"]["Resources"]
     block = resources["MediaBucket"]["Properties"]["PublicAccessBlockConfiguration"]
     assert block == {

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -26,6 +22,7 @@ from newsletter.render.htmlscan import scan_html
 from newsletter.render.issue import render_lint_store_media
 from newsletter.settings import Settings
 from tests.support.image_server import IMAGES, ImageServer
+from tests.support.serve import start_serve, stop_serve, wait_until_serving
 
 BUCKET = "newsletter-media-test"
 
@@ -106,13 +103,6 @@ def test_s3_store_urls_use_the_cdn_base_when_set(s3_settings: Settings) -> None:
     assert media_store(plain).base_url == f"https://{BUCKET}.s3.us-east-1.amazonaws.com/media"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def test_newsletter_serve_serves_the_local_store(cli_env: Settings, tmp_path: Path) -> None:
     folder = tmp_path / "media"
     store = LocalMediaStore(folder, base_url="http://127.0.0.1/media")
@@ -120,27 +110,12 @@ def test_newsletter_serve_serves_the_local_store(cli_env: Settings, tmp_path: Pa
     name = media_name(data, "jpg")
     store.put(name, data, "image/jpeg")
     db.upgrade(db.make_engine(cli_env.database_url))
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(NEWSLETTER_MEDIA_DIR=str(folder), PYTHONPATH=str(Path(__file__).parents[2]))
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, port = start_serve(env=env, cwd=tmp_path)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                httpx.get(f"{base}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "newsletter serve did not answer"
-                time.sleep(0.1)
+        wait_until_serving(process, port)
         ok = httpx.get(f"{base}/media/{name}")
         assert ok.status_code == 200
         assert ok.content == data
@@ -157,5 +132,4 @@ def test_newsletter_serve_serves_the_local_store(cli_env: Settings, tmp_path: Pa
             assert missing.status_code == 404, path
             assert "immutable" not in missing.headers.get("cache-control", "")
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_serve(process)

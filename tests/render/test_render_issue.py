@@ -19,6 +19,7 @@ from newsletter.render import (
 from newsletter.render.htmlscan import Element, scan_html
 from newsletter.render.personalize import GREETING_MARK, localize
 from newsletter.settings import Settings
+from tests.support.inert import assert_no_active_content
 from tests.support.issues import issue_items, section_items
 
 MAX_SAMPLE_BYTES = 60 * 1024
@@ -195,13 +196,8 @@ def test_hostile_item_comes_out_inert(
     issue = make_issue(summary='<b onmouseover="alert(10)">s</b>', **HOSTILE_ITEM)
     issue.sections[0]["heading"] = "<img src=x onerror=alert(11)>"
     rendered = render_issue(issue, render_settings)
+    assert_no_active_content(rendered.html)
     doc = scan_html(rendered.html)
-    assert not [e for e in doc.elements if e.tag in ("script", "iframe", "object", "embed")]
-    for el in doc.elements:
-        for name, value in el.attrs.items():
-            assert not name.lower().startswith("on"), (el.tag, name)
-            if name in ("href", "src"):
-                assert not value.strip().lower().startswith(("javascript", "data", "vbscript"))
     srcs = [i.get("src") for i in doc.find("img")]
     assert srcs == ["https://example.org/i.png"]
     assert doc.find("img")[0].get("alt") == '" onerror="alert(9)'

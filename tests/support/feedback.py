@@ -1,65 +1,17 @@
-"""Factories for the feedback tests: people, issues, deliveries, and snapshots of the tables."""
+"""Factories for the feedback tests: deliveries, and snapshots of the tables feedback writes
+(people and issues come from ``tests.support.factories``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, select
 
-from newsletter.audience import add_subscriber
 from newsletter.db import transaction
-from newsletter.models import (
-    Delivery,
-    DeliveryEvent,
-    DeliveryState,
-    Issue,
-    IssueStatus,
-    MailingList,
-    Subscriber,
-    SubscriberEvent,
-    Subscription,
-)
-
-
-@dataclass(frozen=True)
-class Person:
-    """A subscriber on a list."""
-
-    email: str
-    subscriber_id: int
-    list_id: int
-
-
-def add_person(engine: Engine, email: str, *, list_name: str = "daily") -> Person:
-    """An active subscriber of ``list_name``."""
-    with transaction(engine) as session:
-        result = add_subscriber(session, email=email, list_name=list_name, confirmed=True)
-        assert result.subscriber is not None
-        assert result.subscription is not None
-        return Person(email, result.subscriber.id, result.subscription.list_id)
-
-
-def add_issue(engine: Engine, day: dt.date, *, subject: str = "AI 日报") -> int:
-    """A sent issue of ``day`` with a stored rendering; returns its id."""
-    now = dt.datetime.now(dt.UTC)
-    with transaction(engine) as session:
-        issue = Issue(
-            date=day,
-            subject=subject,
-            summary="",
-            preheader="",
-            sections=[],
-            status=IssueStatus.SENT,
-            rendered_subject=subject,
-            rendered_html="<html><body>issue</body></html>",
-            rendered_text="issue",
-            rendered_at=now,
-            sent_at=now,
-        )
-        session.add(issue)
-        session.flush()
-        return issue.id
+from newsletter.models import Delivery, DeliveryEvent, DeliveryState
+from tests.support import audience
+from tests.support.factories import Person
 
 
 def add_delivery(
@@ -109,36 +61,20 @@ def event_rows(engine: Engine) -> list[EventRow]:
 
 
 @dataclass(frozen=True)
-class DbState:
-    """Everything feedback could change: the audience and the recorded events."""
+class DbState(audience.DbState):
+    """Everything feedback could change: the audience and the recorded delivery events."""
 
-    subscriptions: tuple[tuple[int, int, str], ...]
-    subscribers: tuple[tuple[int, str, int], ...]
-    subscriber_events: int
-    lists: int
-    events: tuple[EventRow, ...]
+    delivery_events: tuple[EventRow, ...]
 
 
 def db_state(engine: Engine) -> DbState:
     """A snapshot of the tables feedback writes."""
-    with transaction(engine) as session:
-        subs = session.execute(
-            select(Subscription.subscriber_id, Subscription.list_id, Subscription.status).order_by(
-                Subscription.id
-            )
-        ).all()
-        people = session.execute(
-            select(Subscriber.id, Subscriber.status, Subscriber.soft_bounces).order_by(
-                Subscriber.id
-            )
-        ).all()
-        history = session.scalar(select(func.count()).select_from(SubscriberEvent)) or 0
-        lists = session.scalar(select(func.count()).select_from(MailingList)) or 0
+    state = audience.db_state(engine)
     return DbState(
-        tuple((a, b, str(c)) for a, b, c in subs),
-        tuple((a, str(b), c) for a, b, c in people),
-        history,
-        lists,
+        state.subscriptions,
+        state.subscribers,
+        state.events,
+        state.lists,
         tuple(event_rows(engine)),
     )
 
@@ -146,15 +82,3 @@ def db_state(engine: Engine) -> DbState:
 def subscriber_status(engine: Engine, subscriber_id: int) -> str:
     """The address's global status."""
     return next(s[1] for s in db_state(engine).subscribers if s[0] == subscriber_id)
-
-
-def history_of(engine: Engine, subscriber_id: int) -> list[SubscriberEvent]:
-    """The subscriber's events, oldest first."""
-    with transaction(engine) as session:
-        return list(
-            session.scalars(
-                select(SubscriberEvent)
-                .where(SubscriberEvent.subscriber_id == subscriber_id)
-                .order_by(SubscriberEvent.id)
-            )
-        )

@@ -7,10 +7,7 @@ import email
 import email.policy
 import os
 import re
-import socket
 import subprocess
-import sys
-import time
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -26,6 +23,7 @@ from newsletter.db import transaction
 from newsletter.models import Subscriber
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, read_token
+from tests.support.serve import start_serve, stop_serve, wait_until_serving
 
 ROOT = Path(__file__).resolve().parents[2]
 HOSTILE_NAME = "You won $1000! Claim at https://evil.example/claim now"
@@ -123,17 +121,9 @@ def test_the_honeypot_does_the_work_of_a_real_sign_up(
 # --- `newsletter serve`: base URL and forwarded headers --------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def _serve(
     settings: Settings, tmp_path: Path, *, extra: dict[str, str], host: str = "127.0.0.1"
 ) -> tuple[subprocess.Popen[bytes], int]:
-    port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NEWSLETTER_"))}
     env.update(
         PYTHONPATH=str(ROOT),
@@ -145,32 +135,7 @@ def _serve(
         NEWSLETTER_SUBSCRIBE_RATE_PER_CLIENT="2",
         **extra,
     )
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--host", host, "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    return process, port
-
-
-def _wait(process: subprocess.Popen[bytes], port: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        try:
-            httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-            return
-        except httpx.HTTPError:
-            assert time.monotonic() < deadline, "newsletter serve did not answer"
-            time.sleep(0.1)
-
-
-def _stop(process: subprocess.Popen[bytes]) -> str:
-    process.terminate()
-    process.wait(timeout=10)
-    return process.stderr.read().decode("utf-8") if process.stderr else ""
+    return start_serve(env=env, cwd=tmp_path, host=host)
 
 
 def _signups(port: int, forwarded: list[str]) -> list[int]:
@@ -193,20 +158,20 @@ def test_serve_believes_x_forwarded_for_only_from_named_proxies(
     clients = ["198.51.100.1", "198.51.100.2", "198.51.100.3", "198.51.100.4"]
     process, port = _serve(settings, tmp_path, extra={})
     try:
-        _wait(process, port)
+        wait_until_serving(process, port)
         # By default nobody is a proxy: the four "clients" are one, limited to 2.
         assert _signups(port, clients) == [200, 200, 429, 429]
     finally:
-        stderr = _stop(process)
+        stderr = stop_serve(process)
     assert f"links point to http://127.0.0.1:{port} (loopback)" in stderr
     process, port = _serve(
         settings, tmp_path, extra={"NEWSLETTER_TRUSTED_PROXIES": '["127.0.0.1"]'}
     )
     try:
-        _wait(process, port)
+        wait_until_serving(process, port)
         assert _signups(port, clients) == [200, 200, 200, 200]
     finally:
-        _stop(process)
+        stop_serve(process)
 
 
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)

@@ -16,7 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-import yaml
 from sqlalchemy import Engine
 
 from newsletter.errors import ConfigError, InputError
@@ -27,29 +26,12 @@ from subscribers.aws_settings import lambda_settings, ssm_overrides
 from tests.support.audience import db_state, events_of, unsubscribe_token
 from tests.support.factories import add_person
 from tests.support.mail import read_outbox
+from tests.support.serverless import load_serverless
 from tests.support.sns import TOPIC
-
-SERVERLESS_YML = Path(__file__).resolve().parents[2] / "serverless.yml"
-
-
-class _CloudFormationLoader(yaml.SafeLoader):
-    """Reads serverless.yml; CloudFormation short forms (!Ref, !Sub, ...) become plain values."""
-
-
-def _any_tag(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    if isinstance(node, yaml.ScalarNode):
-        return loader.construct_scalar(node)
-    if isinstance(node, yaml.SequenceNode):
-        return loader.construct_sequence(node)
-    assert isinstance(node, yaml.MappingNode)
-    return loader.construct_mapping(node)
-
-
-_CloudFormationLoader.add_multi_constructor("!", _any_tag)
 
 
 def _handlers() -> dict[str, str]:
-    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    config = load_serverless()
     return {name: fn["handler"] for name, fn in config["functions"].items()}
 
 
@@ -73,7 +55,7 @@ def test_serverless_yml_names_the_four_handlers_and_each_imports() -> None:
 
 
 def test_serverless_yml_runtime_schedule_and_permissions() -> None:
-    config = yaml.load(SERVERLESS_YML.read_text(), Loader=_CloudFormationLoader)  # noqa: S506
+    config = load_serverless()
     assert config["provider"]["runtime"] == "python3.12"
     schedule = config["functions"]["daily"]["events"][0]["schedule"]["rate"]
     assert schedule == "${param:dailyCron}"

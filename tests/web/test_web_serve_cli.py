@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
-import httpx
 import pytest
 from typer.testing import CliRunner
 
 from newsletter.cli import app
 from newsletter.settings import Settings
-from tests.support.ports import free_port
+from tests.support.serve import start_serve, stop_serve, wait_until_serving
 
 
 def test_serve_without_a_secret_key_is_a_one_line_error(
@@ -38,28 +34,12 @@ def test_serve_on_a_database_without_schema_is_a_one_line_error(
 
 
 def test_serve_answers_on_the_given_port(cli_env: Settings, tmp_path: Path) -> None:
-    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "newsletter", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    process, _port = start_serve(env=env, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert process.poll() is None, process.stderr.read() if process.stderr else ""
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
-                break
-            except httpx.HTTPError:
-                assert time.monotonic() < deadline, "newsletter serve did not answer"
-                time.sleep(0.1)
+        response = wait_until_serving(process, _port)
         assert response.status_code == 200
         assert response.json() == {"status": "ok"}
         assert "server" not in response.headers
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        stop_serve(process)
