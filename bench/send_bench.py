@@ -84,6 +84,8 @@ def settings_for(url: str) -> Settings:
         sender="AI 日报 <news@example.com>",
         secret_key="bench-secret-key-0123456789-abcdefghijklmnop",  # noqa: S106
         postal_address="AI Daily Ltd, 8 Harbour Street, Leith",
+        # The sample's images are on remote hosts (no network here); the send is measured.
+        media_fetch=False,
     )
 
 
