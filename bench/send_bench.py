@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import itertools
 import json
 import multiprocessing
@@ -43,7 +42,6 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
-from sqlalchemy import insert
 
 from newsletter import db
 from newsletter.audience import get_list
@@ -52,10 +50,6 @@ from newsletter.digest import load_digests
 from newsletter.items import store_digest
 from newsletter.models import (
     MailingList,
-    Subscriber,
-    SubscriberStatus,
-    Subscription,
-    SubscriptionStatus,
 )
 from newsletter.models.base import utcnow
 from newsletter.render import render_and_store
@@ -67,6 +61,7 @@ from newsletter.sending.personal import IssueMailer
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
 from newsletter.transport.ses import SesTransport
+from tests.support.factories import insert_active_subscribers
 
 if TYPE_CHECKING:
     from mypy_boto3_sesv2.client import SESV2Client
@@ -204,37 +199,7 @@ def seed(url: str, subscribers: int) -> None:
     for start in range(1, subscribers + 1, chunk):
         ids = range(start, min(start + chunk, subscribers + 1))
         with engine.begin() as conn:
-            conn.execute(
-                insert(Subscriber),
-                [
-                    {
-                        "id": i,
-                        "email": f"reader{i}@example.com",
-                        "email_hash": hashlib.sha256(f"reader{i}@example.com".encode()).hexdigest(),
-                        "name": f"Reader {i}",
-                        "language": "",
-                        "attributes": {},
-                        "status": SubscriberStatus.OK,
-                        "soft_bounces": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in ids
-                ],
-            )
-            conn.execute(
-                insert(Subscription),
-                [
-                    {
-                        "subscriber_id": i,
-                        "list_id": list_id,
-                        "status": SubscriptionStatus.ACTIVE,
-                        "created_at": now,
-                        "confirmed_at": now,
-                    }
-                    for i in ids
-                ],
-            )
+            insert_active_subscribers(conn, ids, list_id=list_id, now=now, local="reader")
     engine.dispose()
 
 

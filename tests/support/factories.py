@@ -6,15 +6,18 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine, insert
 
 from newsletter import compose
 from newsletter.audience import add_subscriber
+from newsletter.audience.addresses import email_hash
+from newsletter.audience.csv_read import CsvSubscriber
+from newsletter.audience.importer import subscriber_row
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
 from newsletter.items import store_digest
-from newsletter.models import Issue, IssueStatus
+from newsletter.models import Issue, IssueStatus, Subscriber, Subscription, SubscriptionStatus
 from newsletter.render import render_and_store
 from newsletter.settings import Settings
 from tests.support.identity import TEST_POSTAL_ADDRESS
@@ -120,3 +123,30 @@ def publish_sample(engine: Engine, settings: Settings, path: Path, *, sent: bool
             issue.status = IssueStatus.SENT
             issue.sent_at = dt.datetime.now(dt.UTC)
     return issue
+
+
+def insert_active_subscribers(
+    conn: Connection, ids: range | list[int], *, list_id: int, now: dt.datetime, local: str
+) -> None:
+    """Active, confirmed subscribers ``<local><id>@example.com`` ("Reader <id>") with the
+    given ids on ``list_id``, in two statements: for sends and benches of many readers."""
+    addresses = {i: f"{local}{i}@example.com" for i in ids}
+    people = {
+        i: CsvSubscriber(0, a, email_hash(a), f"Reader {i}", "", {}) for i, a in addresses.items()
+    }
+    conn.execute(
+        insert(Subscriber), [{"id": i, **subscriber_row(p, now)} for i, p in people.items()]
+    )
+    conn.execute(
+        insert(Subscription),
+        [
+            {
+                "subscriber_id": i,
+                "list_id": list_id,
+                "status": SubscriptionStatus.ACTIVE,
+                "created_at": now,
+                "confirmed_at": now,
+            }
+            for i in ids
+        ],
+    )

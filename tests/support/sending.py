@@ -4,7 +4,6 @@ SES as the tests read it back, and a fault-injecting HTTP proxy in front of it."
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import http.client
 import json
 import threading
@@ -14,7 +13,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from sqlalchemy import Engine, func, insert, select, text, update
+from sqlalchemy import Engine, func, select, text, update
 
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
@@ -26,16 +25,13 @@ from newsletter.models import (
     IssueStatus,
     MailingList,
     Subscriber,
-    SubscriberStatus,
-    Subscription,
-    SubscriptionStatus,
 )
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Transport
 from tests.support import aws
-from tests.support.factories import add_person
+from tests.support.factories import add_person, insert_active_subscribers
 from tests.support.mail import parse, recipient
 from tests.support.paths import SAMPLE, SAMPLE_DATE
 
@@ -69,37 +65,7 @@ class World:
             start = (session.scalar(select(func.max(Subscriber.id))) or 0) + 1
         ids = list(range(start, start + count))
         with self.engine.begin() as conn:
-            conn.execute(
-                insert(Subscriber),
-                [
-                    {
-                        "id": i,
-                        "email": f"bulk{i}@example.com",
-                        "email_hash": hashlib.sha256(f"bulk{i}@example.com".encode()).hexdigest(),
-                        "name": f"Reader {i}",
-                        "language": "",
-                        "attributes": {},
-                        "status": SubscriberStatus.OK,
-                        "soft_bounces": 0,
-                        "created_at": now,
-                        "updated_at": now,
-                    }
-                    for i in ids
-                ],
-            )
-            conn.execute(
-                insert(Subscription),
-                [
-                    {
-                        "subscriber_id": i,
-                        "list_id": self.list_id,
-                        "status": SubscriptionStatus.ACTIVE,
-                        "created_at": now,
-                        "confirmed_at": now,
-                    }
-                    for i in ids
-                ],
-            )
+            insert_active_subscribers(conn, ids, list_id=self.list_id, now=now, local="bulk")
             if conn.dialect.name == "postgresql":
                 # Explicit ids leave the sequence behind: move it past them.
                 conn.execute(
