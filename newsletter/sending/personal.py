@@ -41,6 +41,27 @@ def envelope_address(email: str) -> str:
     return email if email.isascii() else ascii_address(email)
 
 
+def list_message_builder(
+    settings: Settings, *, subject: str, list_name: str, campaign: str, issue_date: str
+) -> MessageBuilder:
+    """The message builder of a mailing to ``list_name``: From, Reply-To, List-Id, the
+    one-click unsubscribe headers and ``Feedback-ID`` (``campaign:list:date:sender``)."""
+    return MessageBuilder(
+        sender=settings.require_sender(),
+        subject=subject,
+        reply_to=settings.reply_to,
+        list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
+        list_name=settings.newsletter_name,
+        unsubscribe_mailto=settings.unsubscribe_mailto,
+        feedback_id=feedback_id_value(
+            campaign=campaign,
+            list_name=list_name,
+            issue_date=issue_date,
+            sender_address=settings.sender_address,
+        ),
+    )
+
+
 class IssueMailer:
     """Builds each recipient's message of one issue for one list."""
 
@@ -63,19 +84,12 @@ class IssueMailer:
         # One signer for the whole send: the same tokens as make_token, without re-deriving
         # the key for every recipient.
         self._tokens = TokenIssuer(settings, purpose=TokenPurpose.UNSUBSCRIBE)
-        self._builder = MessageBuilder(
-            sender=settings.require_sender(),
+        self._builder = list_message_builder(
+            settings,
             subject=rendered.subject,
-            reply_to=settings.reply_to,
-            list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
-            list_name=settings.newsletter_name,
-            unsubscribe_mailto=settings.unsubscribe_mailto,
-            feedback_id=feedback_id_value(
-                campaign="issue",
-                list_name=list_name,
-                issue_date=issue_date,
-                sender_address=settings.sender_address,
-            ),
+            list_name=list_name,
+            campaign="issue",
+            issue_date=issue_date,
         )
         self.sender_address = self._builder.sender_address
         self._tags = (("issue", tag_value(issue_date)), ("list", tag_value(list_name)))
@@ -147,19 +161,12 @@ class EditorCopyMailer:
         # A token that verifies for nobody: following it (or one-click POSTing it) changes
         # nothing, and it shows the editor where the real link goes.
         self._url = f"{base}/unsubscribe/test-send"
-        self._builder = MessageBuilder(
-            sender=settings.require_sender(),
+        self._builder = list_message_builder(
+            settings,
             subject=rendered.subject,
-            reply_to=settings.reply_to,
-            list_id=list_id_value(list_name=list_name, sender_address=settings.sender_address),
-            list_name=settings.newsletter_name,
-            unsubscribe_mailto=settings.unsubscribe_mailto,
-            feedback_id=feedback_id_value(
-                campaign="test",
-                list_name=list_name,
-                issue_date=issue_date or "none",
-                sender_address=settings.sender_address,
-            ),
+            list_name=list_name,
+            campaign="test",
+            issue_date=issue_date or "none",
         )
         self.sender_address = self._builder.sender_address
 
