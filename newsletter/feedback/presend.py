@@ -20,15 +20,12 @@ def before_send(
     list_name: str | None,
     issue_date: dt.date | None = None,
     force: bool = False,
-    guard: bool = True,
 ) -> Settings:
     """Run the send guard for the list (:class:`~newsletter.feedback.guard.GuardError` when
-    its rates are too high and not ``force``; not at all without ``guard``, for the
-    continuation of a send already started), and return the settings to send with: the
+    its rates are too high and not ``force``), and return the settings to send with: the
     tracking configuration set for a tracked list, the plain one otherwise."""
     name = list_name or settings.default_list
-    if guard:
-        guard_send(engine, list_name=name, issue_date=issue_date, force=force)
+    guard_send(engine, list_name=name, issue_date=issue_date, force=force)
     with transaction(engine) as session:
         mailing_list = find_list(session, name)
         tracked = mailing_list is not None and is_tracked(session, list_id=mailing_list.id)
