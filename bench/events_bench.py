@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Engine, func, insert, select, text
 
 from newsletter import db
+from newsletter.editions import default_edition
 from newsletter.feedback import apply_notification
 from newsletter.feedback.guard import check_send_guard
 from newsletter.models import (
@@ -50,6 +51,7 @@ def _seed(engine: Engine, *, deliveries: int, issues: int) -> None:
         for n in range(issues):
             session.add(
                 Issue(
+                    edition=default_edition(session),
                     date=dt.date(2025, 1, 1) + dt.timedelta(days=n),
                     subject="AI 日报",
                     summary="",

@@ -12,9 +12,10 @@ from sqlalchemy.orm import Session
 from newsletter.digest import Digest
 from newsletter.digest.model import clean_line
 from newsletter.digest.text import join_lines
+from newsletter.editions import get_edition
 from newsletter.errors import InputError, NotFoundError
 from newsletter.lifecycle import require_changeable, reset_to_draft
-from newsletter.models import DigestRecord, Issue, IssueStatus
+from newsletter.models import DigestRecord, Edition, Issue, IssueStatus
 from newsletter.models.base import utcnow
 from newsletter.subject import clean_subject
 
@@ -84,34 +85,60 @@ def issue_from_digest(digest: Digest) -> Issue:
     )
 
 
-def get_issue(session: Session, date: dt.date) -> Issue:
-    """The issue of ``date`` or :class:`NotFoundError`."""
-    issue = session.scalar(select(Issue).where(Issue.date == date))
+def _edition_flag(edition: Edition) -> str:
+    return "" if edition.is_default else f" --edition {edition.slug}"
+
+
+def find_issue(session: Session, date: dt.date, *, edition: Edition | None = None) -> Issue | None:
+    """The issue of ``date`` in ``edition`` (default: the default edition), or None."""
+    edition = edition or get_edition(session)
+    return session.scalar(select(Issue).where(Issue.edition_id == edition.id, Issue.date == date))
+
+
+def get_issue(session: Session, date: dt.date, *, edition: Edition | None = None) -> Issue:
+    """The issue of ``date`` in ``edition`` (default: the default edition) or
+    :class:`NotFoundError`."""
+    edition = edition or get_edition(session)
+    issue = find_issue(session, date, edition=edition)
     if issue is None:
+        where = "" if edition.is_default else f" in edition {edition.slug!r}"
         raise NotFoundError(
-            f"no issue for {date.isoformat()}: run `newsletter issue compose --date {date}`"
+            f"no issue for {date.isoformat()}{where}: run `newsletter issue compose "
+            f"--date {date}{_edition_flag(edition)}`"
         )
     return issue
 
 
-def compose_issue(session: Session, *, date: dt.date, subject: str | None = None) -> Issue:
-    """Create or refresh the draft issue of ``date`` from the stored items.
+def compose_issue(
+    session: Session,
+    *,
+    date: dt.date,
+    subject: str | None = None,
+    edition: Edition | None = None,
+) -> Issue:
+    """Create or refresh the draft issue of ``date`` in ``edition`` (default: the default
+    edition) from its stored items.
 
     A draft or rendered issue is recomposed (its rendering is dropped); an issue being sent
     or sent is never changed.
     """
-    digest = session.get(DigestRecord, date)
+    edition = edition or get_edition(session)
+    digest = session.get(DigestRecord, (edition.id, date))
     if digest is None or not digest.sections:
-        raise NotFoundError(f"no items for {date.isoformat()}: run `newsletter items import` first")
+        where = "" if edition.is_default else f" in edition {edition.slug!r}"
+        raise NotFoundError(
+            f"no items for {date.isoformat()}{where}: run `newsletter items import"
+            f"{_edition_flag(edition)}` first"
+        )
     subject = check_subject(
         clean_subject(subject_of(digest.title) if subject is None else check_subject(subject))
     )
     sections: list[dict[str, Any]] = copy.deepcopy(list(digest.sections))
-    issue = session.scalar(select(Issue).where(Issue.date == date))
+    issue = find_issue(session, date, edition=edition)
     if issue is not None:
         require_changeable(issue, refusal="it cannot be recomposed")
     if issue is None:
-        issue = Issue(date=date)
+        issue = Issue(date=date, edition=edition)
         session.add(issue)
     issue.subject = subject
     issue.summary = digest.summary
@@ -124,14 +151,18 @@ def compose_issue(session: Session, *, date: dt.date, subject: str | None = None
     return issue
 
 
-def list_issues(session: Session) -> list[Issue]:
-    """All issues, newest first."""
-    return list(session.scalars(select(Issue).order_by(Issue.date.desc())))
+def list_issues(session: Session, *, edition: Edition | None = None) -> list[Issue]:
+    """The issues of ``edition`` (None: of every edition), newest first."""
+    query = select(Issue).order_by(Issue.date.desc(), Issue.edition_id)
+    if edition is not None:
+        query = query.where(Issue.edition_id == edition.id)
+    return list(session.scalars(query))
 
 
 def issue_dict(issue: Issue) -> dict[str, Any]:
     """The JSON form of an issue (without the rendered bytes)."""
     return {
+        "edition": issue.edition.slug,
         "date": issue.date.isoformat(),
         "subject": issue.subject,
         "summary": issue.summary,

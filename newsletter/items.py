@@ -10,7 +10,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from newsletter.digest import Digest, DigestItem
-from newsletter.models import DigestRecord, Item
+from newsletter.editions import get_edition
+from newsletter.models import DigestRecord, Edition, Item
 
 
 @dataclass(frozen=True)
@@ -22,22 +23,32 @@ class ImportResult:
     items: int
     replaced: int  # items of that day that existed before and were replaced
     text_blocks: int = 0
+    edition: str = ""
 
 
-def store_digest(session: Session, digest: Digest, *, source: str) -> ImportResult:
-    """Replace the day's digest with ``digest``, in the caller's transaction.
+def store_digest(
+    session: Session, digest: Digest, *, source: str, edition: Edition | None = None
+) -> ImportResult:
+    """Replace the day's digest of ``edition`` (default: the default edition) with
+    ``digest``, in the caller's transaction.
 
     The digest row keeps the whole digest (headline, tagline, sections with their items and
-    text blocks, in order); each item also gets a row of its own. Importing the same day again
-    replaces it, never duplicates. Composed issues keep their own snapshot and are not changed.
+    text blocks, in order); each item also gets a row of its own. Importing the same day of
+    the same edition again replaces it, never duplicates; another edition's day is never
+    touched. Composed issues keep their own snapshot and are not changed.
     """
-    replaced = (
-        session.scalar(select(func.count()).select_from(Item).where(Item.date == digest.date)) or 0
+    edition = edition or get_edition(session)
+    same_day = (Item.edition_id == edition.id) & (Item.date == digest.date)
+    replaced = session.scalar(select(func.count()).select_from(Item).where(same_day)) or 0
+    session.execute(delete(Item).where(same_day))
+    session.execute(
+        delete(DigestRecord).where(
+            DigestRecord.edition_id == edition.id, DigestRecord.date == digest.date
+        )
     )
-    session.execute(delete(Item).where(Item.date == digest.date))
-    session.execute(delete(DigestRecord).where(DigestRecord.date == digest.date))
     session.flush()
     row = DigestRecord(
+        edition_id=edition.id,
         date=digest.date,
         title=digest.title,
         headline=digest.headline,
@@ -52,6 +63,7 @@ def store_digest(session: Session, digest: Digest, *, source: str) -> ImportResu
         for i_pos, item in enumerate(items, 1):
             session.add(
                 Item(
+                    edition_id=edition.id,
                     date=digest.date,
                     section=section.heading[:200],
                     section_position=s_pos,
@@ -66,13 +78,34 @@ def store_digest(session: Session, digest: Digest, *, source: str) -> ImportResu
             )
     session.flush()
     return ImportResult(
-        digest.date, len(digest.sections), digest.item_count, replaced, digest.text_block_count
+        digest.date,
+        len(digest.sections),
+        digest.item_count,
+        replaced,
+        digest.text_block_count,
+        edition.slug,
     )
 
 
-def list_items(session: Session, *, date: dt.date | None = None) -> list[Item]:
-    """Items in digest order (date, section, position), optionally of one day."""
-    query = select(Item).order_by(Item.date, Item.section_position, Item.position)
+def find_digest(
+    session: Session, date: dt.date, *, edition: Edition | None = None
+) -> DigestRecord | None:
+    """The stored digest of ``date`` in ``edition`` (default: the default edition), or None."""
+    edition = edition or get_edition(session)
+    return session.get(DigestRecord, (edition.id, date))
+
+
+def list_items(
+    session: Session, *, date: dt.date | None = None, edition: Edition | None = None
+) -> list[Item]:
+    """The edition's items (default: the default edition's) in digest order (date, section,
+    position), optionally of one day."""
+    edition = edition or get_edition(session)
+    query = (
+        select(Item)
+        .where(Item.edition_id == edition.id)
+        .order_by(Item.date, Item.section_position, Item.position)
+    )
     if date is not None:
         query = query.where(Item.date == date)
     return list(session.scalars(query))

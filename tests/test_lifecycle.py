@@ -9,6 +9,7 @@ from sqlalchemy import Engine, select
 
 from newsletter import lifecycle
 from newsletter.db import transaction
+from newsletter.editions import default_edition
 from newsletter.errors import StateError
 from newsletter.models import Issue, IssueStatus
 from tests.support.factories import add_issue
@@ -67,7 +68,14 @@ def test_public_issues_are_the_out_ones_with_a_rendering(engine: Engine) -> None
     for n, status in enumerate(IssueStatus):
         add_issue(engine, DAY + dt.timedelta(days=n), status=status)
     with transaction(engine) as session:
-        session.add(Issue(date=DAY - dt.timedelta(days=1), subject="x", status=IssueStatus.SENT))
+        session.add(
+            Issue(
+                edition=default_edition(session),
+                date=DAY - dt.timedelta(days=1),
+                subject="x",
+                status=IssueStatus.SENT,
+            )
+        )
     with transaction(engine) as session:
         public = session.scalars(select(Issue.status).where(lifecycle.public_clause())).all()
         out = session.scalars(select(Issue.status).where(lifecycle.out_clause())).all()

@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import typer
 
-from newsletter.cli import daily, db, issue, items, lists, report, send, serve, subscribers
+from newsletter.cli import (
+    daily,
+    db,
+    editions,
+    issue,
+    items,
+    lists,
+    report,
+    send,
+    serve,
+    subscribers,
+)
 from newsletter.cli.context import Group, Runtime
 from newsletter.settings import load_settings
 
@@ -19,6 +30,7 @@ app = typer.Typer(
     add_completion=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(editions.app, name="editions")
 app.add_typer(items.app, name="items")
 app.add_typer(issue.app, name="issue")
 app.add_typer(lists.app, name="lists")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 from sqlalchemy import Engine
@@ -15,6 +15,12 @@ from newsletter import db
 from newsletter.cli.output import echo_error, masked
 from newsletter.errors import NewsletterError
 from newsletter.settings import Settings
+
+#: ``--edition SLUG`` of every command that names a day.
+EditionOpt = Annotated[
+    str | None,
+    typer.Option("--edition", help="Edition slug (default: the default edition)."),
+]
 
 
 def database_error_line(exc: SQLAlchemyError) -> str:

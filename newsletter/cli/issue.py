@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from newsletter import db
-from newsletter.cli.context import runtime
+from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.compose import compose_issue, get_issue, issue_dict, list_issues
+from newsletter.editions import get_edition
 from newsletter.files import write_files
 from newsletter.lifecycle import shows_stored_rendering
 from newsletter.render import LintError, render_issue_mjml
@@ -27,7 +28,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def print_issue(data: dict[str, object]) -> None:
     """Print a composed issue for people."""
-    typer.echo(f"{data['date']}  [{data['status']}]  {data['subject']}")
+    typer.echo(f"{data['edition']} {data['date']}  [{data['status']}]  {data['subject']}")
     typer.echo(f"preheader: {data['preheader']}")
     typer.echo("summary:")
     for line in str(data["summary"]).splitlines():
@@ -52,20 +53,25 @@ def compose(
     ctx: typer.Context,
     date: DateArg,
     subject: Annotated[str | None, typer.Option(help="Defaults to the digest's title.")] = None,
+    edition: EditionOpt = None,
 ) -> None:
     """Compose (or recompose) the day's issue from the stored items."""
     engine = runtime(ctx).engine()
     with db.transaction(engine) as session:
-        data = issue_dict(compose_issue(session, date=date.date(), subject=subject))
+        chosen = get_edition(session, edition)
+        issue = compose_issue(session, date=date.date(), subject=subject, edition=chosen)
+        data = issue_dict(issue)
     print_issue(data)
 
 
 @app.command()
-def show(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
+def show(
+    ctx: typer.Context, date: DateArg, as_json: JsonOpt = False, edition: EditionOpt = None
+) -> None:
     """Show one issue."""
     engine = runtime(ctx).engine()
     with db.transaction(engine) as session:
-        data = issue_dict(get_issue(session, date.date()))
+        data = issue_dict(get_issue(session, date.date(), edition=get_edition(session, edition)))
     if as_json:
         print_json(data)
     else:
@@ -73,18 +79,25 @@ def show(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
+def list_(
+    ctx: typer.Context,
+    as_json: JsonOpt = False,
+    edition: Annotated[
+        str | None, typer.Option("--edition", help="Only this edition's (default: every one).")
+    ] = None,
+) -> None:
     """List issues, newest first."""
     engine = runtime(ctx).engine()
     with db.transaction(engine) as session:
-        issues = [issue_dict(i) for i in list_issues(session)]
+        chosen = get_edition(session, edition) if edition is not None else None
+        issues = [issue_dict(i) for i in list_issues(session, edition=chosen)]
     if as_json:
         for i in issues:
             i.pop("sections")
         print_json(issues)
         return
-    rows = [[i["date"], i["status"], i["item_count"], i["subject"]] for i in issues]
-    print_table("Issues", columns=["date", "status", "items", "subject"], rows=rows)
+    rows = [[i["edition"], i["date"], i["status"], i["item_count"], i["subject"]] for i in issues]
+    print_table("Issues", columns=["edition", "date", "status", "items", "subject"], rows=rows)
 
 
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Fail (exit 2) on any lint warning.")]
@@ -98,6 +111,7 @@ def render(
     text: Annotated[Path | None, typer.Option("--text", help="Write the text part here.")] = None,
     mjml: Annotated[Path | None, typer.Option("--mjml", help="Write the MJML here.")] = None,
     strict: StrictOpt = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Render the issue, store it with the issue, and write the HTML (and text, MJML).
 
@@ -106,7 +120,7 @@ def render(
     """
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
-        issue = get_issue(session, date.date())
+        issue = get_issue(session, date.date(), edition=get_edition(session, edition))
         stored = stored_rendering(issue)
         if stored is not None and shows_stored_rendering(issue):
             rendered, warnings, media = lint_issue(session, issue, rt.settings)
@@ -132,13 +146,14 @@ def render(
 
 
 @app.command()
-def lint(ctx: typer.Context, date: DateArg, strict: StrictOpt = False) -> None:
+def lint(
+    ctx: typer.Context, date: DateArg, strict: StrictOpt = False, edition: EditionOpt = None
+) -> None:
     """Lint the issue's email (its stored rendering, else a fresh one)."""
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
-        _rendered, warnings, media = lint_issue(
-            session, get_issue(session, date.date()), rt.settings
-        )
+        issue = get_issue(session, date.date(), edition=get_edition(session, edition))
+        _rendered, warnings, media = lint_issue(session, issue, rt.settings)
     for line in image_report(media):
         typer.echo(f"image: {line}")
     for warning in warnings:
@@ -160,11 +175,13 @@ def preview(
     seconds: Annotated[
         float | None, typer.Option("--for", help="Stop after SECONDS (default: until Ctrl-C).")
     ] = None,
+    edition: EditionOpt = None,
 ) -> None:
     """Serve the rendered issue on localhost (/ HTML, /text, /mobile) and print the URL."""
     rt = runtime(ctx)
     with db.transaction(rt.engine()) as session:
-        rendered = preview_rendering(get_issue(session, date.date()), rt.settings)
+        issue = get_issue(session, date.date(), edition=get_edition(session, edition))
+        rendered = preview_rendering(issue, rt.settings)
     server = start_preview(rendered, host=host, port=port)
     try:
         typer.echo(f"Preview of {date.date().isoformat()}: {server.url}")

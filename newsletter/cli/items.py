@@ -9,9 +9,10 @@ from typing import Annotated
 import typer
 
 from newsletter import db
-from newsletter.cli.context import runtime
+from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.digest import read_digests
+from newsletter.editions import edition_settings, get_edition
 from newsletter.errors import InputError
 from newsletter.items import item_dict, list_items, store_digest
 
@@ -30,6 +31,7 @@ def import_(
     strict: Annotated[
         bool, typer.Option("--strict", help="Import nothing (exit 2) if any part needed repair.")
     ] = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Import a digest; a day imported again is replaced in one transaction, never duplicated.
 
@@ -38,8 +40,11 @@ def import_(
     """
     rt = runtime(ctx)
     day = date.date() if date else None
+    with db.transaction(rt.engine()) as session:
+        chosen = get_edition(session, edition)
+        drop_sections = edition_settings(rt.settings, chosen).drop_sections
     # Parse everything before writing anything.
-    parsed = read_digests(path, date=day, drop_sections=rt.settings.drop_sections)
+    parsed = read_digests(path, date=day, drop_sections=drop_sections)
     for line in parsed.warnings:
         typer.echo(f"warning: {line}", err=True)
     if strict and parsed.warnings:
@@ -51,11 +56,14 @@ def import_(
     for heading in parsed.dropped_sections:
         typer.echo(f"dropped section {heading!r} (NEWSLETTER_DROP_SECTIONS)", err=True)
     with db.transaction(rt.engine()) as session:
-        results = [store_digest(session, d, source=str(path)) for d in parsed.digests]
+        chosen = get_edition(session, edition)
+        results = [
+            store_digest(session, d, source=str(path), edition=chosen) for d in parsed.digests
+        ]
     for r in results:
         action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
         typer.echo(
-            f"{r.date}: imported {r.items} items and {r.text_blocks} text blocks "
+            f"{r.edition} {r.date}: imported {r.items} items and {r.text_blocks} text blocks "
             f"in {r.sections} sections ({action})"
         )
 
@@ -65,11 +73,14 @@ def list_(
     ctx: typer.Context,
     date: DateOpt = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    edition: EditionOpt = None,
 ) -> None:
-    """List stored items in digest order."""
+    """List an edition's stored items in digest order."""
     engine = runtime(ctx).engine()
     with db.transaction(engine) as session:
-        items = [item_dict(i) for i in list_items(session, date=date.date() if date else None)]
+        chosen = get_edition(session, edition)
+        day = date.date() if date else None
+        items = [item_dict(i) for i in list_items(session, date=day, edition=chosen)]
     if as_json:
         print_json(items)
         return

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from newsletter.audience.lists import get_list
-from newsletter.cli.context import runtime
+from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.db import transaction
 from newsletter.feedback.tracking import set_tracking
@@ -53,12 +53,13 @@ def issue_(
     date: Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD")],
     as_json: JsonOpt = False,
     html: HtmlOpt = None,
+    edition: EditionOpt = None,
 ) -> None:
     """Recipients, sent, delivered, delayed, bounced, rejected, complaints, unsubscribes; opens
     and clicks when the list is tracked."""
     rt = runtime(ctx)
     with transaction(rt.engine()) as session:
-        report = issue_report(session, date=date.date())
+        report = issue_report(session, date=date.date(), edition=edition)
     if _html_or_json(
         html=html, page=lambda: issue_html(report), data=report.as_dict(), as_json=as_json
     ):
@@ -69,7 +70,8 @@ def issue_(
             ["opens (unique / total)", f"{report.opens_unique} / {report.opens_total}"],
             ["clicks (unique / total)", f"{report.clicks_unique} / {report.clicks_total}"],
         ]
-    title = f"{report.date.isoformat()} {report.subject} ({', '.join(report.lists) or '-'})"
+    lists = ", ".join(report.lists) or "-"
+    title = f"{report.edition} {report.date.isoformat()} {report.subject} ({lists})"
     print_table(title, columns=["", "messages"], rows=rows)
     if report.tracked and report.links:
         print_table(

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from newsletter.cli.context import runtime
+from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.cli.sendrun import (
     EXIT_STOPPED,
@@ -90,17 +90,24 @@ def issue_(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would be sent.")] = False,
     as_json: JsonOpt = False,
     force: ForceOpt = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Send the issue to every active subscriber of the list, exactly once; resumable."""
     rt = runtime(ctx)
     settings = rt.settings
     if not dry_run:  # feedback: the rate guard, and the list's tracking configuration set
         settings = before_send(
-            rt.engine(), settings, list_name=list_name, issue_date=date.date(), force=force
+            rt.engine(),
+            settings,
+            list_name=list_name,
+            issue_date=date.date(),
+            force=force,
+            edition=edition,
         )
     options = SendOptions(
         date=date.date(),
         list_name=list_name,
+        edition=edition,
         rate=rate_or_default(settings, rate),
         concurrency=concurrency or settings.send_concurrency,
         workers=workers,
@@ -129,6 +136,7 @@ def retry(
     concurrency: ConcurrencyOpt = None,
     workers: WorkersOpt = 1,
     as_json: JsonOpt = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Send the deferred and failed messages of the issue again."""
     rt = runtime(ctx)
@@ -136,6 +144,7 @@ def retry(
     options = SendOptions(
         date=date.date(),
         list_name=list_name,
+        edition=edition,
         rate=rate_or_default(settings, rate),
         concurrency=concurrency or settings.send_concurrency,
         workers=workers,
@@ -161,11 +170,14 @@ def work(
         int | None, typer.Option("--run", help="The run to join (default: the running one).")
     ] = None,
     as_json: JsonOpt = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Join the running send of the issue as one more worker (PostgreSQL), from any machine."""
     rt = runtime(ctx)
     settings = rt.settings
-    options = SendOptions(date=date.date(), concurrency=concurrency or settings.send_concurrency)
+    options = SendOptions(
+        date=date.date(), edition=edition, concurrency=concurrency or settings.send_concurrency
+    )
     with send_session(settings, concurrency=options.concurrency, show_progress=False) as run:
         result = join_send(
             rt.engine(), settings, run.transport, options=options, run_id=run_id, stop=run.stop
@@ -174,16 +186,24 @@ def work(
 
 
 @app.command()
-def status(ctx: typer.Context, date: DateArg, as_json: JsonOpt = False) -> None:
+def status(
+    ctx: typer.Context, date: DateArg, as_json: JsonOpt = False, edition: EditionOpt = None
+) -> None:
     """The delivery ledger of the issue: counts by state, uncertain rows, runs."""
     rt = runtime(ctx)
     result = send_status(
-        rt.engine(), date=date.date(), dead_letters=dead_letter_counter(rt.settings)
+        rt.engine(),
+        date=date.date(),
+        dead_letters=dead_letter_counter(rt.settings),
+        edition=edition,
     )
     if as_json:
         print_json(result.as_dict())
         return
-    typer.echo(f"issue {result.date}: {result.issue_status}; {result.total} deliveries")
+    typer.echo(
+        f"issue {result.date} of edition {result.edition!r}: {result.issue_status}; "
+        f"{result.total} deliveries"
+    )
     print_table(
         "Deliveries", columns=["state", "count"], rows=[[k, v] for k, v in result.counts.items()]
     )
@@ -244,11 +264,14 @@ def editor_copies(
         typer.Option("--to", help="Recipient (repeatable; default NEWSLETTER_EDITORS)."),
     ] = None,
     as_json: JsonOpt = False,
+    edition: EditionOpt = None,
 ) -> None:
     """Send the issue, marked as a test, to editors; no ledger, no status change."""
     rt = runtime(ctx)
     with open_transport(rt.settings, concurrency=1) as transport:
-        copies = send_test(rt.engine(), rt.settings, transport, date=date.date(), to=to or ())
+        copies = send_test(
+            rt.engine(), rt.settings, transport, date=date.date(), to=to or (), edition=edition
+        )
     failed = [c for c in copies if c.error]
     if as_json:
         print_json([{"to": c.to, "message_id": c.message_id, "error": c.error} for c in copies])

@@ -107,6 +107,7 @@ def guard_send(
     *,
     list_name: str,
     issue_date: dt.date | None = None,
+    edition_id: int | None = None,
     force: bool = False,
     now: dt.datetime | None = None,
 ) -> GuardVerdict | None:
@@ -120,7 +121,10 @@ def guard_send(
             return None
         issue_id = None
         if issue_date is not None:
-            issue_id = session.scalar(select(Issue.id).where(Issue.date == issue_date))
+            query = select(Issue.id).where(Issue.date == issue_date)
+            if edition_id is not None:
+                query = query.where(Issue.edition_id == edition_id)
+            issue_id = session.scalar(query.order_by(Issue.id).limit(1))
         return check_send_guard(
             session,
             list_id=mailing_list.id,

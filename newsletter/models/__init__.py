@@ -11,7 +11,14 @@ from newsletter.models.audience import (
     Suppression,
 )
 from newsletter.models.base import Base
-from newsletter.models.content import DigestRecord, Issue, IssueStatus, Item
+from newsletter.models.content import (
+    DEFAULT_EDITION_SLUG,
+    DigestRecord,
+    Edition,
+    Issue,
+    IssueStatus,
+    Item,
+)
 from newsletter.models.delivery import (
     Delivery,
     DeliveryState,
@@ -25,12 +32,14 @@ from newsletter.models.feedback import DeliveryEvent, DeliveryEventType, GuardOv
 from newsletter.models.media import MediaImage
 
 __all__ = [
+    "DEFAULT_EDITION_SLUG",
     "Base",
     "Delivery",
     "DeliveryEvent",
     "DeliveryEventType",
     "DeliveryState",
     "DigestRecord",
+    "Edition",
     "EventKind",
     "GuardOverride",
     "Issue",

@@ -6,10 +6,44 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from newsletter.models.base import Base, enum_type, utcnow
+
+#: The slug of the edition that the migration to editions (and a fresh database) starts with.
+DEFAULT_EDITION_SLUG = "default"
+
+
+class Edition(Base):
+    """A newsletter of its own: its digest, its day (time zone, send time), language, list
+    and identity. A field left None takes the ``NEWSLETTER_*`` setting of the same meaning
+    (:func:`newsletter.editions.edition_settings`), so the default edition made from the
+    settings alone needs nothing stored."""
+
+    __tablename__ = "editions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    name: Mapped[str | None] = mapped_column(String(200), default=None)
+    language: Mapped[str | None] = mapped_column(String(20), default=None)
+    list_name: Mapped[str | None] = mapped_column(String(100), default=None)
+    sender: Mapped[str | None] = mapped_column(String(320), default=None)
+    reply_to: Mapped[str | None] = mapped_column(String(320), default=None)
+    brand_color: Mapped[str | None] = mapped_column(String(20), default=None)
+    accent_color: Mapped[str | None] = mapped_column(String(20), default=None)
+    logo_url: Mapped[str | None] = mapped_column(String(1000), default=None)
+    postal_address: Mapped[str | None] = mapped_column(String(500), default=None)
+    #: A path, feed URL, or a template with ``{date}`` (``{date:%Y-%m}``) in it.
+    source: Mapped[str | None] = mapped_column(String(1000), default=None)
+    #: An IANA time zone name; None is UTC.
+    timezone: Mapped[str | None] = mapped_column(String(64), default=None)
+    #: Local ``HH:MM`` from which `daily` sends the day's issue; None: whenever it runs.
+    send_at: Mapped[str | None] = mapped_column(String(5), default=None)
+    #: Regular expressions; None takes NEWSLETTER_DROP_SECTIONS.
+    drop_sections: Mapped[list[Any] | None] = mapped_column(default=None)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class DigestRecord(Base):
@@ -19,6 +53,9 @@ class DigestRecord(Base):
 
     __tablename__ = "digests"
 
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), primary_key=True
+    )
     date: Mapped[dt.date] = mapped_column(primary_key=True)
     title: Mapped[str] = mapped_column(String(500))
     headline: Mapped[str] = mapped_column(String(500), default="")
@@ -41,10 +78,16 @@ class Item(Base):
     """One news item. ``body`` is the item's Markdown, stored as text and never trusted."""
 
     __tablename__ = "items"
-    __table_args__ = (UniqueConstraint("date", "section_position", "position"),)
+    __table_args__ = (
+        UniqueConstraint("edition_id", "date", "section_position", "position"),
+        ForeignKeyConstraint(
+            ["edition_id", "date"], ["digests.edition_id", "digests.date"], ondelete="CASCADE"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    date: Mapped[dt.date] = mapped_column(ForeignKey("digests.date", ondelete="CASCADE"))
+    edition_id: Mapped[int]
+    date: Mapped[dt.date]
     section: Mapped[str] = mapped_column(String(200))
     section_position: Mapped[int]
     position: Mapped[int]
@@ -74,9 +117,11 @@ class Issue(Base):
     """A composed issue: a snapshot of the day's items, so later re-imports never change it."""
 
     __tablename__ = "issues"
+    __table_args__ = (UniqueConstraint("edition_id", "date"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    date: Mapped[dt.date] = mapped_column(unique=True)
+    edition_id: Mapped[int] = mapped_column(ForeignKey("editions.id", ondelete="RESTRICT"))
+    date: Mapped[dt.date]
     subject: Mapped[str] = mapped_column(String(500))
     summary: Mapped[str] = mapped_column(Text, default="")
     preheader: Mapped[str] = mapped_column(String(500), default="")
@@ -96,5 +141,8 @@ class Issue(Base):
     rendered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
+    edition: Mapped[Edition] = relationship(lazy="joined")
+
 
 Index("ix_items_date", Item.date)
+Index("ix_issues_date", Issue.date)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from newsletter.compose import check_subject
+from newsletter.editions import issue_settings
 from newsletter.lifecycle import mark_rendered, require_changeable, shows_stored_rendering
 from newsletter.media import stage as media_stage
 from newsletter.models import Issue
@@ -45,6 +46,7 @@ def render_issue_mjml(
     issue: Issue, settings: Settings, *, test: bool = False, media: IssueMedia | None = None
 ) -> str:
     """The MJML of the issue (what ``mjml2html`` gets); for inspection and snapshot tests."""
+    settings = issue_settings(settings, issue)
     subject = issue_subject(issue, test=test)
     ctx = issue_context(issue, settings, subject=subject, test=test, media=media)
     return render_template("issue.mjml.j2", ctx)
@@ -63,6 +65,7 @@ def render_issue(
     Raises :class:`InputError` for a subject with a line break, :class:`ConfigError` when
     NEWSLETTER_BASE_URL (the archive link) or a branding setting is missing or malformed.
     """
+    settings = issue_settings(settings, issue)
     subject = issue_subject(issue, test=test)
     ctx = issue_context(issue, settings, subject=subject, test=test, media=media)
     html = mjml_to_html(render_template("issue.mjml.j2", ctx))
@@ -101,6 +104,7 @@ def render_lint_store_media(
     The image stage runs here, once per render (never per recipient): images are fetched,
     converted and stored, or reused when stored before.
     """
+    settings = issue_settings(settings, issue)
     require_changeable(issue, refusal="its rendering is what was sent and cannot change")
     media = media_stage.prepare_issue_media(session, issue, settings)
     rendered = render_issue(issue, settings, media=media)
@@ -119,6 +123,7 @@ def lint_issue(
 ) -> tuple[RenderedEmail, list[LintWarning], IssueMedia | None]:
     """The issue's email (its stored rendering, else a fresh one, not stored), its lint
     warnings and the image stage's result (stored images are reused, not downloaded)."""
+    settings = issue_settings(settings, issue)
     media = media_stage.prepare_issue_media(session, issue, settings)
     rendered = stored_rendering(issue) or render_issue(issue, settings, media=media)
     warnings = lint_email(rendered, media=media) + lint_identity(settings, rendered)
@@ -142,5 +147,6 @@ def stored_or_render(issue: Issue, settings: Settings) -> RenderedEmail:
 def shown_rendering(issue: Issue, settings: Settings) -> RenderedEmail:
     """What a command or page shows of ``issue``: the stored bytes once it is out (exactly
     what subscribers received), else a fresh rendering (not stored)."""
+    settings = issue_settings(settings, issue)
     rendered = stored_rendering(issue) if shows_stored_rendering(issue) else None
     return rendered or render_issue(issue, settings)

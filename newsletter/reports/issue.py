@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import case, distinct, func, select
 from sqlalchemy.orm import Session
 
+from newsletter.editions import get_edition
 from newsletter.errors import NotFoundError
 from newsletter.feedback.apply import attach_late_events
 from newsletter.feedback.events import PERMANENT
@@ -48,6 +49,7 @@ class IssueReport:
     date: dt.date
     subject: str
     lists: list[str]
+    edition: str = ""
     recipients: int = 0
     sent: int = 0
     delivered: int = 0
@@ -93,6 +95,7 @@ class IssueReport:
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready; opens and clicks only when the issue was tracked."""
         out: dict[str, Any] = {
+            "edition": self.edition,
             "date": self.date.isoformat(),
             "subject": self.subject,
             "lists": self.lists,
@@ -150,11 +153,13 @@ def _links(session: Session, issue_id: int) -> list[LinkClicks]:
     return sorted(links, key=lambda link: (-link.total, link.link))
 
 
-def issue_report(session: Session, *, date: dt.date) -> IssueReport:
-    """The report of the issue of ``date``; :class:`NotFoundError` if there is none."""
-    issue = session.scalar(select(Issue).where(Issue.date == date))
+def issue_report(session: Session, *, date: dt.date, edition: str | None = None) -> IssueReport:
+    """The report of the issue of ``date`` in ``edition`` (default: the default one);
+    :class:`NotFoundError` if there is none."""
+    chosen = get_edition(session, edition)
+    issue = session.scalar(select(Issue).where(Issue.edition_id == chosen.id, Issue.date == date))
     if issue is None:
-        raise NotFoundError(f"no issue for {date.isoformat()}")
+        raise NotFoundError(f"no issue for {date.isoformat()} in edition {chosen.slug!r}")
     attach_late_events(session)
     list_rows = session.execute(
         select(MailingList.id, MailingList.name)
@@ -162,6 +167,7 @@ def issue_report(session: Session, *, date: dt.date) -> IssueReport:
         .order_by(MailingList.name)
     ).all()
     report = IssueReport(
+        edition=chosen.slug,
         date=issue.date,
         subject=issue.rendered_subject or issue.subject,
         lists=[r[1] for r in list_rows],

@@ -49,7 +49,8 @@ class Tuning:
 
 @dataclass(frozen=True)
 class SendOptions:
-    """One send of the issue of ``date``: what the commands and the daily job ask for.
+    """One send of the issue of ``date`` (of ``edition``): what the commands and the daily
+    job ask for.
 
     ``rate`` is messages (recipients) per second at most for the whole run, None for no
     limit of ours (the provider's MaxSendRate still applies). ``concurrency`` is the
@@ -59,6 +60,8 @@ class SendOptions:
 
     date: dt.date
     list_name: str | None = None
+    #: The edition's slug; None for the default edition. The list defaults to its list.
+    edition: str | None = None
     rate: float | None = None
     concurrency: int | None = None
     workers: int = 1

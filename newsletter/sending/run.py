@@ -33,6 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from newsletter.audience import get_list
 from newsletter.compose import get_issue
 from newsletter.db import transaction
+from newsletter.editions import edition_settings, get_edition, list_name_of
 from newsletter.errors import StateError
 from newsletter.feedback.tracking import tracked_rendering
 from newsletter.identity import require_postal_address
@@ -40,6 +41,7 @@ from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.media.check import check_issue_media
 from newsletter.models import (
     DeliveryState,
+    Edition,
     Issue,
     IssueStatus,
     SendRun,
@@ -66,6 +68,25 @@ from newsletter.transport import Transport
 __all__ = ["ProgressCallback", "join_send", "retry_issue", "send_issue"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """The edition a send is of: the settings seen through it, its id, the list."""
+
+    settings: Settings
+    edition_id: int
+    list_name: str
+
+
+def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
+    with transaction(engine) as session:
+        edition = get_edition(session, options.edition)
+        return _Scope(
+            edition_settings(settings, edition),
+            edition.id,
+            options.list_name or list_name_of(settings, edition),
+        )
 
 
 def _check_settings(settings: Settings) -> None:
@@ -155,11 +176,16 @@ def join_send(
 ) -> WorkResult:
     """Join the running send of the issue as one more worker (`send work`), until no slice
     is left to take. :class:`StateError` when none is running, or on SQLite."""
+    scope = _scope(engine, settings, options)
+    settings = scope.settings
     _check_settings(settings)
     if engine.dialect.name == "sqlite":
         raise StateError(f"{SQLITE_ONE_WORKER}: `send work` cannot join a send on SQLite")
-    with transaction(engine) as session:
-        issue_id = get_issue(session, options.date).id
+    issue_id = None
+    if run_id is None:  # a run named by its id needs no day or edition to find it
+        with transaction(engine) as session:
+            edition = session.get(Edition, scope.edition_id)
+            issue_id = get_issue(session, options.date, edition=edition).id
     run = running_run(engine, issue_id=issue_id, run_id=run_id)
     tuning = options.tuning
     return work(
@@ -184,10 +210,16 @@ class _Prepared:
 
 
 def _prepare(
-    engine: Engine, settings: Settings, *, mode: Mode, date: dt.date, list_name: str, dry_run: bool
+    engine: Engine,
+    scope: _Scope,
+    *,
+    mode: Mode,
+    date: dt.date,
+    dry_run: bool,
 ) -> _Prepared:
+    settings, list_name = scope.settings, scope.list_name
     with transaction(engine) as session:
-        issue = get_issue(session, date)
+        issue = get_issue(session, date, edition=session.get(Edition, scope.edition_id))
         mailing_list = get_list(session, list_name)
         if mode is Mode.SEND and not dry_run:
             finished = finished_run(session, issue_id=issue.id, list_id=mailing_list.id)
@@ -232,15 +264,16 @@ def _run(
     on_progress: ProgressCallback | None,
     stop: StopSignal,
 ) -> SendReport:
+    scope = _scope(engine, settings, options)
+    settings = scope.settings
     _check_settings(settings)
     concurrency = options.concurrency or settings.send_concurrency
-    name = options.list_name or settings.default_list
     dry_run = options.dry_run and mode is Mode.SEND
     workers, note = options.workers, ""
     if workers > 1 and engine.dialect.name == "sqlite":
         workers, note = 1, f"{SQLITE_ONE_WORKER}; {options.workers} were asked for"
         log.warning("%s", note)
-    prep = _prepare(engine, settings, mode=mode, date=options.date, list_name=name, dry_run=dry_run)
+    prep = _prepare(engine, scope, mode=mode, date=options.date, dry_run=dry_run)
     plan = RatePlan.make(transport.quota(), requested=options.rate)
     report = SendReport(
         date=prep.issue_date,
@@ -351,11 +384,10 @@ def plan_send(
     ``rows_per_slice`` sizes slices from the run's rate. The run stays ``running``, its
     heartbeat kept by whatever workers take its slices (:func:`newsletter.sending.fanout`).
     """
+    scope = _scope(engine, settings, options)
+    settings = scope.settings
     _check_settings(settings)
-    name = options.list_name or settings.default_list
-    prep = _prepare(
-        engine, settings, mode=Mode.SEND, date=options.date, list_name=name, dry_run=False
-    )
+    prep = _prepare(engine, scope, mode=Mode.SEND, date=options.date, dry_run=False)
     plan = RatePlan.make(transport.quota(), requested=options.rate)
     report = SendReport(
         date=prep.issue_date,

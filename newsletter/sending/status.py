@@ -12,6 +12,7 @@ from sqlalchemy import Engine, select
 
 from newsletter.compose import get_issue
 from newsletter.db import transaction
+from newsletter.editions import get_edition
 from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus, SendWorker
 from newsletter.models.base import utcnow
 from newsletter.sending import ledger, slices
@@ -73,6 +74,8 @@ class SendStatus:
     slices: dict[str, int] = field(default_factory=dict)
     #: Messages in the dead-letter queue of the SQS fan-out (None: none configured).
     dead_letters: int | None = None
+    #: The issue's edition (slug).
+    edition: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -90,6 +93,7 @@ class SendStatus:
             }
 
         return {
+            "edition": self.edition,
             "date": self.date,
             "issue_status": self.issue_status,
             "counts": self.counts,
@@ -132,14 +136,20 @@ def _workers(engine: Engine, run_id: int) -> list[WorkerInfo]:
 
 
 def send_status(
-    engine: Engine, *, date: dt.date, dead_letters: Callable[[], int] | None = None
+    engine: Engine,
+    *,
+    date: dt.date,
+    dead_letters: Callable[[], int] | None = None,
+    edition: str | None = None,
 ) -> SendStatus:
-    """Counts by state, uncertain rows, the latest runs and workers of the issue of ``date``.
+    """Counts by state, uncertain rows, the latest runs and workers of the issue of ``date``
+    (of ``edition``, default: the default one).
 
     ``dead_letters`` counts the SQS dead-letter queue (given when one is configured).
     """
     with transaction(engine) as session:
-        issue = get_issue(session, date)
+        issue = get_issue(session, date, edition=get_edition(session, edition))
+        edition_slug = issue.edition.slug
         rows = session.execute(
             select(SendRun, MailingList.name)
             .join(MailingList, MailingList.id == SendRun.list_id)
@@ -174,6 +184,7 @@ def send_status(
         ),
         dead_letters=dead_letters() if dead_letters is not None else None,
         date=date.isoformat(),
+        edition=edition_slug,
         issue_status=issue_status,
         counts={s.value: n for s, n in counts.items()},
         total=sum(counts.values()),

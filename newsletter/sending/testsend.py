@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from newsletter.audience import mask_email, normalize_email
 from newsletter.compose import get_issue
 from newsletter.db import transaction
+from newsletter.editions import get_edition, issue_settings
 from newsletter.errors import ConfigError
 from newsletter.media.stage import prepare_issue_media
 from newsletter.render import render_issue
@@ -39,8 +40,10 @@ def send_test(
     date: dt.date,
     to: Sequence[str] = (),
     attempts: int = 4,
+    edition: str | None = None,
 ) -> list[TestCopy]:
-    """Send the test rendering of the issue of ``date`` to ``to`` (default: the editors).
+    """Send the test rendering of the issue of ``date`` (of ``edition``, default: the
+    default one) to ``to`` (default: the editors), as that edition's email.
 
     The copy has the ``[TEST]`` subject prefix and banner of the test rendering and an
     unsubscribe link that unsubscribes nobody. The issue is rendered in memory, never stored;
@@ -51,9 +54,10 @@ def send_test(
     if not recipients:
         raise ConfigError("no recipients: pass --to or set NEWSLETTER_EDITORS (a JSON list)")
     addresses = [normalize_email(a) for a in recipients]
-    settings.require_sender()
     with transaction(engine) as session:
-        issue = get_issue(session, date)
+        issue = get_issue(session, date, edition=get_edition(session, edition))
+        settings = issue_settings(settings, issue)
+        settings.require_sender()
         # The images as subscribers will see them: stored copies (fetched once, reused).
         media = prepare_issue_media(session, issue, settings)
         rendered = render_issue(issue, settings, test=True, media=media)

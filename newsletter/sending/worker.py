@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
 from newsletter.db import transaction
+from newsletter.editions import issue_settings
 from newsletter.errors import StateError
 from newsletter.feedback.tracking import tracked_rendering
 from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
@@ -169,6 +170,9 @@ def work(
     with transaction(engine) as session:
         issue = session.get(Issue, run.issue_id)
         assert issue is not None
+        # Whichever process works the run (a local worker, `send work`, an SQS Lambda), the
+        # messages say what the issue's edition says (From, Reply-To, list, language).
+        settings = issue_settings(settings, issue)
         rendered = stored_rendering(issue)
         if rendered is None:
             raise StateError(f"the issue of {run.issue_date} has no stored rendering")

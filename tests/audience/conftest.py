@@ -10,6 +10,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from newsletter import db
+from newsletter.editions import default_edition
 from newsletter.models import Issue, SubscriberEvent
 
 EventsOf = Callable[[int], list[tuple[str, str, int | None]]]
@@ -43,7 +44,12 @@ def make_issue(session: Session) -> MakeIssue:
     """Store an issue of a given day (the issue an unsubscribe link came from)."""
 
     def make(day: dt.date) -> Issue:
-        issue = Issue(date=day, subject=f"AI 日报 {day.isoformat()}", sections=[])
+        issue = Issue(
+            edition=default_edition(session),
+            date=day,
+            subject=f"AI 日报 {day.isoformat()}",
+            sections=[],
+        )
         session.add(issue)
         session.flush()
         return issue

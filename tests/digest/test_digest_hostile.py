@@ -15,7 +15,8 @@ from newsletter import db
 from newsletter.cli import app
 from newsletter.compose import compose_issue
 from newsletter.digest import parse_source
-from newsletter.models import DigestRecord, Issue, IssueStatus
+from newsletter.items import find_digest
+from newsletter.models import Issue, IssueStatus
 from newsletter.render import render_and_store
 from newsletter.settings import Settings
 from subscribers.app import create_app
@@ -121,7 +122,7 @@ def test_control_characters_and_nul_are_stripped_on_both_databases(
     assert result.exit_code == 0, result.output + result.stderr
     assert runner.invoke(app, ["issue", "compose", "--date", "2025-08-22"]).exit_code == 0
     with db.transaction(engine) as session:
-        record = session.get(DigestRecord, dt.date(2025, 8, 22))
+        record = find_digest(session, dt.date(2025, 8, 22))
         assert record is not None
         issue = session.scalars(select(Issue)).one()
         stored = json.dumps(

@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from newsletter import db
 from newsletter.cli import app
-from newsletter.models import DigestRecord, Issue, Item
+from newsletter.items import find_digest
+from newsletter.models import Issue, Item
 from newsletter.settings import Settings
 
 SAMPLE = "ai-daily-2025-08-14.md"
@@ -92,7 +93,7 @@ def test_reimport_replaces_the_day(
     assert "replaced 13 earlier items" in result.output
     assert _count(engine) == 1
     with db.transaction(engine) as session:
-        digest = session.get(DigestRecord, dt.date(2025, 8, 14))
+        digest = find_digest(session, dt.date(2025, 8, 14))
         assert digest is not None
         assert digest.title.endswith("更正")
 
@@ -186,7 +187,7 @@ def test_drop_sections_setting(
     assert result.exit_code == 0, result.output
     assert "dropped section '📂 分类速览' (NEWSLETTER_DROP_SECTIONS)" in result.stderr
     with db.transaction(engine) as session:
-        record = session.get(DigestRecord, dt.date(2025, 12, 23))
+        record = find_digest(session, dt.date(2025, 12, 23))
         assert record is not None
         headings = [s["heading"] for s in record.sections]
     assert "📂 分类速览" not in headings

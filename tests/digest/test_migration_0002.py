@@ -10,7 +10,8 @@ from sqlalchemy import Engine, text
 
 from newsletter import db
 from newsletter.compose import compose_issue
-from newsletter.models import DigestRecord, Issue
+from newsletter.items import find_digest
+from newsletter.models import Issue
 from newsletter.render import render_issue
 from newsletter.settings import Settings
 
@@ -64,7 +65,7 @@ def test_old_rows_are_converted(engine: Engine, settings: Settings) -> None:
     finally:
         command.upgrade(cfg, "head")
     with db.transaction(engine) as session:
-        record = session.get(DigestRecord, dt.date(2025, 8, 1))
+        record = find_digest(session, dt.date(2025, 8, 1))
         assert record is not None
         assert [s["heading"] for s in record.sections] == ["Sec"]
         assert [(b["kind"], b["number"]) for b in record.sections[0]["blocks"]] == [

@@ -16,6 +16,7 @@ from newsletter.audience.importer import subscriber_row
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
+from newsletter.editions import default_edition
 from newsletter.items import store_digest
 from newsletter.models import Issue, IssueStatus, Subscriber, Subscription, SubscriptionStatus
 from newsletter.render import render_and_store
@@ -94,6 +95,7 @@ def add_issue(
     """An issue of ``day`` with a stored rendering; returns its id."""
     with transaction(engine) as session:
         issue = Issue(
+            edition=default_edition(session),
             date=day,
             subject=subject,
             summary="",
