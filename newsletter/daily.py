@@ -1,5 +1,9 @@
 """The daily job: import the day's digest (when a source is given), compose, render, send.
 
+Per edition: :func:`run_daily` does one edition's day; :func:`run_due` does every edition
+whose time has come, each on its own local date in its own time zone, one edition's
+failure (its source is down, its digest is broken) reported without stopping the others.
+
 Safe to run again: a day whose send finished is reported as already sent and nothing is
 mailed twice; a day whose send was interrupted is resumed (the deliveries ledger knows who
 got it). A sent or sending issue is never recomposed, and its items are not re-imported.
@@ -16,10 +20,21 @@ from sqlalchemy import Engine, select
 
 from newsletter import db
 from newsletter.audience import get_or_create_list
-from newsletter.compose import compose_issue
+from newsletter.compose import compose_issue, find_issue
+from newsletter.editions import (
+    edition_settings,
+    get_edition,
+    is_due,
+    list_editions,
+    list_name_of,
+    local_date,
+    send_time,
+    source_for_day,
+)
+from newsletter.errors import NewsletterError
 from newsletter.items import ImportResult, store_digest
 from newsletter.lifecycle import is_out, needs_rendering, out_clause
-from newsletter.models import Issue
+from newsletter.models import Edition, Issue
 from newsletter.render import render_and_store
 from newsletter.sending import SendOptions, SendReport, StopSignal, send_issue
 from newsletter.sending.lock import finished_run
@@ -33,10 +48,11 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DailyResult:
-    """What one run of the daily job did."""
+    """What one run of the daily job did for one edition."""
 
     date: dt.date
     list_name: str
+    edition: str = ""
     imported: list[ImportResult] = field(default_factory=list)
     kept: list[dt.date] = field(default_factory=list)  # days not re-imported: already sending/sent
     #: One line per repaired part of the imported digest (logged; the job goes on).
@@ -45,10 +61,20 @@ class DailyResult:
     rendered: bool = False
     already_sent: bool = False
     send: SendReport | None = None
+    #: Why the edition did not go out (its source failed, its digest is broken, ...).
+    error: str = ""
+    #: Why the edition was not run at all (its send time has not come).
+    not_due: str = ""
+
+    @property
+    def ok(self) -> bool:
+        """Whether the edition's day is out (or was before), or simply not due yet."""
+        return not self.error and not (self.send is not None and self.send.stopped)
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
         return {
+            "edition": self.edition,
             "date": self.date.isoformat(),
             "list": self.list_name,
             "imported": [
@@ -61,7 +87,25 @@ class DailyResult:
             "rendered": self.rendered,
             "already_sent": self.already_sent,
             "send": self.send.as_dict() if self.send else None,
+            "error": self.error,
+            "not_due": self.not_due,
         }
+
+
+@dataclass
+class DueRun:
+    """What :func:`run_due` did: one :class:`DailyResult` per edition, in edition order."""
+
+    results: list[DailyResult]
+
+    @property
+    def ok(self) -> bool:
+        """Whether every edition that was due went out (or had gone out before)."""
+        return all(r.ok for r in self.results)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain data for JSON."""
+        return {"ok": self.ok, "editions": [r.as_dict() for r in self.results]}
 
 
 def _import(
@@ -71,6 +115,7 @@ def _import(
     date: dt.date | None,
     result: DailyResult,
     drop_sections: list[str],
+    edition: Edition,
 ) -> dt.date:
     """Import every day of ``source`` whose issue is not out yet; returns the day to send.
 
@@ -83,18 +128,22 @@ def _import(
     digests = parsed.digests
     day = date or max(d.date for d in digests)
     with db.transaction(engine) as session:
-        locked = set(session.scalars(select(Issue.date).where(out_clause())))
+        mine = session.get(Edition, edition.id)
+        assert mine is not None
+        locked = set(
+            session.scalars(select(Issue.date).where(out_clause(), Issue.edition_id == edition.id))
+        )
         for digest in digests:
             if digest.date in locked:
                 result.kept.append(digest.date)
             else:
-                result.imported.append(store_digest(session, digest, source=source))
+                result.imported.append(store_digest(session, digest, source=source, edition=mine))
     return day
 
 
-def _finished(engine: Engine, *, issue_date: dt.date, list_name: str) -> bool:
+def _finished(engine: Engine, *, edition: Edition, issue_date: dt.date, list_name: str) -> bool:
     with db.transaction(engine) as session:
-        issue = session.scalar(select(Issue).where(Issue.date == issue_date))
+        issue = find_issue(session, issue_date, edition=session.get(Edition, edition.id))
         if issue is None:
             return False
         mailing_list = get_or_create_list(session, list_name)
@@ -112,43 +161,66 @@ def run_daily(
     today: dt.date | None = None,
     on_progress: ProgressCallback | None = None,
     stop: StopSignal | None = None,
+    edition: str | None = None,
+    force: bool = False,
 ) -> DailyResult:
-    """Run the job for ``date`` (default: the source's newest day, else ``today``, UTC).
+    """Run the job for one edition (default: the default edition) and ``date`` (default:
+    the source's newest day, else ``today``, else the edition's local date now).
 
-    ``source`` (default NEWSLETTER_DAILY_SOURCE) is a digest file or an http(s) feed URL;
+    ``source`` (default: the edition's source, else NEWSLETTER_DAILY_SOURCE) is a digest
+    file or an http(s) feed URL, or a template with ``{date}`` filled in with the day;
     without one, the day's items must already be imported. Engine and transport are made
-    from the settings when not given (and then closed here).
+    from the settings when not given (and then closed here). The send is guarded (the
+    list's rates) unless ``force``; a day already sent is reported before any guard.
     """
     own_engine = engine is None
     engine = engine or db.make_engine(settings.database_url)
     try:
         db.check_schema(engine)
-        name = list_name or settings.default_list
-        source = source or settings.daily_source or None
-        day = date or today or dt.datetime.now(dt.UTC).date()
-        result = DailyResult(date=day, list_name=name)
-        if source:
+        with db.transaction(engine) as session:
+            chosen = get_edition(session, edition)
+            session.expunge(chosen)
+        scoped = edition_settings(settings, chosen)
+        name = list_name or list_name_of(settings, chosen)
+        day = date or today or local_date(chosen, dt.datetime.now(dt.UTC))
+        result = DailyResult(date=day, list_name=name, edition=chosen.slug)
+        template = source or chosen.source or settings.daily_source
+        if template:
+            # A source with the day in it is that day's digest; a plain one (a feed, a
+            # file) may hold several days, and its newest is the day unless one is named.
+            dated = "{" in template
             result.date = day = _import(
-                engine, source, date=date, result=result, drop_sections=settings.drop_sections
+                engine,
+                source_for_day(template, day),
+                date=date or (day if dated else None),
+                result=result,
+                drop_sections=scoped.drop_sections,
+                edition=chosen,
             )
-        if _finished(engine, issue_date=day, list_name=name):
+        if _finished(engine, edition=chosen, issue_date=day, list_name=name):
             result.already_sent = True
             return result
         with db.transaction(engine) as session:
-            issue = session.scalar(select(Issue).where(Issue.date == day))
+            mine = session.get(Edition, chosen.id)
+            issue = find_issue(session, day, edition=mine)
             fresh = any(r.date == day for r in result.imported)
             if issue is None or (not is_out(issue) and fresh):
-                issue = compose_issue(session, date=day)
+                issue = compose_issue(session, date=day, edition=mine)
                 result.composed = True
             if needs_rendering(issue):
                 render_and_store(session, issue, settings)
                 result.rendered = True
         result.send = _send(
             engine,
-            settings=settings,
+            settings=scoped,
             transport=transport,
-            date=day,
-            list_name=name,
+            options=SendOptions(
+                date=day,
+                list_name=name,
+                edition=chosen.slug,
+                rate=scoped.send_rate,
+                force=force,
+            ),
             on_progress=on_progress,
             stop=stop,
         )
@@ -158,19 +230,76 @@ def run_daily(
             engine.dispose()
 
 
+def run_due(
+    settings: Settings,
+    *,
+    engine: Engine,
+    transport: Transport | None = None,
+    now: dt.datetime | None = None,
+    force: bool = False,
+    on_progress: ProgressCallback | None = None,
+    stop: StopSignal | None = None,
+) -> DueRun:
+    """Run :func:`run_daily` for every edition whose send time has come at ``now`` (default:
+    the current time), each on its own local date. An edition that fails (its source is
+    down, its digest is broken, its guard refuses) is reported in its result and the others
+    go on; an edition not due yet is reported as such."""
+    now = now or dt.datetime.now(dt.UTC)
+    db.check_schema(engine)
+    with db.transaction(engine) as session:
+        editions = list_editions(session)
+        for edition in editions:
+            session.expunge(edition)
+    results = []
+    for edition in editions:
+        day = local_date(edition, now)
+        if not is_due(edition, now):
+            at = send_time(edition)
+            results.append(
+                DailyResult(
+                    date=day,
+                    list_name=list_name_of(settings, edition),
+                    edition=edition.slug,
+                    not_due=f"sends at {at:%H:%M} {edition.timezone or 'UTC'}",
+                )
+            )
+            continue
+        try:
+            result = run_daily(
+                settings,
+                engine=engine,
+                transport=transport,
+                today=day,
+                edition=edition.slug,
+                force=force,
+                on_progress=on_progress,
+                stop=stop,
+            )
+        except NewsletterError as exc:
+            log.warning("daily: edition %s failed: %s", edition.slug, exc)
+            result = DailyResult(
+                date=day,
+                list_name=list_name_of(settings, edition),
+                edition=edition.slug,
+                error=str(exc),
+            )
+        results.append(result)
+        if stop is not None and stop.is_set:
+            break
+    return DueRun(results)
+
+
 def _send(
     engine: Engine,
     *,
     settings: Settings,
     transport: Transport | None,
-    date: dt.date,
-    list_name: str,
+    options: SendOptions,
     on_progress: ProgressCallback | None,
     stop: StopSignal | None,
 ) -> SendReport:
     own = transport is None
     transport = transport or make_transport(settings, concurrency=settings.send_concurrency)
-    options = SendOptions(date=date, list_name=list_name, rate=settings.send_rate)
     try:
         if settings.send_queue_url:
             # On AWS: plan here, and let the worker function send the slices from SQS.

@@ -32,9 +32,7 @@ from newsletter.feedback import (
     receive_notification,
 )
 from newsletter.feedback.apply import IGNORED
-from newsletter.feedback.presend import before_send
 from newsletter.sending import StopKind, StopSignal
-from newsletter.settings import Settings
 from subscribers.app import create_app
 from subscribers.aws_settings import lambda_settings
 
@@ -101,45 +99,48 @@ def sns(event: dict[str, Any], context: Any) -> dict[str, int]:
 
 
 def daily(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """The EventBridge schedule → the day's issue imported, composed, rendered, fanned out.
+    """The schedule → every edition whose send time has come: its day imported, composed,
+    rendered, fanned out (or sent here), each on its own local date.
 
-    A manual invocation may name the day and the digest to import: ``{"date": "2025-08-14",
-    "digest": "https://..."}`` (not ``source``: EventBridge sets that to ``aws.events``).
-    With ``NEWSLETTER_SEND_QUEUE_URL`` set (the stack sets it), the send is planned here and
-    put on the queue in slices for :func:`send_worker`; without it, it is sent here and stops
-    cleanly :data:`TIME_MARGIN_SECONDS` before the time limit (the next run resumes it).
+    The schedule may run every few minutes: an edition is sent once its local send time has
+    come, and a day already out is not sent again. A manual invocation may name the edition,
+    the day and the digest: ``{"edition": "en", "date": "2025-08-14", "digest": "https://..."}``
+    (not ``source``: EventBridge sets that to ``aws.events``). With
+    ``NEWSLETTER_SEND_QUEUE_URL`` set (the stack sets it), each send is planned here and put
+    on the queue in slices for :func:`send_worker` (a slice names its run, the run its issue
+    and so its edition); without it, it is sent here and stops cleanly
+    :data:`TIME_MARGIN_SECONDS` before the time limit (the next run resumes it).
     """
-    from newsletter.daily import run_daily  # the job's modules load only where it runs
+    from newsletter.daily import run_daily, run_due  # the job's modules load only here
 
     settings = lambda_settings()
     date = _event_date(event)
     source = event.get("digest") if isinstance(event.get("digest"), str) else None
-    settings = _feedback_before_send(settings, date=date, force=event.get("force") is True)
+    edition = event.get("edition") if isinstance(event.get("edition"), str) else None
+    force = event.get("force") is True
     stop = StopSignal()
     timer = _deadline_timer(context, stop)
+    engine = db.make_engine(settings.database_url, pool_size=1)
     try:
-        result = run_daily(settings, date=date, source=source or None, stop=stop)
+        if date is None and source is None and edition is None:
+            report = run_due(settings, engine=engine, force=force, stop=stop).as_dict()
+        else:
+            one = run_daily(
+                settings,
+                engine=engine,
+                date=date,
+                source=source or None,
+                edition=edition,
+                force=force,
+                stop=stop,
+            )
+            report = {"ok": one.ok, "editions": [one.as_dict()]}
     finally:
         if timer is not None:
             timer.cancel()
-    report = result.as_dict()
+        engine.dispose()
     log.info("daily job: %s", report)
     return report
-
-
-def _feedback_before_send(settings: Settings, *, date: dt.date | None, force: bool) -> Settings:
-    # The rate guard and the list's tracking configuration set, as for `newsletter daily`.
-    engine = db.make_engine(settings.database_url, pool_size=1)
-    try:
-        return before_send(
-            engine,
-            settings,
-            list_name=None,
-            issue_date=date,
-            force=force,
-        )
-    finally:
-        engine.dispose()
 
 
 def send_worker(event: dict[str, Any], context: Any) -> dict[str, Any]:

@@ -17,7 +17,6 @@ from newsletter.cli.sendrun import (
     rate_or_default,
     send_session,
 )
-from newsletter.feedback.presend import before_send
 from newsletter.sending import (
     SendOptions,
     UncertainPolicy,
@@ -95,19 +94,11 @@ def issue_(
     """Send the issue to every active subscriber of the list, exactly once; resumable."""
     rt = runtime(ctx)
     settings = rt.settings
-    if not dry_run:  # feedback: the rate guard, and the list's tracking configuration set
-        settings = before_send(
-            rt.engine(),
-            settings,
-            list_name=list_name,
-            issue_date=date.date(),
-            force=force,
-            edition=edition,
-        )
     options = SendOptions(
         date=date.date(),
         list_name=list_name,
         edition=edition,
+        force=force,
         rate=rate_or_default(settings, rate),
         concurrency=concurrency or settings.send_concurrency,
         workers=workers,
@@ -137,6 +128,7 @@ def retry(
     workers: WorkersOpt = 1,
     as_json: JsonOpt = False,
     edition: EditionOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Send the deferred and failed messages of the issue again."""
     rt = runtime(ctx)
@@ -145,6 +137,7 @@ def retry(
         date=date.date(),
         list_name=list_name,
         edition=edition,
+        force=force,
         rate=rate_or_default(settings, rate),
         concurrency=concurrency or settings.send_concurrency,
         workers=workers,

@@ -53,6 +53,25 @@ def tracked_list_ids(session: Session) -> set[int]:
     return set(session.scalars(select(ListTracking.list_id)))
 
 
+def configuration_set_for(settings: Settings, *, tracked: bool) -> str | None:
+    """The SES configuration set of a message to a tracked or untracked list; None when the
+    transport is not SES (only SES tracks). Every sending process asks this for the list it
+    sends to (:class:`~newsletter.sending.personal.IssueMailer`), so a tracked list is
+    tracked whichever path sends it.
+
+    :class:`ConfigError` when the list is tracked but no tracking configuration set is set.
+    """
+    if settings.transport != "ses":
+        return None
+    if not tracked:
+        return settings.ses_configuration_set
+    if not settings.ses_tracking_configuration_set:
+        raise ConfigError(
+            "NEWSLETTER_SES_TRACKING_CONFIGURATION_SET is not set, and the list is tracked"
+        )
+    return settings.ses_tracking_configuration_set
+
+
 def sending_settings(settings: Settings, *, tracked: bool) -> Settings:
     """``settings`` with the configuration set for a tracked or untracked send.
 
@@ -61,13 +80,8 @@ def sending_settings(settings: Settings, *, tracked: bool) -> Settings:
     """
     if not tracked or settings.transport != "ses":  # only SES tracks (SMTP and files do not)
         return settings
-    if not settings.ses_tracking_configuration_set:
-        raise ConfigError(
-            "NEWSLETTER_SES_TRACKING_CONFIGURATION_SET is not set, and the list is tracked"
-        )
-    return settings.model_copy(
-        update={"ses_configuration_set": settings.ses_tracking_configuration_set}
-    )
+    chosen = configuration_set_for(settings, tracked=True)
+    return settings.model_copy(update={"ses_configuration_set": chosen})
 
 
 def link_tag(href: str, position: int) -> str:

@@ -67,4 +67,6 @@ class SendOptions:
     workers: int = 1
     uncertain: UncertainPolicy = UncertainPolicy.RESEND
     dry_run: bool = False
+    #: Send although the list's complaint or bounce rate is over the guard's limit.
+    force: bool = False
     tuning: Tuning = field(default_factory=Tuning)

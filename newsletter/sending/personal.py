@@ -74,11 +74,13 @@ class IssueMailer:
         issue_date: str,
         list_id: int,
         list_name: str,
+        configuration_set: str | None = None,
     ) -> None:
         self._issue_id = issue_id
+        self._configuration_set = configuration_set
         self._list_id = list_id
         self._rendered = rendered
-        #: The list's language: the copy for a subscriber whose language has no strings.
+        #: The edition's language (the settings are seen through the issue's edition).
         self._language = settings.language
         self._base = settings.require_base_url()
         # One signer for the whole send: the same tokens as make_token, without re-deriving
@@ -129,7 +131,10 @@ class IssueMailer:
         it is exactly ``personalize(rendered, ...).html`` (the tests check this).
         """
         url = self.unsubscribe_url(job.subscriber_id)
-        html, probe_of_language = self._variant(job.language)
+        # The words around the content are in the edition's language, the content's own:
+        # a reader of the English edition reads English throughout, whatever the language
+        # of their profile (which their pages follow).
+        html, probe_of_language = self._variant(self._language)
         probe = personalize(probe_of_language, unsubscribe_url=url, name=job.name)
         values = dict(zip(MARKERS, probe.html.split(_PROBE_SEPARATOR), strict=True))
         address = envelope_address(job.email)
@@ -146,7 +151,9 @@ class IssueMailer:
                 sender_address=self.sender_address,
             ),
         )
-        return OutgoingMessage(self.sender_address, (address,), raw, self._tags)
+        return OutgoingMessage(
+            self.sender_address, (address,), raw, self._tags, self._configuration_set
+        )
 
 
 class EditorCopyMailer:

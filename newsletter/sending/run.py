@@ -35,7 +35,8 @@ from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.editions import edition_settings, get_edition, list_name_of
 from newsletter.errors import StateError
-from newsletter.feedback.tracking import tracked_rendering
+from newsletter.feedback.guard import check_send_guard
+from newsletter.feedback.tracking import configuration_set_for, is_tracked, tracked_rendering
 from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.media.check import check_issue_media
@@ -77,6 +78,7 @@ class _Scope:
     settings: Settings
     edition_id: int
     list_name: str
+    force: bool
 
 
 def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
@@ -86,6 +88,7 @@ def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
             edition_settings(settings, edition),
             edition.id,
             options.list_name or list_name_of(settings, edition),
+            options.force,
         )
 
 
@@ -234,6 +237,15 @@ def _prepare(
         if mode is Mode.RETRY and not is_out(issue):
             raise StateError(
                 f"the issue of {date.isoformat()} has not been sent: use `newsletter send issue`"
+            )
+        if not dry_run:
+            # The rate guard, on every path that sends (issue, retry, daily, the fan-out).
+            check_send_guard(
+                session,
+                list_id=mailing_list.id,
+                list_name=mailing_list.name,
+                issue_id=issue.id,
+                force=scope.force,
             )
         rendered = stored_rendering(issue)
         if rendered is None:
@@ -677,8 +689,11 @@ def _dry_run(
     report.ledger = {s.value: n for s, n in counts.items()}
     report.uncertain = counts[DeliveryState.SENDING]
     report.issue_status = prep.issue_status.value
+    with transaction(engine) as session:
+        tracked = is_tracked(session, list_id=prep.list_id)
     mailer = IssueMailer(
         settings,
+        configuration_set=configuration_set_for(settings, tracked=tracked),
         rendered=prep.rendered,
         issue_id=prep.issue_id,
         issue_date=prep.issue_date,

@@ -22,7 +22,7 @@ from newsletter.audience import get_list
 from newsletter.db import transaction
 from newsletter.editions import issue_settings
 from newsletter.errors import StateError
-from newsletter.feedback.tracking import tracked_rendering
+from newsletter.feedback.tracking import configuration_set_for, is_tracked, tracked_rendering
 from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
@@ -177,10 +177,15 @@ def work(
         if rendered is None:
             raise StateError(f"the issue of {run.issue_date} has no stored rendering")
         get_list(session, run.list_name)
-        # Feedback: a tracked list's copy has its links tagged so that clicks count per link.
+        # Feedback: a tracked list's copy has its links tagged so that clicks count per link,
+        # and goes through the tracking configuration set, whichever process sends it.
         rendered = tracked_rendering(session, rendered, list_id=run.list_id)
+        configuration_set = configuration_set_for(
+            settings, tracked=is_tracked(session, list_id=run.list_id)
+        )
     mailer = IssueMailer(
         settings,
+        configuration_set=configuration_set,
         rendered=rendered,
         issue_id=run.issue_id,
         issue_date=run.issue_date,

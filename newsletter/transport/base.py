@@ -13,12 +13,15 @@ class OutgoingMessage:
     ``sender`` is the bare envelope address (the From header may carry a display name);
     ``recipients`` are bare addresses; ``raw`` is the complete message with CRLF line ends;
     ``tags`` are extra provider tags (name, value) for this message, e.g. the issue date.
+    ``configuration_set`` is the SES configuration set of this message (a tracked list's
+    differs from an untracked one's); None leaves it to the transport's own setting.
     """
 
     sender: str
     recipients: tuple[str, ...]
     raw: bytes
     tags: tuple[tuple[str, str], ...] = ()
+    configuration_set: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -189,8 +189,13 @@ class SesTransport:
         }
         if tags:
             params["EmailTags"] = tags
-        if self._configuration_set:
-            params["ConfigurationSetName"] = self._configuration_set
+        configuration_set = (
+            self._configuration_set
+            if message.configuration_set is None
+            else message.configuration_set
+        )
+        if configuration_set:
+            params["ConfigurationSetName"] = configuration_set
         try:
             response = self._client.send_email(**params)
         except ClientError as exc:
