@@ -24,6 +24,7 @@ from newsletter.compose import compose_issue, find_issue
 from newsletter.editions import (
     edition_settings,
     get_edition,
+    has_content,
     is_due,
     list_editions,
     list_name_of,
@@ -230,6 +231,12 @@ def run_daily(
             engine.dispose()
 
 
+def _has_content(engine: Engine, edition: Edition) -> bool:
+    with db.transaction(engine) as session:
+        mine = session.get(Edition, edition.id)
+        return mine is not None and has_content(session, mine)
+
+
 def run_due(
     settings: Settings,
     *,
@@ -253,6 +260,10 @@ def run_due(
     results = []
     for edition in editions:
         day = local_date(edition, now)
+        if not (edition.source or settings.daily_source or _has_content(engine, edition)):
+            # An edition with nowhere to get a digest from that never had one (the default
+            # edition of an installation whose editions are all named) is not a failure.
+            continue
         if not is_due(edition, now):
             at = send_time(edition)
             results.append(

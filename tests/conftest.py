@@ -28,6 +28,7 @@ from tests.support.browser import BrowserMissingError, chromium
 from tests.support.factories import BASE_URL, SENDER, TEST_SECRET, settings_env
 from tests.support.identity import TEST_POSTAL_ADDRESS
 from tests.support.paths import SAMPLES
+from tests.support.sending import Ses
 from tests.support.sns import SnsSigner, serve_sns
 
 if TYPE_CHECKING:
@@ -155,6 +156,16 @@ def moto_endpoint() -> Iterator[str]:
     """The local AWS for the whole session: moto's server on a free loopback port."""
     with aws.running_moto() as url:
         yield url
+
+
+@pytest.fixture
+def ses(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ses:
+    """moto reset, AWS test credentials in the environment, news@example.com verified."""
+    for key, value in aws.AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    aws.reset(moto_endpoint)
+    aws.verify_sender(moto_endpoint, "news@example.com")
+    return Ses(moto_endpoint)
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from markupsafe import Markup, escape
 from newsletter.errors import ConfigError
 from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.media import place as media_place
-from newsletter.models import Issue
+from newsletter.models import DEFAULT_EDITION_SLUG, Issue
 from newsletter.render import markdown
 from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
 from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_URL_MARK
@@ -68,6 +68,23 @@ def brand(settings: Settings) -> Brand:
             accent=_color(settings.accent_color, "NEWSLETTER_ACCENT_COLOR"),
         ),
     )
+
+
+def edition_slug(issue: Issue) -> str:
+    """The slug of the issue's edition; an issue made in memory without one (a preview, a
+    benchmark) counts as the default edition's."""
+    edition = issue.edition
+    return DEFAULT_EDITION_SLUG if edition is None else edition.slug
+
+
+def archive_index_url(base_url: str, slug: str) -> str:
+    """The web archive of edition ``slug`` (its list of public issues)."""
+    return f"{base_url}/archive/{slug}"
+
+
+def archive_issue_url(base_url: str, slug: str, day: dt.date) -> str:
+    """The public page of edition ``slug``'s issue of ``day`` (the "view in browser" link)."""
+    return f"{archive_index_url(base_url, slug)}/{day.isoformat()}"
 
 
 def base_context(
@@ -246,9 +263,12 @@ def issue_context(
         if line.strip()
     ]
     name = ctx["brand"].name
+    slug = edition_slug(issue)
     ctx.update(
         date=day.isoformat(),
-        archive_url=f"{ctx['base_url']}/archive/{day.isoformat()}",
+        # The edition's own archive: /archive/<date> of emails sent before editions redirects.
+        archive_url=archive_issue_url(ctx["base_url"], slug, day),
+        archive_index_url=archive_index_url(ctx["base_url"], slug),
         summary_lines=summary,
         headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
         title=markdown.clean_text(" ".join((issue.subject or "").split())),

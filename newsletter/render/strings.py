@@ -19,6 +19,8 @@ class Strings:
 
     view_in_browser: str
     summary_title: str
+    #: The summary's title in the plain-text part, with the language's own brackets.
+    summary_title_text: str
     #: The greeting of a subscriber with a name; contains ``{name}``.
     greeting_named: str
     #: The greeting of a subscriber without a name.
@@ -70,6 +72,7 @@ class Strings:
 ZH = Strings(
     view_in_browser="网页版",
     summary_title="今日摘要",
+    summary_title_text="【今日摘要】",
     greeting_named="{name}，您好！",
     greeting_anonymous="您好！",
     intro="以下是{date}的{newsletter}，共 {count} 条资讯。",
@@ -93,6 +96,7 @@ ZH = Strings(
 EN = Strings(
     view_in_browser="View in browser",
     summary_title="Today in brief",
+    summary_title_text="== Today in brief ==",
     greeting_named="Hi {name},",
     greeting_anonymous="Hello,",
     intro="Here is {newsletter} for {date}: {count} stories.",

@@ -10,7 +10,6 @@ from sqlalchemy import Engine
 
 from newsletter.render import RenderedEmail, render_issue
 from newsletter.settings import Settings
-from tests.support import aws
 from tests.support.factories import issue_from_digest, render_settings
 from tests.support.paths import SAMPLE
 from tests.support.sending import FaultProxy, Ses, World, make_world
@@ -31,16 +30,6 @@ def world(engine: Engine, settings: Settings, sample_rendering: RenderedEmail) -
 
 
 # --- moto's SES server, and a fault-injecting proxy in front of it ---------------------------
-
-
-@pytest.fixture
-def ses(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch) -> Ses:
-    """moto reset, AWS test credentials in the environment, news@example.com verified."""
-    for key, value in aws.AWS_ENV.items():
-        monkeypatch.setenv(key, value)
-    aws.reset(moto_endpoint)
-    aws.verify_sender(moto_endpoint, "news@example.com")
-    return Ses(moto_endpoint)
 
 
 @pytest.fixture
