@@ -159,7 +159,8 @@ def issue_report(session: Session, *, date: dt.date, edition: str | None = None)
     chosen = get_edition(session, edition)
     issue = session.scalar(select(Issue).where(Issue.edition_id == chosen.id, Issue.date == date))
     if issue is None:
-        raise NotFoundError(f"no issue for {date.isoformat()} in edition {chosen.slug!r}")
+        where = "" if chosen.is_default else f" in edition {chosen.slug!r}"
+        raise NotFoundError(f"no issue for {date.isoformat()}{where}")
     attach_late_events(session)
     list_rows = session.execute(
         select(MailingList.id, MailingList.name)

@@ -292,6 +292,6 @@ def test_the_daily_lambda_is_guarded(
         daily(event, None)
     # {"force": true} in the event sends anyway (the override is recorded).
     report = daily({**event, "force": True}, None)
-    assert report["date"] == "2025-08-20"
+    assert report["editions"][0]["date"] == "2025-08-20"
     with transaction(engine) as session:
         assert len(list(session.scalars(select(GuardOverride)))) == 1

@@ -247,10 +247,11 @@ def test_daily_handler_sends_the_day_once(
     handler = _resolve(_handlers()["daily"])
     first = handler(_scheduled_event(), LambdaContext(900))
     json.dumps(first)  # what Lambda returns must be JSON
-    assert first["date"] == "2025-08-14"
-    assert first["send"]["sent"] == 1
+    assert [e["edition"] for e in first["editions"]] == ["default"]
+    assert first["editions"][0]["date"] == "2025-08-14"
+    assert first["editions"][0]["send"]["sent"] == 1
     second = handler(_scheduled_event(), LambdaContext(900))
-    assert second["already_sent"] is True
+    assert second["editions"][0]["already_sent"] is True
     assert _recipients(settings) == ["daily@example.com"]
 
 
@@ -267,9 +268,11 @@ def test_daily_run_near_the_time_limit_stops_cleanly_and_the_next_run_resumes(
     # Already inside the safety margin: the send stops before its first message.
     context = LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS)
     report = lambda_handlers.daily(_scheduled_event(), context)
-    assert report["send"]["status"] == "stopped"
+    assert report["ok"] is False
+    assert report["editions"][0]["send"]["status"] == "stopped"
     rest = lambda_handlers.daily(_scheduled_event(), LambdaContext(900))
-    assert rest["send"]["status"] == "finished"
+    assert rest["ok"] is True
+    assert rest["editions"][0]["send"]["status"] == "finished"
     assert _recipients(settings) == [f"reader{n}@example.com" for n in range(5)]
 
 
