@@ -4,13 +4,17 @@ Routes::
 
     GET  /unsubscribe/{token}   page with a button; changes nothing (link scanners GET links)
     POST /unsubscribe/{token}   unsubscribe: the button, or RFC 8058 one-click
-    GET  /subscribe             sign-up form
+    GET  /subscribe             sign-up form (``?edition=SLUG`` or ``?list=NAME``: that
+                                edition's, in its language; else the default edition's)
     POST /subscribe             sign-up (double opt-in), the same answer for every address
     GET  /confirm/{token}       page with a button; changes nothing
     POST /confirm/{token}       confirm the subscription
-    GET  /archive               sent issues
-    GET  /archive/feed.xml      RSS 2.0 of sent issues
-    GET  /archive/{date}        one sent issue, as sent, without personal links
+    GET  /archive               the editions (one edition: a redirect to its archive)
+    GET  /archive/feed.xml      301 to the default edition's feed (the feed before editions)
+    GET  /archive/{edition}     an edition's sent issues (a date: 301 to the default
+                                edition's issue of that day, the links before editions)
+    GET  /archive/{edition}/feed.xml  RSS 2.0 of an edition's sent issues
+    GET  /archive/{edition}/{date}    one sent issue, as sent, without personal links
     POST /ses/notifications     SES bounces and complaints via SNS (signatures verified)
     GET  /healthz               200 when the database answers, else 503
     GET  /media/{name}          a stored image of the local media store (long cache)
@@ -83,9 +87,21 @@ def create_app(
         Route("/subscribe", subscribe.subscribe_post, methods=["POST"]),
         Route("/confirm/{token}", subscribe.confirm_page, methods=["GET"]),
         Route("/confirm/{token}", subscribe.confirm_post, methods=["POST"]),
-        Route("/archive", archive.archive_index, methods=["GET"], name="archive_index"),
-        Route("/archive/feed.xml", archive.archive_feed, methods=["GET"], name="archive_feed"),
-        Route("/archive/{date}", archive.archive_issue, methods=["GET"], name="archive_issue"),
+        Route("/archive", archive.archive_home, methods=["GET"], name="archive_home"),
+        Route("/archive/feed.xml", archive.legacy_feed, methods=["GET"]),
+        Route("/archive/{edition}", archive.archive_index, methods=["GET"], name="archive_index"),
+        Route(
+            "/archive/{edition}/feed.xml",
+            archive.archive_feed,
+            methods=["GET"],
+            name="archive_feed",
+        ),
+        Route(
+            "/archive/{edition}/{date}",
+            archive.archive_issue,
+            methods=["GET"],
+            name="archive_issue",
+        ),
         Route("/ses/notifications", notifications.ses_notifications, methods=["POST"]),
         Route("/healthz", healthz, methods=["GET"]),
         Route("/media/{name}", media.media_file, methods=["GET", "HEAD"]),

@@ -1,8 +1,9 @@
 """The HTML pages: a Jinja2 environment over ``subscribers/templates`` and safe responses.
 
-Every page is autoescaped, in the configured language, and sent with headers that keep it
-out of caches and frames and forbid scripts (the pages need none): ``no-store`` because
-unsubscribe and confirm pages come from personal links.
+Every page is autoescaped, in the language of the settings it is made with (the service's,
+or an edition's: :meth:`Pages.seen_as`), and sent with headers that keep it out of caches
+and frames and forbid scripts (the pages need none): ``no-store`` because unsubscribe and
+confirm pages come from personal links.
 """
 
 from __future__ import annotations
@@ -35,18 +36,31 @@ PRIVATE_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "no-store"}
 PUBLIC_HEADERS = {**SECURITY_HEADERS, "Cache-Control": "public, max-age=300"}
 
 
-class Pages:
-    """Renders the page templates with the branding and messages of ``settings``."""
+def _environment(directory: Path) -> Environment:
+    return Environment(
+        loader=FileSystemLoader(directory),
+        autoescape=select_autoescape(["html"]),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
-    def __init__(self, settings: Settings, *, directory: Path = TEMPLATES_DIR) -> None:
+
+class Pages:
+    """Renders the page templates with the branding and messages of ``settings``.
+
+    ``env`` is the Jinja2 environment to share (one is made over ``directory`` without it).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        directory: Path = TEMPLATES_DIR,
+        env: Environment | None = None,
+    ) -> None:
         self.messages: Messages = messages_for(settings.language)
-        self.env = Environment(
-            loader=FileSystemLoader(directory),
-            autoescape=select_autoescape(["html"]),
-            undefined=StrictUndefined,
-            trim_blocks=True,
-            lstrip_blocks=True,
-        )
+        self.env = env if env is not None else _environment(directory)
         color = settings.brand_color.strip()
         self._globals: dict[str, Any] = {
             "lang": settings.language,
@@ -54,6 +68,11 @@ class Pages:
             "brand_color": color if _COLOR.match(color) else DEFAULT_BRAND_COLOR,
             "m": self.messages,
         }
+
+    def seen_as(self, settings: Settings) -> Pages:
+        """The same templates with the branding, language and messages of ``settings`` (an
+        edition's); the environment, and so its compiled templates, is shared."""
+        return Pages(settings, env=self.env)
 
     def html(self, template: str, **context: Any) -> str:
         """The rendered template."""

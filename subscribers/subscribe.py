@@ -9,6 +9,12 @@ sliding-window limits stop subscription bombing: per address (over the limit the
 same, only no email is sent) and per client (over the limit: 429).
 
 ``GET /confirm/{token}`` only shows a button (link scanners fetch GETs); ``POST`` confirms.
+
+Every edition has its form, in its language: ``/subscribe?edition=SLUG`` (or
+``/subscribe?list=NAME``, the edition that sends to that list) joins that edition's list;
+plain ``/subscribe`` is the default edition's. The confirmation email and the pages are the
+edition's (its settings: name, language, sender); a query naming no edition is a 404. The
+confirm pages take the language of the edition of the link's list.
 """
 
 from __future__ import annotations
@@ -24,12 +30,22 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from newsletter import optin
+from newsletter.archive import PublicEdition
 from newsletter.audience import checked_name, email_hash, mask_email, normalize_email
 from newsletter.db import session_factory, transaction
 from newsletter.errors import InputError, NewsletterError
 from newsletter.models import SubscriptionStatus
+from newsletter.settings import Settings
 from newsletter.tokens import TokenData, TokenPurpose
+from subscribers.editions import (
+    list_edition,
+    reading,
+    requested_edition,
+    settings_of,
+    subscribe_path,
+)
 from subscribers.links import path_token
+from subscribers.pages import Pages
 from subscribers.services import Services, services
 from subscribers.views import link_view
 
@@ -39,12 +55,17 @@ HONEYPOT_FIELD = "website"
 
 
 async def subscribe_form(request: Request) -> Response:
-    """The sign-up form."""
-    return _form(services(request))
+    """The sign-up form of the edition the query names (404 when it names none)."""
+    svc = services(request)
+    edition = await run_in_threadpool(_requested, svc, request)
+    if edition is None:
+        return svc.pages.not_found()
+    return _form(svc.pages.seen_as(edition.settings))
 
 
 async def subscribe_post(request: Request) -> Response:
-    """Sign up: the same answer for every address; the confirmation email is sent afterwards."""
+    """Sign up to the list of the edition the query names: the same answer for every
+    address; the confirmation email is sent afterwards."""
     svc = services(request)
     client = request.client.host if request.client else "unknown"
     if not svc.client_throttle.hit(client):
@@ -52,6 +73,12 @@ async def subscribe_post(request: Request) -> Response:
         return svc.pages.message(
             title=m.rate_limited_title, body=m.rate_limited_body, status_code=429
         )
+    edition = await run_in_threadpool(_requested, svc, request)
+    if edition is None:
+        return svc.pages.not_found()
+    # The edition's settings: its list is the one joined, its language and sender the email's.
+    settings = edition.settings
+    pages = svc.pages.seen_as(settings)
     try:
         form = await request.form(max_fields=20, max_files=0)
     except HTTPException:
@@ -64,30 +91,32 @@ async def subscribe_post(request: Request) -> Response:
         checked_name(name)
     except InputError:
         if bot:
-            return _sent(svc)
-        return _form(svc, error=svc.pages.messages.subscribe_invalid, email=email, name=name)
+            return _sent(pages)
+        return _form(pages, error=pages.messages.subscribe_invalid, email=email, name=name)
     # Everything that touches the database or the mail runs after the answer, which is
     # therefore the same page after the same work for a new, known or suppressed address,
     # over the per-address limit, or a bot's.
     if bot:
         log.info("sign-up with the honeypot filled in ignored")
-        return _sent(svc, background=BackgroundTask(_rehearse, svc, address, name))
+        return _sent(pages, background=BackgroundTask(_rehearse, svc, settings, address, name))
+    # Per address, whichever edition: a bombing does not become one per edition.
     if not svc.address_throttle.hit(email_hash(address)):
         log.info("sign-up for %s over the per-address limit: no email", mask_email(address))
-        return _sent(svc)
-    return _sent(svc, background=BackgroundTask(_sign_up, svc, address, name))
+        return _sent(pages)
+    return _sent(pages, background=BackgroundTask(_sign_up, svc, settings, address, name))
 
 
 async def confirm_page(request: Request) -> Response:
-    """The confirm button (changes nothing)."""
+    """The confirm button (changes nothing), in the language of the list's edition."""
     svc = services(request)
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    view = await run_in_threadpool(link_view, svc, data)
-    if view.status is SubscriptionStatus.ACTIVE:
-        return _confirmed(svc, view.list_name)
-    return svc.pages.response("confirm.html", list_name=view.list_name, action="")
+    found = await run_in_threadpool(link_view, svc, data)
+    pages = svc.pages.seen_as(found.settings(svc.settings))
+    if found.view.status is SubscriptionStatus.ACTIVE:
+        return _confirmed(pages, found.view.list_name)
+    return pages.response("confirm.html", list_name=found.view.list_name, action="")
 
 
 async def confirm_post(request: Request) -> Response:
@@ -96,16 +125,22 @@ async def confirm_post(request: Request) -> Response:
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
         return svc.pages.invalid_link()
-    confirmed = await run_in_threadpool(_confirm, svc, data)
+    confirmed, settings, edition = await run_in_threadpool(_confirm, svc, data)
+    pages = svc.pages.seen_as(settings)
     if confirmed.active:
-        return _confirmed(svc, confirmed.list_label)
-    m = svc.pages.messages
-    return svc.pages.message(
+        return _confirmed(pages, confirmed.list_label)
+    m = pages.messages
+    return pages.message(
         title=m.not_confirmed_title,
         body=m.not_confirmed_body,
-        link_url="/subscribe",
+        link_url=subscribe_path(edition),
         link_text=m.subscribe_button,
     )
+
+
+def _requested(svc: Services, request: Request) -> PublicEdition | None:
+    with reading(svc.engine) as session:
+        return requested_edition(session, svc.settings, request)
 
 
 def _field(form: FormData, name: str) -> str:
@@ -113,40 +148,46 @@ def _field(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def _sign_up(svc: Services, address: str, name: str) -> None:
+def _sign_up(svc: Services, settings: Settings, address: str, name: str) -> None:
     # Runs after the answer: a failure is logged, never shown (the answer is always the same).
+    # ``settings`` are the edition's: sign_up joins their default list (the edition's list).
     try:
         with transaction(svc.engine) as session:
-            owed = optin.sign_up(session, svc.settings, email=address, name=name).confirmations
-        optin.send_confirmations(svc.settings, svc.transport(), owed)
+            owed = optin.sign_up(session, settings, email=address, name=name).confirmations
+        optin.send_confirmations(settings, svc.transport(), owed)
     except NewsletterError as exc:
         log.error("sign-up not completed: %s", exc)
     except SQLAlchemyError as exc:
         log.error("sign-up not stored: %s", type(exc).__name__)
 
 
-def _rehearse(svc: Services, address: str, name: str) -> None:
+def _rehearse(svc: Services, settings: Settings, address: str, name: str) -> None:
     # A bot's sign-up does the same work, rolled back, and builds the email it does not send:
     # the server is as busy as after a real one.
     try:
         with session_factory(svc.engine)() as session:
-            owed = optin.rehearse_sign_up(session, svc.settings, email=address, name=name)
-        optin.rehearse_confirmations(svc.settings, owed)
+            owed = optin.rehearse_sign_up(session, settings, email=address, name=name)
+        optin.rehearse_confirmations(settings, owed)
     except NewsletterError as exc:
         log.error("rehearsed sign-up failed: %s", exc)
     except SQLAlchemyError as exc:
         log.error("rehearsed sign-up failed: %s", type(exc).__name__)
 
 
-def _confirm(svc: Services, data: TokenData) -> optin.Confirmed:
+def _confirm(
+    svc: Services, data: TokenData
+) -> tuple[optin.Confirmed, Settings, PublicEdition | None]:
     with transaction(svc.engine) as session:
-        return optin.confirm(
-            session, svc.settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+        edition = list_edition(session, svc.settings, data.list_id)
+        settings = settings_of(edition, svc.settings)
+        confirmed = optin.confirm(
+            session, settings, subscriber_id=data.subscriber_id, list_id=data.list_id
         )
+    return confirmed, settings, edition
 
 
-def _form(svc: Services, *, error: str = "", email: str = "", name: str = "") -> Response:
-    return svc.pages.response(
+def _form(pages: Pages, *, error: str = "", email: str = "", name: str = "") -> Response:
+    return pages.response(
         "subscribe.html",
         status_code=400 if error else 200,
         error=error,
@@ -156,15 +197,13 @@ def _form(svc: Services, *, error: str = "", email: str = "", name: str = "") ->
     )
 
 
-def _sent(svc: Services, *, background: BackgroundTask | None = None) -> Response:
-    m = svc.pages.messages
-    response = svc.pages.message(title=m.subscribe_sent_title, body=m.subscribe_sent_body)
+def _sent(pages: Pages, *, background: BackgroundTask | None = None) -> Response:
+    m = pages.messages
+    response = pages.message(title=m.subscribe_sent_title, body=m.subscribe_sent_body)
     response.background = background
     return response
 
 
-def _confirmed(svc: Services, list_name: str) -> Response:
-    m = svc.pages.messages
-    return svc.pages.message(
-        title=m.confirmed_title, body=m.confirmed_body.format(list_name=list_name)
-    )
+def _confirmed(pages: Pages, list_name: str) -> Response:
+    m = pages.messages
+    return pages.message(title=m.confirmed_title, body=m.confirmed_body.format(list_name=list_name))

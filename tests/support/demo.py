@@ -119,8 +119,12 @@ def _demo() -> None:
         f"  what SES accepted:      {work / 'ses'}/  (one .eml per subscriber)\n"
         f"  the converted images:   {work / 'media'}/  (served by `newsletter serve` at /media)\n"
         f"  the web archive:        cd {work} && ../.venv/bin/newsletter serve\n"
-        f"                          then open http://127.0.0.1:8000/archive/{DATE}\n"
-        f"                          (the unsubscribe links in the .eml files work there too)"
+        f"                          then open http://127.0.0.1:8000/archive/default/{DATE}\n"
+        f"                          (the unsubscribe links in the .eml files work there too)\n"
+        f"\nThis ran the one edition made of the settings ('default'). For a Chinese and an\n"
+        f"English edition side by side: `newsletter editions add en --name 'AI Daily' "
+        f"--language en --list en-daily --source 'content/en/{{date:%Y-%m}}/{{date}}.md'`\n"
+        f'(README, "Editions").'
     )
 
 
