@@ -113,7 +113,7 @@ def test_head_language_fonts_dark_mode_and_preheader(
 
 def test_header_footer_and_placeholders(sample_issue: Issue, render_settings: Settings) -> None:
     rendered = render_issue(sample_issue, render_settings)
-    archive = "https://news.example.com/archive/2025-08-14"
+    archive = "https://news.example.com/archive/default/2025-08-14"
     hrefs, _, _ = _hrefs_and_srcs(rendered.html)
     assert archive in hrefs
     assert archive in rendered.text
