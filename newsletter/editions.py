@@ -26,6 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from newsletter.errors import ConfigError, InputError, NotFoundError, StateError
+from newsletter.lifecycle import out_clause
 from newsletter.models import DEFAULT_EDITION_SLUG, DigestRecord, Edition, Issue
 from newsletter.settings import Settings, check_hex_color
 
@@ -193,6 +194,13 @@ def update_edition(
     _apply(edition, change)
     if new_slug is not None and new_slug != edition.slug:
         check_slug(new_slug)
+        out = select(Issue.id).where(Issue.edition_id == edition.id, out_clause()).limit(1)
+        if session.scalar(out) is not None:
+            # Sent emails link to /archive/<slug>/...: a new slug would break every one.
+            raise StateError(
+                f"edition {slug!r} has sent issues, whose emails link to its archive under "
+                f"/archive/{slug}/: its slug stays"
+            )
         if session.scalar(select(Edition.id).where(Edition.slug == new_slug)) is not None:
             raise StateError(f"edition {new_slug!r} exists")
         edition.slug = new_slug

@@ -269,6 +269,8 @@ def issue_context(
         # The edition's own archive: /archive/<date> of emails sent before editions redirects.
         archive_url=archive_issue_url(ctx["base_url"], slug, day),
         archive_index_url=archive_index_url(ctx["base_url"], slug),
+        # The public copy's sign-up link leads to this edition's form, in its language.
+        subscribe_url=f"{ctx['base_url']}/subscribe?edition={slug}",
         summary_lines=summary,
         headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
         title=markdown.clean_text(" ".join((issue.subject or "").split())),

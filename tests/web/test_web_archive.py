@@ -56,7 +56,7 @@ def test_issue_page_is_the_sent_email_without_personal_links(
     assert NAME_MARK not in page
     assert "/unsubscribe/" not in page
     assert "退订" not in page  # no unsubscribe link at all: a sign-up link instead
-    assert 'href="https://news.example.com/subscribe"' in page
+    assert 'href="https://news.example.com/subscribe?edition=default"' in page
     # Everything else is the stored rendering, with its public variant kept.
     stored = stored_rendering(issue)
     assert stored is not None
