@@ -103,11 +103,21 @@ def _links_in(inlines: Sequence[d.Inline]) -> list[d.Link]:
     return out
 
 
+def _image_node(node: d.Inline) -> bool:
+    """An image, a line break, white space, or a link around images only."""
+    if isinstance(node, d.Link):
+        return bool(node.children) and all(_image_node(n) for n in node.children)
+    return isinstance(node, d.Img | d.Break) or (isinstance(node, d.Text) and not node.text.strip())
+
+
 def _images_only(block: d.Block) -> bool:
-    return isinstance(block, d.Para) and all(
-        isinstance(n, d.Img | d.Break) or (isinstance(n, d.Text) and not n.text.strip())
-        for n in block.inlines
-    )
+    return isinstance(block, d.Para) and all(_image_node(n) for n in block.inlines)
+
+
+def _new_links(links: Sequence[Link], more: Sequence[Link]) -> list[Link]:
+    """The links of ``more`` whose URL is not in ``links`` yet."""
+    seen = {link.url for link in links}
+    return [link for link in more if link.url not in seen]
 
 
 def _link_list(block: d.Block) -> bool:
@@ -314,9 +324,10 @@ class Mapper:
             last = self.section_blocks()[-1]
             assert isinstance(last, DigestItem)
             assert isinstance(block, d.Para)
-            w = Writer(self.warn)
+            w = Writer(self.warn, link_images=True)
             w.inline(block.inlines, block.line)
             last.images.extend(w.images)
+            last.links.extend(_new_links(last.links, w.image_links))
         else:
             self.text(block)
 
@@ -415,7 +426,7 @@ class Mapper:
         links: list[Link],
         line: int,
     ) -> DigestItem | None:
-        w = Writer(self.warn)
+        w = Writer(self.warn, link_images=True)
         parts: list[str] = []
         links = list(links)
         for block in blocks:
@@ -441,6 +452,7 @@ class Mapper:
                 if text.strip():
                     parts.append(text)
         body = "\n\n".join(parts).strip()
+        links += _new_links(links, w.image_links)
         title = title or (item_title(body) if body else "") or (links[0].text if links else "")
         title = title or (w.images[0].alt if w.images else "")
         if not title.strip():
