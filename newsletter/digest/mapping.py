@@ -282,7 +282,7 @@ class Mapper:
         for name in names:
             if name and (m := _OTHER_PAGE.match(name)):
                 raise NotADigestError(
-                    f"not a digest: {name[:60]!r} is a {m[1].lower()} page, with no day",
+                    f"not a digest: {name[:60]!r} is a site page ({m[1].lower()}), with no day",
                     source=source,
                 )
 
