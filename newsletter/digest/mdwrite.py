@@ -135,14 +135,17 @@ class Writer:
             self.warn(line, f"link {shown!r} dropped: not an absolute http(s) URL; its text kept")
             return label
         images = self.images[first_image:]
-        if images and not label:
-            # A linked image ([![alt](src)](target)): the image is listed, its target kept.
+        if images:
+            # A linked image ([![alt](src)](target)): the image is listed, its target kept,
+            # as a link of the item (where its images lead) or as a text link.
             alt = " ".join(i.alt for i in images if i.alt)
             if self.link_images and web_url(url) is not None:
                 if all(link.url != url for link in self.image_links):
-                    self.image_links.append(Link(text=alt, url=url))
-                return ""
-            label = _escape(alt)
+                    text = " ".join(d.inline_text(node.children).split()) or alt
+                    self.image_links.append(Link(text=text, url=url))
+                if not label:
+                    return ""
+            label = label or _escape(alt)
         return f"[{label or _escape(url)}]({_md_url(url)})"
 
     def blocks(self, blocks: list[d.Block]) -> str:
