@@ -46,7 +46,8 @@ _DAY_BLOCKS = 12
 #: Pages a digest site has besides its days; refused as "not a digest" when they name no day.
 _OTHER_PAGE = re.compile(
     r"^\W*(about|contact|privacy|terms|cookies?\b|imprint|impressum|legal|disclaimer|faq\b"
-    r"|licen[cs]e|search|tags?\b|categories|archives?\b|links\b|friends\b|404\b"
+    r"|licen[cs]e|readme\b|changelog|contributing|search|tags?\b|categories|archives?\b"
+    r"|links\b|friends\b|404\b"
     r"|关于|联系|隐私|条款|服务条款|使用条款|用户协议|免责|声明|版权|搜索|标签|分类|归档|友链|友情链接)",
     re.IGNORECASE,
 )
@@ -504,13 +505,14 @@ class Mapper:
                 self.warn(s.line, f"empty section {s.heading!r} dropped")
                 continue
             out.append(Section(heading=s.heading, depth=s.depth, url=s.url, blocks=s.blocks))
-        # Headings whose sub-sections were all dropped have nothing left under them.
-        kept: list[Section] = []
-        for n, sec in enumerate(out):
-            if not sec.blocks and not (n + 1 < len(out) and out[n + 1].depth > sec.depth):
+        # Headings whose sub-sections were all dropped have nothing left under them; from the
+        # end, so that a heading over such a heading goes too.
+        kept: list[Section] = []  # in reverse: kept[-1] is the next section kept
+        for sec in reversed(out):
+            if not sec.blocks and not (kept and kept[-1].depth > sec.depth):
                 continue
             kept.append(sec)
-        return kept
+        return kept[::-1]
 
 
 def to_digest(

@@ -10,7 +10,7 @@ The repair only touches a file that is broken that way (a well-formed file comes
 was, no copy made):
 
 - a bare fence glued to the text before it and followed by a blank line or a heading is a
-  stray closing fence: it is dropped;
+  stray closing fence (even when a later fence happens to pair with it): it is dropped;
 - any other fence left open closes at the next heading, or at the next blank-line
   paragraph break when the file's closed code blocks never hold a blank line (the shape of
   the generator's summary blocks), whichever the source's shape shows;
@@ -110,13 +110,15 @@ def _html_start(line: str) -> int | None:
 
 
 def _broken(lines: list[str], start: int) -> bool:
-    """True when CommonMark would leave a fence or a raw HTML block open to the end."""
+    """True when CommonMark would leave a fence or a raw HTML block open to the end, or
+    read a stray closing fence as an opening one (which then pairs with a later fence and
+    swallows everything between)."""
     n = start
     while n < len(lines):
         line = lines[n]
         if (fence := _fence(line)) is not None:
             close = next((k for k in range(n + 1, len(lines)) if fence.closed_by(lines[k])), None)
-            if close is None:
+            if close is None or _stray(lines, n, fence):
                 return True
             n = close + 1
             continue

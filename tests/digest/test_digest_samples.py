@@ -20,13 +20,14 @@ from newsletter.settings import Settings
 from tests.support.digest_text import coverage, numbered_entries, source_links, visible_text
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-#: Every digest of the samples (images/ holds the image tests' files, not digests).
+#: Every digest of the samples (images/ holds the image tests' files and pages/ a site's
+#: pages that are not digests).
 DIGESTS = sorted(
     p
     for p in SAMPLES.rglob("*")
     if p.suffix in (".md", ".xml", ".json")
     and p.name != "README.md"
-    and "images" not in p.relative_to(SAMPLES).parts
+    and not {"images", "pages"} & set(p.relative_to(SAMPLES).parts)
 )
 BROKEN = "layouts/broken-parts.md"
 EXPECTED_WARNINGS = {
