@@ -79,6 +79,7 @@ def _import_many(
 ) -> None:
     """Each file read, then stored in a transaction of its own; one line per file."""
     rt = runtime(ctx)
+    engine = rt.engine()  # the schema checked once, not once a file
     tally = Tally()
     for result in read_files(
         paths, date=date, drop_sections=rt.settings.drop_sections, strict=strict
@@ -93,7 +94,7 @@ def _import_many(
             typer.echo(f"dropped section {heading!r} (NEWSLETTER_DROP_SECTIONS)", err=True)
         stored = []
         if result.digests:
-            with db.transaction(rt.engine()) as session:
+            with db.transaction(engine) as session:
                 stored = [store_digest(session, d, source=str(result.path)) for d in result.digests]
         for r in stored:
             action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
