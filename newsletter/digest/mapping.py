@@ -2,8 +2,13 @@
 
 Structure decides, not line shapes:
 
-- the title is the first heading (or the front matter's ``title``); its date (or the front
-  matter's ``date``) is the digest's day, its words after the date the headline;
+- the title is the first heading (or the front matter's ``title``), its words after the
+  date the headline; a file with no title line (it starts with its summary) takes its day
+  as title;
+- the day is, in this order, ``--date``, the front matter's ``date``, the title, the first
+  headings, the file name and its folders (:mod:`newsletter.digest.dates`: any common form,
+  a month-day completed with the year of the path); places that disagree give one warning
+  and the more specific day;
 - a quote or paragraph right under the title is the tagline;
 - a heading naming a summary (摘要, summary, ...) introduces the summary: the fenced block,
   quote or paragraphs under it;
@@ -14,7 +19,8 @@ Structure decides, not line shapes:
 
 Nothing that is not broken is lost. A broken part (a link that is not http(s), a broken
 image URL, raw HTML, an empty section or item) is dropped or kept as plain text and reported
-through ``warn``; a document that is no digest at all raises :class:`InputError`.
+through ``warn``; a document with no day raises :class:`InputError`, and one that is no
+digest at all (a site's about or privacy page, a shopping list) :class:`NotADigestError`.
 """
 
 from __future__ import annotations
@@ -222,7 +228,12 @@ class Mapper:
                     texts.append(DayText("the front matter's title", fm_title, 1, lead=True))
         if title:
             texts.insert(0, DayText("the title", title, title_line, lead=True))
-        headings = [b for b in blocks[:_DAY_BLOCKS] if isinstance(b, d.Heading)]
+        # A numbered heading is a news item: a date in it is the news's, not the digest's.
+        headings = [
+            b
+            for b in blocks[:_DAY_BLOCKS]
+            if isinstance(b, d.Heading) and not _NUMBERED.match(_plain(b.inlines))
+        ]
         texts += [DayText("a heading", _plain(h.inlines), h.line) for h in headings[:_DAY_HEADINGS]]
         document_day = choose_day(day_clues(front_matter=fm_date, texts=texts, source=""))
         found = choose_day(day_clues(front_matter=fm_date, texts=texts, source=source))

@@ -126,6 +126,15 @@ def test_two_places_that_disagree_give_one_warning_and_the_more_specific_day() -
     assert "\n" not in warnings[0]
 
 
+def test_a_date_in_a_news_item_heading_is_not_the_days() -> None:
+    text = (
+        "# AI资讯日报\n\n### 1. [OpenAI 2025-06-01 发布会回顾](https://example.org/a)\n\n正文。\n"
+    )
+    digest, warnings = _parse(text, source="content/cn/2025-10/2025-10-15.md")
+    assert digest.date == DAY
+    assert warnings == []
+
+
 def test_no_day_anywhere_stays_one_line_error() -> None:
     with pytest.raises(InputError) as err:
         _parse(f"# AI资讯日报\n{BODY}", source="content/cn/digest.md")
