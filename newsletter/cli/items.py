@@ -31,6 +31,7 @@ def import_(
         typer.Argument(
             help="Markdown digest, RSS/Atom feed, or JSON file; or several, or a folder "
             "(its Markdown files, recursively).",
+            metavar="PATH",
             show_default=False,
         ),
     ],
