@@ -12,6 +12,7 @@ from newsletter import db
 from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.digest import read_digests
+from newsletter.digest.batch import Tally, is_many, read_files
 from newsletter.editions import edition_settings, get_edition
 from newsletter.errors import InputError
 from newsletter.items import item_dict, list_items, store_digest
@@ -26,7 +27,15 @@ DateOpt = Annotated[
 @app.command("import")
 def import_(
     ctx: typer.Context,
-    path: Annotated[Path, typer.Argument(help="Markdown digest, RSS/Atom feed, or JSON file.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Markdown digest, RSS/Atom feed, or JSON file; or several, or a folder "
+            "(its Markdown files, recursively).",
+            metavar="PATH",
+            show_default=False,
+        ),
+    ],
     date: DateOpt = None,
     strict: Annotated[
         bool, typer.Option("--strict", help="Import nothing (exit 2) if any part needed repair.")
@@ -37,12 +46,18 @@ def import_(
 
     A broken part (a link that is not http(s), a broken image, raw HTML, an empty section) is
     repaired or dropped and reported as one warning line on stderr; the rest is imported.
+    Several files or a folder: one line per file, every valid day imported, a page that is
+    not a digest skipped; exit code 2 if any file failed.
     """
     rt = runtime(ctx)
     day = date.date() if date else None
     with db.transaction(rt.engine()) as session:
         chosen = get_edition(session, edition)
-        drop_sections = edition_settings(rt.settings, chosen).drop_sections
+        slug, drop_sections = chosen.slug, edition_settings(rt.settings, chosen).drop_sections
+    if is_many(paths):
+        _import_many(ctx, paths, date=day, strict=strict, edition=slug, drop=drop_sections)
+        return
+    path = paths[0]
     # Parse everything before writing anything.
     parsed = read_digests(path, date=day, drop_sections=drop_sections)
     for line in parsed.warnings:
@@ -66,6 +81,58 @@ def import_(
             f"{r.edition} {r.date}: imported {r.items} items and {r.text_blocks} text blocks "
             f"in {r.sections} sections ({action})"
         )
+        _notes(r.issue_notes)
+
+
+def _notes(lines: list[str]) -> None:
+    # What the import did to the day's issue (a draft follows its items; one that is out
+    # is frozen), and each editor's choice it could not keep.
+    for line in lines:
+        typer.echo(f"  {line}")
+
+
+def _import_many(
+    ctx: typer.Context,
+    paths: list[Path],
+    *,
+    date: dt.date | None,
+    strict: bool,
+    edition: str,
+    drop: list[str],
+) -> None:
+    """Each file read, then stored in a transaction of its own; one line per file."""
+    rt = runtime(ctx)
+    engine = rt.engine()  # the schema checked once, not once a file
+    tally = Tally()
+    for result in read_files(paths, date=date, drop_sections=drop, strict=strict):
+        tally.add(result)
+        for line in result.warnings:
+            typer.echo(f"warning: {line}", err=True)
+        if result.error is not None:
+            typer.echo(f"error: {result.error}", err=True)
+            continue
+        for heading in result.dropped_sections:
+            typer.echo(f"dropped section {heading!r} (NEWSLETTER_DROP_SECTIONS)", err=True)
+        stored = []
+        if result.digests:
+            with db.transaction(engine) as session:
+                chosen = get_edition(session, edition)
+                stored = [
+                    store_digest(session, d, source=str(result.path), edition=chosen)
+                    for d in result.digests
+                ]
+        for r in stored:
+            action = f"replaced {r.replaced} earlier items" if r.replaced else "new day"
+            typer.echo(
+                f"{result.path}: {r.edition} {r.date}: imported {r.items} items and "
+                f"{r.text_blocks} text blocks in {r.sections} sections ({action})"
+            )
+            _notes(r.issue_notes)
+        if result.skipped is not None:
+            typer.echo(result.skipped)
+    typer.echo(tally.line())
+    if tally.failed:
+        raise typer.Exit(2)
 
 
 @app.command("list")

@@ -2,8 +2,13 @@
 
 Structure decides, not line shapes:
 
-- the title is the first heading (or the front matter's ``title``); its date (or the front
-  matter's ``date``) is the digest's day, its words after the date the headline;
+- the title is the first heading (or the front matter's ``title``), its words after the
+  date the headline; a file with no title line (it starts with its summary) takes its day
+  as title;
+- the day is, in this order, ``--date``, the front matter's ``date``, the title, the first
+  headings, the file name and its folders (:mod:`newsletter.digest.dates`: any common form,
+  a month-day completed with the year of the path); places that disagree give one warning
+  and the more specific day;
 - a quote or paragraph right under the title is the tagline;
 - a heading naming a summary (摘要, summary, ...) introduces the summary: the fenced block,
   quote or paragraphs under it;
@@ -14,7 +19,8 @@ Structure decides, not line shapes:
 
 Nothing that is not broken is lost. A broken part (a link that is not http(s), a broken
 image URL, raw HTML, an empty section or item) is dropped or kept as plain text and reported
-through ``warn``; a document that is no digest at all raises :class:`InputError`.
+through ``warn``; a document with no day raises :class:`InputError`, and one that is no
+digest at all (a site's about or privacy page, a shopping list) :class:`NotADigestError`.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from newsletter.digest import document as d
+from newsletter.digest.dates import DayText, choose_day, day_clues
+from newsletter.digest.errors import NotADigestError
 from newsletter.digest.mdwrite import Writer, web_url
 from newsletter.digest.model import Digest, DigestItem, Link, Section, TextBlock
 from newsletter.digest.text import find_date, headline_of, item_title, source_host, summary_lines
@@ -37,6 +45,20 @@ Warn = Callable[[int, str], None]
 _SUMMARY = re.compile(r"摘要|概要|summary|tl;\s*dr", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\s*(\d{1,4})\s*[.)、．]\s*(\S.*)$", re.DOTALL)
 _TITLE_MAX = 300
+#: The headings that may carry the day: the first few, near the top (a digest's later
+#: headings are its news, whose dates are other days).
+_DAY_HEADINGS = 3
+_DAY_BLOCKS = 12
+#: Pages a digest site has besides its days; refused as "not a digest" when they name no day.
+_OTHER_PAGE = re.compile(
+    r"^\W*(about|contact|privacy|terms|cookies?\b|imprint|impressum|legal|disclaimer|faq\b"
+    r"|licen[cs]e|readme\b|changelog|contributing|search|tags?\b|categories|archives?\b"
+    r"|links\b|friends\b|404\b"
+    r"|关于|联系|隐私|条款|服务条款|使用条款|用户协议|免责|声明|版权|搜索|标签|分类|归档|友链|友情链接)",
+    re.IGNORECASE,
+)
+#: Words that mark a digest's title, file name or headings.
+_DIGEST_WORD = re.compile(r"日报|日刊|周报|周刊|资讯|早报|daily|digest|newsletter|news", re.I)
 
 
 @dataclass
@@ -88,11 +110,21 @@ def _links_in(inlines: Sequence[d.Inline]) -> list[d.Link]:
     return out
 
 
+def _image_node(node: d.Inline) -> bool:
+    """An image, a line break, white space, or a link around images only."""
+    if isinstance(node, d.Link):
+        return bool(node.children) and all(_image_node(n) for n in node.children)
+    return isinstance(node, d.Img | d.Break) or (isinstance(node, d.Text) and not node.text.strip())
+
+
 def _images_only(block: d.Block) -> bool:
-    return isinstance(block, d.Para) and all(
-        isinstance(n, d.Img | d.Break) or (isinstance(n, d.Text) and not n.text.strip())
-        for n in block.inlines
-    )
+    return isinstance(block, d.Para) and all(_image_node(n) for n in block.inlines)
+
+
+def _new_links(links: Sequence[Link], more: Sequence[Link]) -> list[Link]:
+    """The links of ``more`` whose URL is not in ``links`` yet."""
+    seen = {link.url for link in links}
+    return [link for link in more if link.url not in seen]
 
 
 def _link_list(block: d.Block) -> bool:
@@ -108,6 +140,39 @@ def _link_list(block: d.Block) -> bool:
         ):
             return False
     return True
+
+
+def _page_name(source: str) -> str:
+    """A file's name without its suffix ("about" of content/en/about.md); the folder's for an
+    index page (content/en/privacy/index.md)."""
+    parts = [p for p in re.split(r"[/\\]", source.split("?")[0]) if p]
+    if not parts:
+        return ""
+    name = parts[-1].rsplit(".", 1)[0]
+    if name.lower() in ("index", "_index") and len(parts) > 1:
+        name = parts[-2]
+    return name
+
+
+def _near_path(source: str) -> str:
+    """The last folders and the file name of ``source`` (a user's home may be "news")."""
+    return "/".join(re.split(r"[/\\]", source.split("?")[0])[-3:])
+
+
+def _looks_like_a_digest(blocks: Sequence[d.Block], names: Sequence[str]) -> bool:
+    """A summary heading, a numbered item, or a digest word in a title, heading or path."""
+    if any(_DIGEST_WORD.search(n) for n in names if n):
+        return True
+    for b in blocks:
+        if isinstance(b, d.ListBlock) and b.ordered:
+            return True
+        if isinstance(b, d.Heading):
+            text = _plain(b.inlines)
+            if _NUMBERED.match(text) or _DIGEST_WORD.search(text):
+                return True
+            if _SUMMARY.search(text) and len(text) <= 40:
+                return True
+    return False
 
 
 def _parse_date(value: object) -> dt.date | None:
@@ -140,32 +205,68 @@ class Mapper:
     # -- the walk ---------------------------------------------------------------------------
 
     def digest(self, *, source: str, date: dt.date | None) -> Digest:
-        """The digest; :class:`InputError` when the document is none."""
+        """The digest; :class:`InputError` when the document is none (or has no day), and
+        :class:`NotADigestError` when it is a page of another kind."""
         fm = self.doc.front_matter
-        fm_title = " ".join(str(fm.get("title") or "").split())
+        fm_title = " ".join(str(fm.get("title") or fm.get("linkTitle") or "").split())
         fm_date = _parse_date(fm.get("date"))
         blocks = list(self.doc.blocks)
         title = fm_title
         title_line = 1
+        texts: list[DayText] = []
         if blocks and isinstance(blocks[0], d.Heading):
             first = _plain(blocks[0].inlines)
-            if not fm_title or find_date(first) is not None:
+            dated = find_date(first) is not None
+            # A file that starts with its summary heading ("## 今日摘要") has no title line.
+            summary = _SUMMARY.search(first) is not None and len(first) <= 40
+            if dated or (not fm_title and not summary):
                 heading = blocks.pop(0)
                 assert isinstance(heading, d.Heading)
                 self._report_dropped(heading.inlines, heading.line)
                 title, title_line = first, heading.line
-        if not title:
-            raise InputError(
+                if fm_title:  # displaced, it still names a day ("06-14-Daily")
+                    texts.append(DayText("the front matter's title", fm_title, 1, lead=True))
+        if title:
+            texts.insert(0, DayText("the title", title, title_line, lead=True))
+        # A numbered heading is a news item: a date in it is the news's, not the digest's.
+        headings = [
+            b
+            for b in blocks[:_DAY_BLOCKS]
+            if isinstance(b, d.Heading) and not _NUMBERED.match(_plain(b.inlines))
+        ]
+        texts += [DayText("a heading", _plain(h.inlines), h.line) for h in headings[:_DAY_HEADINGS]]
+        document_day = choose_day(day_clues(front_matter=fm_date, texts=texts, source=""))
+        found = choose_day(day_clues(front_matter=fm_date, texts=texts, source=source))
+        self._refuse_other_pages(
+            [title, fm_title, _page_name(source)], dated=document_day is not None, source=source
+        )
+        if not title and not _looks_like_a_digest(self.doc.blocks, [_near_path(source)]):
+            raise NotADigestError(
                 "not a digest: no title (a first heading with the date, or front matter)",
                 source=source,
             )
-        day = date or fm_date or find_date(title)
-        if day is None:
+        if date is not None:
+            day = date
+        elif found is not None:
+            day = found.date
+            if found.conflict:
+                self.warn(found.line or title_line, found.conflict)
+        elif not _looks_like_a_digest(self.doc.blocks, [title, fm_title, _near_path(source)]):
+            raise NotADigestError(
+                "not a digest: no date anywhere, and no summary, numbered items or digest title",
+                source=source,
+            )
+        else:
             raise InputError(
-                "no date in the title: give one with --date YYYY-MM-DD",
+                "no date in the title, its first headings or the file name: give one with "
+                "--date YYYY-MM-DD",
                 source=source,
                 line=title_line,
             )
+        if not title:
+            # Some sites drop the title line (the day is in the file name): the day is one.
+            title = day.isoformat()
+            self.warn(1, f"no title line: the title is the day, {title}")
         tagline = ""
         if blocks and isinstance(blocks[0], d.Quote | d.Para) and not self._has_links(blocks[0]):
             tagline = " ".join(d.block_text(blocks.pop(0)).split())
@@ -174,7 +275,7 @@ class Mapper:
         self.close_item()
         sections = self.finish()
         if not any(s.blocks for s in sections):
-            raise InputError(
+            raise NotADigestError(
                 "not a digest: no sections, items or text under the title", source=source
             )
         return Digest(
@@ -185,6 +286,17 @@ class Mapper:
             summary="\n".join(summary_lines(self.summary)),
             sections=sections,
         )
+
+    def _refuse_other_pages(self, names: Sequence[str], *, dated: bool, source: str) -> None:
+        """An about, contact, privacy or terms page that names no day is not a digest."""
+        if dated:
+            return
+        for name in names:
+            if name and (m := _OTHER_PAGE.match(name)):
+                raise NotADigestError(
+                    f"not a digest: {name[:60]!r} is a site page ({m[1].lower()}), with no day",
+                    source=source,
+                )
 
     def _has_links(self, block: d.Block) -> bool:
         inlines: list[d.Inline] = []
@@ -224,9 +336,10 @@ class Mapper:
             last = self.section_blocks()[-1]
             assert isinstance(last, DigestItem)
             assert isinstance(block, d.Para)
-            w = Writer(self.warn)
+            w = Writer(self.warn, link_images=True)
             w.inline(block.inlines, block.line)
             last.images.extend(w.images)
+            last.links.extend(_new_links(last.links, w.image_links))
         else:
             self.text(block)
 
@@ -325,7 +438,7 @@ class Mapper:
         links: list[Link],
         line: int,
     ) -> DigestItem | None:
-        w = Writer(self.warn)
+        w = Writer(self.warn, link_images=True)
         parts: list[str] = []
         links = list(links)
         for block in blocks:
@@ -351,6 +464,7 @@ class Mapper:
                 if text.strip():
                     parts.append(text)
         body = "\n\n".join(parts).strip()
+        links += _new_links(links, w.image_links)
         title = title or (item_title(body) if body else "") or (links[0].text if links else "")
         title = title or (w.images[0].alt if w.images else "")
         if not title.strip():
@@ -402,13 +516,14 @@ class Mapper:
                 self.warn(s.line, f"empty section {s.heading!r} dropped")
                 continue
             out.append(Section(heading=s.heading, depth=s.depth, url=s.url, blocks=s.blocks))
-        # Headings whose sub-sections were all dropped have nothing left under them.
-        kept: list[Section] = []
-        for n, sec in enumerate(out):
-            if not sec.blocks and not (n + 1 < len(out) and out[n + 1].depth > sec.depth):
+        # Headings whose sub-sections were all dropped have nothing left under them; from the
+        # end, so that a heading over such a heading goes too.
+        kept: list[Section] = []  # in reverse: kept[-1] is the next section kept
+        for sec in reversed(out):
+            if not sec.blocks and not (kept and kept[-1].depth > sec.depth):
                 continue
             kept.append(sec)
-        return kept
+        return kept[::-1]
 
 
 def to_digest(

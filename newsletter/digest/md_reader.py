@@ -20,6 +20,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from newsletter.cjk_emphasis import cjk_emphasis
 from newsletter.digest import document as d
 from newsletter.digest.plain import INVISIBLE, strip_markup
+from newsletter.digest.repair import repair_markdown
 
 _BR = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _TAG = re.compile(r"^<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9-]*)")
@@ -179,9 +180,19 @@ def _table(node: SyntaxTreeNode, line: int) -> d.Table:
 
 
 def read_markdown(text: str) -> d.Document:
-    """The document of a Markdown text; YAML front matter, if any, becomes ``front_matter``."""
-    tree = SyntaxTreeNode(_parser().parse(text))
-    doc = d.Document(blocks=[])
+    """The document of a Markdown text; YAML front matter, if any, becomes ``front_matter``.
+
+    A fence or raw HTML block that would swallow the rest of the text is closed first
+    (:mod:`newsletter.digest.repair`), each repair one note in ``notes``."""
+    repaired = repair_markdown(text)
+    tokens = _parser().parse(repaired.text)
+    if repaired.origin is not None:
+        # Lines were added or blanked: every warning names the source's own line.
+        for token in tokens:
+            if token.map:
+                token.map = [repaired.line(token.map[0]) - 1, repaired.line(token.map[1] - 1)]
+    tree = SyntaxTreeNode(tokens)
+    doc = d.Document(blocks=[], notes=list(repaired.notes))
     nodes = list(tree.children)
     if nodes and nodes[0].type == "front_matter":
         node = nodes.pop(0)

@@ -2,9 +2,12 @@
 
 Only absolute http(s) and mailto links keep their link (in-page ``#anchors`` lose it
 silently: they point into a page the email is not); any other link keeps its text and is
-reported. Images are taken out of the text into the caller's list (a broken image URL is
-reported and dropped). Dropped raw HTML and scripts are reported. Text is escaped so that it
-reads back as the same text.
+reported, and so is a link whose URL the source itself cut with "…". Images are taken out of
+the text into the caller's list (a broken image URL is reported and dropped). An image inside
+a link keeps both: in an item (``link_images``) the target becomes one of the item's links,
+which its images lead to; elsewhere the link stays in the text, labelled with the image's alt
+text. Dropped raw HTML and scripts are reported. Text is escaped so that it reads back as the
+same text.
 """
 
 from __future__ import annotations
@@ -12,11 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from urllib.parse import unquote
 
 from pydantic import ValidationError
 
 from newsletter.digest import document as d
-from newsletter.digest.model import Image, check_url
+from newsletter.digest.model import Image, Link, check_url
 
 Warn = Callable[[int, str], None]
 
@@ -25,8 +29,18 @@ _ENTITY = re.compile(r"&(?=#?[a-zA-Z0-9]+;)")
 _LINE_START = re.compile(r"^(\s*)([#>+=-]|\d+[.)]|~~~)", re.MULTILINE)
 
 
+_CUT = re.compile(r"…|%E2%80%A6", re.IGNORECASE)
+
+
+def cut_url(url: str) -> bool:
+    """True for a URL the source itself cut short with "…" (it leads nowhere)."""
+    return _CUT.search(url) is not None
+
+
 def web_url(url: str) -> str | None:
-    """``url`` if it is an absolute http(s) URL, else None."""
+    """``url`` if it is an absolute http(s) URL (and not one cut with "…"), else None."""
+    if cut_url(url):
+        return None
     try:
         return check_url(url)
     except ValueError:
@@ -57,6 +71,9 @@ class Writer:
 
     warn: Warn
     images: list[Image] = field(default_factory=list)
+    #: In an item: an image's link becomes one of the item's links (``image_links``).
+    link_images: bool = False
+    image_links: list[Link] = field(default_factory=list)
 
     def image(self, node: d.Img, line: int) -> None:
         src = node.src.strip()
@@ -102,15 +119,33 @@ class Writer:
         return re.sub(r"(\\\n\s*)+$", "", re.sub(r"^(\s*\\\n)+", "", text))
 
     def link(self, node: d.Link, line: int) -> str:
+        """The link as Markdown, or its text (reported) when it cannot stay a link."""
+        first_image = len(self.images)
         label = self._inline(node.children, line).strip()
         href = node.href.strip()
         if href.startswith("#"):
             return label  # an in-page anchor (quick navigation): the text stays
+        if cut_url(href):
+            shown = unquote(href)
+            self.warn(line, f"link {shown[:80]!r} cut short by the source (…): kept as text")
+            return label or _escape(shown)
         url = web_url(href) or (href if re.match(r"mailto:[^\s@]+@[^\s@]+$", href, re.I) else None)
         if url is None:
             shown = href[:80] if href else "(empty)"
             self.warn(line, f"link {shown!r} dropped: not an absolute http(s) URL; its text kept")
             return label
+        images = self.images[first_image:]
+        if images:
+            # A linked image ([![alt](src)](target)): the image is listed, its target kept,
+            # as a link of the item (where its images lead) or as a text link.
+            alt = " ".join(i.alt for i in images if i.alt)
+            if self.link_images and web_url(url) is not None:
+                if all(link.url != url for link in self.image_links):
+                    text = " ".join(d.inline_text(node.children).split()) or alt
+                    self.image_links.append(Link(text=text, url=url))
+                if not label:
+                    return ""
+            label = label or _escape(alt)
         return f"[{label or _escape(url)}]({_md_url(url)})"
 
     def blocks(self, blocks: list[d.Block]) -> str:

@@ -6,9 +6,8 @@ import datetime as dt
 import re
 from urllib.parse import urlsplit
 
-_DATE = re.compile(
-    r"(?<!\d)(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})(?!\d)(?:日(?![刊报]))?"
-)
+from newsletter.digest import dates
+
 _HEADLINE_SEP = " \t-–—|:：,，·・"
 _NOT_A_HEADLINE = re.compile(r"(日刊|日报|周刊|daily|digest|newsletter)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
@@ -32,22 +31,18 @@ def source_host(link_urls: list[str], body: str) -> str:
 
 
 def find_date(text: str) -> dt.date | None:
-    """The first valid calendar date written like 2025-08-14, 2026/1/20 or 2025年8月14日."""
-    for m in _DATE.finditer(text):
-        try:
-            return dt.date(int(m[1]), int(m[2]), int(m[3]))
-        except ValueError:
-            continue
-    return None
+    """The first valid calendar date written like 2025-08-14, 2026/1/20, 2025年8月14日 or
+    June 14, 2025 (:mod:`newsletter.digest.dates` has every form)."""
+    return dates.find_date(text)
 
 
 def headline_of(title: str) -> str:
     """The title's words after its date ("AI科技日报-2025-08-14 AI模型大逆转！" → "AI模型大逆转！");
     empty when there is no date or only a word like 日刊 follows it."""
-    m = _DATE.search(title)
-    if m is None:
+    span = next(dates.date_spans(title), None)
+    if span is None:
         return ""
-    rest = title[m.end() :].strip(_HEADLINE_SEP)
+    rest = title[span.end :].strip(_HEADLINE_SEP)
     return "" if _NOT_A_HEADLINE.fullmatch(rest) else rest
 
 

@@ -27,7 +27,7 @@ def _err(tmp_path: Path, name: str, content: str | bytes) -> str:
 @pytest.mark.parametrize(
     ("name", "content", "expected"),
     [
-        ("notes.md", "# Shopping list\n\n- milk\n- eggs\n", ":1: no date in the title"),
+        ("notes.md", "# Shopping list\n\n- milk\n- eggs\n", "not a digest: no date anywhere"),
         ("plain.md", "just some words\n", "not a digest: no title"),
         ("empty.md", "\n\n", "empty file"),
         ("title-only.md", "# AI日报 2025-08-14\n\n", "not a digest: no sections"),

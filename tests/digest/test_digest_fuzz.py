@@ -40,6 +40,15 @@ FRAGMENTS = [
     "<div>raw <script>x()</script></div>\n",
     "\x1b]52;c;aGk=\x07 escape\n",
     "---\n",
+    "~~~\n",
+    "```python\n",
+    "<!-- unclosed\n",
+    "<details>\n",
+    "<pre>\n",
+    "## AI Daily Insights: June 14, 2025\n",
+    "---\ntitle: 06-14-Daily\n---\n",
+    "[![i](https://example.org/i.png)](https://example.org/t)\n",
+    "[cut](https://example.org/a…)\n",
 ]
 FEED_FRAGMENTS = [
     "<h3>今日摘要</h3>",

@@ -13,7 +13,7 @@ from newsletter.audience import add_subscriber
 from newsletter.db import transaction
 from tests.support.paths import SAMPLES
 
-EDITIONS = SAMPLES / "editions"
+EDITIONS = SAMPLES / "real" / "editions"
 DAY = dt.date(2025, 7, 1)
 CN_READERS = ["cn1@example.com", "cn2@example.org"]
 EN_READERS = ["en1@example.com", "en2@example.org", "en3@example.net"]

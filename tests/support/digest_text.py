@@ -34,6 +34,29 @@ def _md() -> MarkdownIt:
     return md
 
 
+_CUT = re.compile(r"…|%E2%80%A6", re.IGNORECASE)
+_CLOSING_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})\s*$")
+
+
+def _md_tokens(text: str) -> list[Token]:
+    """The source's tokens as its author meant them: a code fence left open to the end of
+    the file (a stray closing fence) is read as the Markdown it swallowed."""
+    md = _md()
+    tokens = md.parse(text)
+    lines = text.splitlines()
+    out: list[Token] = []
+    for tok in tokens:
+        unclosed = (
+            tok.type == "fence"
+            and tok.level == 0
+            and tok.map is not None
+            and tok.map[1] >= len(lines)
+            and not _CLOSING_FENCE.match(lines[-1] if lines else "")
+        )
+        out += _md_tokens(tok.content) if unclosed else [tok]
+    return out
+
+
 def _strip_front_matter(text: str) -> str:
     if text.startswith("---\n"):
         end = text.find("\n---", 4)
@@ -90,7 +113,9 @@ def _json_strings(value: Any, out: list[str]) -> None:
 def visible_text(path: Path) -> str:
     """The text a reader of the source sees."""
     if path.suffix == ".md":
-        return _html_text(_md().render(_strip_front_matter(path.read_text(encoding="utf-8"))))
+        md = _md()
+        tokens = _md_tokens(_strip_front_matter(path.read_text(encoding="utf-8")))
+        return _html_text(md.renderer.render(tokens, md.options, {}) or "<p></p>")
     if path.suffix == ".xml":
         return "\n".join(f"{title}\n{_html_text(markup)}" for title, markup in _feed_entries(path))
     if path.suffix == ".json":
@@ -113,7 +138,9 @@ def _token_links(tokens: list[Token]) -> list[str]:
 def source_links(path: Path) -> list[str]:
     """Every http(s) link of the source (not images; those are checked in the HTML part)."""
     if path.suffix == ".md":
-        return _token_links(_md().parse(_strip_front_matter(path.read_text(encoding="utf-8"))))
+        urls = _token_links(_md_tokens(_strip_front_matter(path.read_text(encoding="utf-8"))))
+        # A URL the source cut with "…" leads nowhere: it is kept as text and reported.
+        return [u for u in urls if not _CUT.search(u)]
     if path.suffix == ".xml":
         return [u for _, markup in _feed_entries(path) for u in _html_links(markup)]
     text = path.read_text(encoding="utf-8")
@@ -124,7 +151,7 @@ def numbered_entries(path: Path) -> int:
     """How many numbered entries the source has: top-level numbered list entries and
     numbered headings (``### 1. [title](url)``)."""
     if path.suffix == ".md":
-        tokens = _md().parse(_strip_front_matter(path.read_text(encoding="utf-8")))
+        tokens = _md_tokens(_strip_front_matter(path.read_text(encoding="utf-8")))
         count = 0
         depth = 0
         for n, tok in enumerate(tokens):
@@ -135,7 +162,7 @@ def numbered_entries(path: Path) -> int:
             else:
                 entry = tok.type == "list_item_open" and depth == 1 and tok.info.isdigit()
                 heading = tok.type == "heading_open" and bool(
-                    _NUMBERED_HEADING.match(tokens[n + 1].content)
+                    _NUMBERED_HEADING.match(tokens[n + 1].content.lstrip("*_ "))
                 )
                 count += entry or heading
         return count
