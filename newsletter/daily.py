@@ -33,6 +33,7 @@ from newsletter.editions import (
     source_for_day,
 )
 from newsletter.errors import NewsletterError
+from newsletter.freshness import stale_reason
 from newsletter.items import ImportResult, store_digest
 from newsletter.lifecycle import is_out, needs_rendering, out_clause
 from newsletter.models import Edition, Issue
@@ -60,6 +61,8 @@ class DailyResult:
     warnings: list[str] = field(default_factory=list)
     composed: bool = False
     rendered: bool = False
+    #: Why a stored rendering was made again ("" when it was current or new).
+    rerendered: str = ""
     already_sent: bool = False
     send: SendReport | None = None
     #: Why the edition did not go out (its source failed, its digest is broken, ...).
@@ -86,6 +89,7 @@ class DailyResult:
             "warnings": self.warnings,
             "composed": self.composed,
             "rendered": self.rendered,
+            "rerendered": self.rerendered,
             "already_sent": self.already_sent,
             "send": self.send.as_dict() if self.send else None,
             "error": self.error,
@@ -164,6 +168,7 @@ def run_daily(
     stop: StopSignal | None = None,
     edition: str | None = None,
     force: bool = False,
+    no_rerender: bool = False,
 ) -> DailyResult:
     """Run the job for one edition (default: the default edition) and ``date`` (default:
     the source's newest day, else ``today``, else the edition's local date now).
@@ -208,9 +213,12 @@ def run_daily(
             if issue is None or (not is_out(issue) and fresh):
                 issue = compose_issue(session, date=day, edition=mine)
                 result.composed = True
-            if needs_rendering(issue):
+            stale = stale_reason(issue, settings)
+            if needs_rendering(issue) or (stale and not no_rerender):
+                # A rendering older than its issue or its settings is never sent as it is.
                 render_and_store(session, issue, settings)
                 result.rendered = True
+                result.rerendered = stale or ""
         result.send = _send(
             engine,
             settings=scoped,
@@ -221,6 +229,7 @@ def run_daily(
                 edition=chosen.slug,
                 rate=scoped.send_rate,
                 force=force,
+                no_rerender=no_rerender,
             ),
             on_progress=on_progress,
             stop=stop,

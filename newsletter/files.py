@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TextIO
 
+from newsletter.errors import InputError
+
 
 def _temporary(target: Path) -> tuple[int, Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -57,3 +59,14 @@ def write_files(contents: Mapping[Path, str | bytes]) -> None:
     finally:
         for tmp, _ in written:
             tmp.unlink(missing_ok=True)
+
+
+def read_text_file(path: Path) -> str:
+    """A UTF-8 text file people wrote (a BOM is dropped); :class:`InputError` naming the
+    file when it cannot be read or is not UTF-8."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror or exc}", source=str(path)) from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"not UTF-8 text (byte {exc.start})", source=str(path)) from None

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from newsletter.compose import follow_import
 from newsletter.digest import Digest, DigestItem
 from newsletter.editions import get_edition
+from newsletter.freshness import digest_hash
 from newsletter.models import DigestRecord, Edition, Item
 
 
@@ -24,6 +26,9 @@ class ImportResult:
     replaced: int  # items of that day that existed before and were replaced
     text_blocks: int = 0
     edition: str = ""
+    #: What the import did to the day's issue, one line each (see
+    #: :func:`newsletter.compose.follow_import`).
+    issue_notes: list[str] = field(default_factory=list)
 
 
 def store_digest(
@@ -47,6 +52,7 @@ def store_digest(
         )
     )
     session.flush()
+    sections = [s.model_dump(mode="json") for s in digest.sections]
     row = DigestRecord(
         edition_id=edition.id,
         date=digest.date,
@@ -54,8 +60,15 @@ def store_digest(
         headline=digest.headline,
         tagline=digest.tagline,
         summary=digest.summary,
-        sections=[s.model_dump(mode="json") for s in digest.sections],
+        sections=sections,
         source=source,
+        content_hash=digest_hash(
+            title=digest.title,
+            headline=digest.headline,
+            tagline=digest.tagline,
+            summary=digest.summary,
+            sections=sections,
+        ),
     )
     session.add(row)
     for s_pos, section in enumerate(digest.sections, 1):
@@ -77,6 +90,9 @@ def store_digest(
                 )
             )
     session.flush()
+    # The day's issue follows its items while it is a draft, and is frozen once it is out:
+    # on every path that stores a digest (the command, the daily job, a folder import).
+    notes = follow_import(session, edition=edition, date=digest.date)
     return ImportResult(
         digest.date,
         len(digest.sections),
@@ -84,6 +100,7 @@ def store_digest(
         replaced,
         digest.text_block_count,
         edition.slug,
+        notes,
     )
 
 

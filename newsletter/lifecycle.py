@@ -18,6 +18,7 @@ the CLI and the web service ask it.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_
 
@@ -70,11 +71,22 @@ def reset_to_draft(issue: Issue, *, now: dt.datetime) -> None:
     issue.composed_at = now
     issue.rendered_subject = issue.rendered_html = issue.rendered_text = None
     issue.rendered_at = None
+    issue.rendered_inputs = None
 
 
-def mark_rendered(issue: Issue, *, subject: str, html: str, text: str, now: dt.datetime) -> None:
-    """Store a rendering on a changeable issue (status RENDERED)."""
+def mark_rendered(
+    issue: Issue,
+    *,
+    subject: str,
+    html: str,
+    text: str,
+    now: dt.datetime,
+    inputs: dict[str, Any] | None = None,
+) -> None:
+    """Store a rendering on a changeable issue (status RENDERED), with what it was made from
+    (``inputs``: :func:`newsletter.freshness.render_inputs`)."""
     require_changeable(issue, refusal="its rendering is what was sent and cannot change")
+    issue.rendered_inputs = inputs
     issue.rendered_subject = subject
     issue.rendered_html = html
     issue.rendered_text = text

@@ -37,7 +37,8 @@ def _print(result: DailyResult, *, many: bool) -> None:
     if result.composed:
         typer.echo(f"{who}{result.date}: issue composed")
     if result.rendered:
-        typer.echo(f"{who}{result.date}: issue rendered")
+        why = f" again ({result.rerendered})" if result.rerendered else ""
+        typer.echo(f"{who}{result.date}: issue rendered{why}")
     if result.already_sent:
         typer.echo(f"{who}{result.date}: already sent to {result.list_name!r}; nothing to do")
     if result.send is not None:
@@ -64,6 +65,10 @@ def daily(
     force: Annotated[
         bool, typer.Option("--force", help="Send although the list's rates are too high.")
     ] = False,
+    no_rerender: Annotated[
+        bool,
+        typer.Option("--no-rerender", help="Refuse a stale rendering instead of redoing it."),
+    ] = False,
 ) -> None:
     """Every edition whose send time has come: import its day's digest, compose, render and
     send it, each on its own local date; a second run sends nothing twice.
@@ -85,6 +90,7 @@ def daily(
                 list_name=list_name,
                 edition=edition,
                 force=force,
+                no_rerender=no_rerender,
                 on_progress=run.on_progress,
                 stop=run.stop,
             )

@@ -90,8 +90,13 @@ def issue_(
     as_json: JsonOpt = False,
     force: ForceOpt = False,
     edition: EditionOpt = None,
+    no_rerender: Annotated[
+        bool,
+        typer.Option("--no-rerender", help="Refuse (exit 2) when the stored rendering is stale."),
+    ] = False,
 ) -> None:
-    """Send the issue to every active subscriber of the list, exactly once; resumable."""
+    """Send the issue to every active subscriber of the list, exactly once; resumable. A
+    stored rendering older than the issue or the settings is rendered again first."""
     rt = runtime(ctx)
     settings = rt.settings
     options = SendOptions(
@@ -99,6 +104,7 @@ def issue_(
         list_name=list_name,
         edition=edition,
         force=force,
+        no_rerender=no_rerender,
         rate=rate_or_default(settings, rate),
         concurrency=concurrency or settings.send_concurrency,
         workers=workers,
@@ -189,6 +195,7 @@ def status(
         date=date.date(),
         dead_letters=dead_letter_counter(rt.settings),
         edition=edition,
+        settings=rt.settings,
     )
     if as_json:
         print_json(result.as_dict())
@@ -197,6 +204,8 @@ def status(
         f"issue {result.date} of edition {result.edition!r}: {result.issue_status}; "
         f"{result.total} deliveries"
     )
+    if result.stale:
+        typer.echo(f"stale: {result.stale} (the send renders it again)")
     print_table(
         "Deliveries", columns=["state", "count"], rows=[[k, v] for k, v in result.counts.items()]
     )

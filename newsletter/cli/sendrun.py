@@ -140,6 +140,8 @@ def print_report(report: SendReport) -> None:
     )
     if report.workers_note:
         echo(f"  workers: {report.workers_note}")
+    if report.rerendered:
+        echo(f"  rendered again before sending: {report.rerendered}")
     if plan.quota_note:
         echo(f"  quota: {plan.quota_note}")
     if plan.remaining_24h is not None:

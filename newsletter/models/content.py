@@ -66,6 +66,9 @@ class DigestRecord(Base):
     sections: Mapped[list[Any]] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(1000), default="")
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    #: The version of the day's content (:func:`newsletter.freshness.digest_hash`): an issue
+    #: composed from another version is out of date.
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
 
     items: Mapped[list[Item]] = relationship(
         back_populates="digest",
@@ -140,6 +143,14 @@ class Issue(Base):
     rendered_text: Mapped[str | None] = mapped_column(Text, default=None)
     rendered_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    #: The digest version (``DigestRecord.content_hash``) the issue was composed from.
+    digest_hash: Mapped[str] = mapped_column(String(64), default="")
+    #: The editor's choices, kept across re-imports and recomposes
+    #: (:mod:`newsletter.editorial`): subject, preheader, note, dropped and moved parts, blocks.
+    edits: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    #: What the stored rendering was made from: the settings it bakes in (seen through the
+    #: edition) and the issue's content hash (:mod:`newsletter.freshness`).
+    rendered_inputs: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
     edition: Mapped[Edition] = relationship(lazy="joined")
 

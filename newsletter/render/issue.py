@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from newsletter.compose import check_subject
 from newsletter.editions import issue_settings
+from newsletter.freshness import render_inputs
 from newsletter.lifecycle import mark_rendered, require_changeable, shows_stored_rendering
 from newsletter.media import stage as media_stage
 from newsletter.models import Issue
@@ -112,7 +113,12 @@ def render_lint_store_media(
     if strict and warnings:
         raise LintError(f"the issue of {issue.date.isoformat()} has {len(warnings)} lint warnings")
     mark_rendered(
-        issue, subject=rendered.subject, html=rendered.html, text=rendered.text, now=utcnow()
+        issue,
+        subject=rendered.subject,
+        html=rendered.html,
+        text=rendered.text,
+        now=utcnow(),
+        inputs=render_inputs(issue, settings),
     )
     session.flush()
     return rendered, warnings, media

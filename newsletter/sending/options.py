@@ -69,4 +69,6 @@ class SendOptions:
     dry_run: bool = False
     #: Send although the list's complaint or bounce rate is over the guard's limit.
     force: bool = False
+    #: Refuse (rather than render again) when the stored rendering is stale.
+    no_rerender: bool = False
     tuning: Tuning = field(default_factory=Tuning)

@@ -62,6 +62,8 @@ class SendReport:
     workers: int = 1
     #: Why fewer workers run than were asked for ("" if none).
     workers_note: str = ""
+    #: Why the stored rendering was made again before the send ("" if it was current).
+    rerendered: str = ""
     #: Slices the run's rows were cut into.
     slices: int = 0
     to_send: int = 0

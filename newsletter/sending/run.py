@@ -37,6 +37,7 @@ from newsletter.editions import edition_settings, get_edition, list_name_of
 from newsletter.errors import StateError
 from newsletter.feedback.guard import check_send_guard
 from newsletter.feedback.tracking import configuration_set_for, is_tracked, tracked_rendering
+from newsletter.freshness import stale_reason
 from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.media.check import check_issue_media
@@ -79,6 +80,7 @@ class _Scope:
     edition_id: int
     list_name: str
     force: bool
+    no_rerender: bool
 
 
 def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
@@ -89,6 +91,7 @@ def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
             edition.id,
             options.list_name or list_name_of(settings, edition),
             options.force,
+            options.no_rerender,
         )
 
 
@@ -210,6 +213,8 @@ class _Prepared:
     list_id: int
     list_name: str
     rendered: RenderedEmail
+    #: Why the stored rendering was made again ("" when it was current).
+    rerendered: str = ""
 
 
 def _prepare(
@@ -248,6 +253,16 @@ def _prepare(
                 force=scope.force,
             )
         rendered = stored_rendering(issue)
+        stale = stale_reason(issue, settings) if rendered is not None else None
+        if stale:
+            # No path sends a rendering older than its issue or its settings.
+            if scope.no_rerender:
+                raise StateError(
+                    f"the rendering of {date.isoformat()} is stale ({stale}): render it again "
+                    "(`newsletter issue render`) or send without --no-rerender"
+                )
+            log.warning("issue %s: rendered again before sending: %s", date.isoformat(), stale)
+            rendered = None
         if rendered is None:
             # A draft is rendered here, once; the send never renders per recipient.
             rendered = render_issue(issue, settings) if dry_run else None
@@ -263,6 +278,7 @@ def _prepare(
             mailing_list.id,
             mailing_list.name,
             rendered,
+            stale or "",
         )
 
 
@@ -298,6 +314,7 @@ def _run(
         uncertain_policy=options.uncertain.value,
         workers=workers,
         workers_note=note,
+        rerendered=prep.rerendered,
     )
     if dry_run:
         return _dry_run(engine, settings, report, prep=prep)
@@ -410,6 +427,7 @@ def plan_send(
         concurrency=options.concurrency or settings.send_concurrency,
         transport=transport.name,
         uncertain_policy=options.uncertain.value,
+        rerendered=prep.rerendered,
     )
     lock = _lock_and_settle(engine, report, prep=prep, mode=Mode.SEND, plan=plan, options=options)
     facts = _plan(

@@ -13,11 +13,13 @@ from sqlalchemy import Engine, select
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.editions import get_edition
+from newsletter.freshness import stale_reason
 from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus, SendWorker
 from newsletter.models.base import utcnow
 from newsletter.sending import ledger, slices
 from newsletter.sending.lock import worker_is_dead
 from newsletter.sending.shares import WORKER_STALE_AFTER
+from newsletter.settings import Settings
 
 RUNS_SHOWN = 10
 
@@ -76,6 +78,8 @@ class SendStatus:
     dead_letters: int | None = None
     #: The issue's edition (slug).
     edition: str = ""
+    #: Why the stored rendering is stale ("" when it is current, absent, or the issue is out).
+    stale: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         """Plain data for JSON."""
@@ -94,6 +98,7 @@ class SendStatus:
 
         return {
             "edition": self.edition,
+            "stale": self.stale,
             "date": self.date,
             "issue_status": self.issue_status,
             "counts": self.counts,
@@ -141,6 +146,7 @@ def send_status(
     date: dt.date,
     dead_letters: Callable[[], int] | None = None,
     edition: str | None = None,
+    settings: Settings | None = None,
 ) -> SendStatus:
     """Counts by state, uncertain rows, the latest runs and workers of the issue of ``date``
     (of ``edition``, default: the default one).
@@ -150,6 +156,7 @@ def send_status(
     with transaction(engine) as session:
         issue = get_issue(session, date, edition=get_edition(session, edition))
         edition_slug = issue.edition.slug
+        stale = stale_reason(issue, settings) if settings is not None else None
         rows = session.execute(
             select(SendRun, MailingList.name)
             .join(MailingList, MailingList.id == SendRun.list_id)
@@ -185,6 +192,7 @@ def send_status(
         dead_letters=dead_letters() if dead_letters is not None else None,
         date=date.isoformat(),
         edition=edition_slug,
+        stale=stale or "",
         issue_status=issue_status,
         counts={s.value: n for s, n in counts.items()},
         total=sum(counts.values()),

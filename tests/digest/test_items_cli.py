@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -77,7 +78,8 @@ def test_import_list_compose_show(
     assert [i["date"] for i in json.loads(listing.output)] == ["2025-08-14"]
     assert runner.invoke(app, ["issue", "list"]).exit_code == 0
     assert runner.invoke(app, ["items", "list"]).exit_code == 0
-    assert "1. 上海交通大学" in runner.invoke(app, ["issue", "show", "--date", "2025-08-14"]).output
+    shown = runner.invoke(app, ["issue", "show", "--date", "2025-08-14"]).output
+    assert re.search(r"1\.1  上海交通大学", shown)  # numbered as `issue edit` refers to it
 
 
 def test_reimport_replaces_the_day(
