@@ -14,7 +14,6 @@ from newsletter.digest import load_digests
 from newsletter.errors import StateError
 from newsletter.items import store_digest
 from newsletter.models import IssueStatus
-from tests.support.issues import issue_items
 
 DAY = dt.date(2025, 8, 14)
 
