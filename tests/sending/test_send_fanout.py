@@ -11,9 +11,7 @@ from __future__ import annotations
 import json
 import time
 from collections import Counter
-from typing import Any
 
-import boto3
 import pytest
 from typer.testing import CliRunner
 
@@ -24,41 +22,7 @@ from newsletter.settings import Settings
 from subscribers import lambda_handlers
 from tests.support.mail import parse
 from tests.support.sending import DATE, Ses, World
-
-
-def _queues(endpoint: str) -> tuple[Any, str, str]:
-    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=endpoint)
-    suffix = str(time.monotonic_ns())
-    dlq = sqs.create_queue(QueueName=f"send-dlq-{suffix}")["QueueUrl"]
-    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"][
-        "QueueArn"
-    ]
-    queue = sqs.create_queue(
-        QueueName=f"send-{suffix}",
-        Attributes={
-            "VisibilityTimeout": "1",
-            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": "2"}),
-        },
-    )["QueueUrl"]
-    return sqs, queue, dlq
-
-
-def _receive(sqs: Any, queue: str, *, want: int, within: float = 30) -> list[dict[str, Any]]:
-    """Messages as Lambda's event source hands them to the function (its record shape)."""
-    got: list[dict[str, Any]] = []
-    deadline = time.monotonic() + within
-    while len(got) < want and time.monotonic() < deadline:
-        answer = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10, WaitTimeSeconds=1)
-        for m in answer.get("Messages", []):
-            got.append(
-                {
-                    "messageId": m["MessageId"],
-                    "receiptHandle": m["ReceiptHandle"],
-                    "body": m["Body"],
-                    "eventSource": "aws:sqs",
-                }
-            )
-    return got
+from tests.support.sqs import make_queues, receive_records
 
 
 def _outbox(settings: Settings) -> Counter[str]:
@@ -83,7 +47,7 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ids = world.add(23)
-    sqs, queue, dlq = _queues(ses.endpoint)
+    sqs, queue, dlq = make_queues(ses.endpoint)
     for key, value in {
         "NEWSLETTER_SEND_QUEUE_URL": queue,
         "NEWSLETTER_SEND_DEAD_LETTER_QUEUE_URL": dlq,
@@ -96,7 +60,7 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
     settings = cli_env
 
     planned = lambda_handlers.daily({"date": DATE.isoformat()}, None)
-    send = planned["send"]
+    send = planned["editions"][0]["send"]
     assert send["status"] == "running"
     # 10/s over 2 workers for 1 s: 5 rows a slice, 23 rows in 5 slices.
     assert send["slices"] == 5
@@ -106,7 +70,7 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
 
     # A slice message that can never succeed: it is delivered twice, then dead-lettered.
     sqs.send_message(QueueUrl=queue, MessageBody=json.dumps({"run": run_id, "slice": 999999}))
-    records = _receive(sqs, queue, want=6)
+    records = receive_records(sqs, queue, want=6)
     assert len(records) == 6
     bad = [r for r in records if json.loads(r["body"])["slice"] == 999999]
     good = [r for r in records if r not in bad]
@@ -129,10 +93,10 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
 
     # The bad slice comes back once more, fails again, and then goes to the DLQ.
     time.sleep(1.1)
-    (second,) = _receive(sqs, queue, want=1)
+    (second,) = receive_records(sqs, queue, want=1)
     assert lambda_handlers.send_worker({"Records": [second]}, None)["batchItemFailures"]
     time.sleep(1.1)
-    assert _receive(sqs, queue, want=1, within=2) == []
+    assert receive_records(sqs, queue, want=1, within=2) == []
     dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, VisibilityTimeout=0)["Messages"]
     assert json.loads(dead[0]["Body"]) == {"run": run_id, "slice": 999999}
 
