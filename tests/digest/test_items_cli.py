@@ -78,8 +78,8 @@ def test_import_list_compose_show(
     assert [i["date"] for i in json.loads(listing.output)] == ["2025-08-14"]
     assert runner.invoke(app, ["issue", "list"]).exit_code == 0
     assert runner.invoke(app, ["items", "list"]).exit_code == 0
-    shown = runner.invoke(app, ["issue", "show", "--date", "2025-08-14"]).output
-    assert re.search(r"1\.1  上海交通大学", shown)  # numbered as `issue edit` refers to it
+    outline = runner.invoke(app, ["issue", "show", "--date", "2025-08-14"]).output
+    assert re.search(r"1\.1  上海交通大学", outline)  # numbered as `issue edit` refers to it
 
 
 def test_reimport_replaces_the_day(
