@@ -60,6 +60,7 @@ from newsletter.sending.ledger import Job
 from newsletter.sending.personal import IssueMailer
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
+from newsletter.transport.base import Closing
 from newsletter.transport.ses import SesTransport
 from tests.support.factories import insert_active_subscribers
 
@@ -346,7 +347,7 @@ def rate_check(folder: Path, *, rate: float, count: int, concurrency: int) -> di
 # --- 3. memory ------------------------------------------------------------------------------
 
 
-class NullTransport:
+class NullTransport(Closing):
     """Takes every message and keeps nothing (so memory measures the pipeline only)."""
 
     name = "null"

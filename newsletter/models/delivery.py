@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
@@ -81,6 +82,11 @@ class SendRun(Base):
     uncertain_policy: Mapped[str] = mapped_column(String(10), default="resend")
     #: ``send`` or ``retry``.
     mode: Mapped[str] = mapped_column(String(10), default="send")
+    #: What was decided once when the run was planned, for every worker on every path to
+    #: read (:class:`newsletter.sending.decision.RunDecision`): the guard's verdict (and a
+    #: --force, by whom and when), the list's tracking and configuration set, the options,
+    #: the rendering sent. None for runs planned before it was recorded.
+    decision: Mapped[dict[str, Any] | None] = mapped_column(default=None)
 
 
 class SliceState(enum.StrEnum):

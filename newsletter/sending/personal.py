@@ -86,6 +86,7 @@ class IssueMailer:
         # One signer for the whole send: the same tokens as make_token, without re-deriving
         # the key for every recipient.
         self._tokens = TokenIssuer(settings, purpose=TokenPurpose.UNSUBSCRIBE)
+        self._preference_tokens = TokenIssuer(settings, purpose=TokenPurpose.PREFERENCES)
         self._builder = list_message_builder(
             settings,
             subject=rendered.subject,
@@ -122,6 +123,11 @@ class IssueMailer:
         )
         return f"{self._base}/unsubscribe/{token}"
 
+    def preferences_url(self, subscriber_id: int) -> str:
+        """The recipient's preference page (signed token: the person and this list)."""
+        token = self._preference_tokens.make(subscriber_id=subscriber_id, list_id=self._list_id)
+        return f"{self._base}/preferences/{token}"
+
     def message(self, job: Job) -> OutgoingMessage:
         """The message for ``job``; :class:`InputError` when the address cannot be sent to.
 
@@ -135,7 +141,12 @@ class IssueMailer:
         # a reader of the English edition reads English throughout, whatever the language
         # of their profile (which their pages follow).
         html, probe_of_language = self._variant(self._language)
-        probe = personalize(probe_of_language, unsubscribe_url=url, name=job.name)
+        probe = personalize(
+            probe_of_language,
+            unsubscribe_url=url,
+            name=job.name,
+            preferences_url=self.preferences_url(job.subscriber_id),
+        )
         values = dict(zip(MARKERS, probe.html.split(_PROBE_SEPARATOR), strict=True))
         address = envelope_address(job.email)
         raw = self._builder.build(
@@ -168,6 +179,7 @@ class EditorCopyMailer:
         # A token that verifies for nobody: following it (or one-click POSTing it) changes
         # nothing, and it shows the editor where the real link goes.
         self._url = f"{base}/unsubscribe/test-send"
+        self._preferences_url = f"{base}/preferences/test-send"
         self._builder = list_message_builder(
             settings,
             subject=rendered.subject,
@@ -180,7 +192,9 @@ class EditorCopyMailer:
     def message(self, address: str, *, name: str = "", language: str = "") -> OutgoingMessage:
         """One test copy to ``address``, in ``language`` (default: the list's)."""
         copy = localize(self._rendered, language=language, fallback=self._language)
-        copy = personalize(copy, unsubscribe_url=self._url, name=name)
+        copy = personalize(
+            copy, unsubscribe_url=self._url, name=name, preferences_url=self._preferences_url
+        )
         to = envelope_address(address)
         raw = self._builder.build(
             to=Recipient(to, display_name(name)),

@@ -20,12 +20,14 @@ A run:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
@@ -36,7 +38,7 @@ from newsletter.db import transaction
 from newsletter.editions import edition_settings, get_edition, list_name_of
 from newsletter.errors import StateError
 from newsletter.feedback.guard import check_send_guard
-from newsletter.feedback.tracking import configuration_set_for, is_tracked, tracked_rendering
+from newsletter.feedback.tracking import tag_links
 from newsletter.freshness import stale_reason
 from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
@@ -56,6 +58,7 @@ from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
+from newsletter.sending.decision import RunDecision, decide
 from newsletter.sending.local import start_workers
 from newsletter.sending.lock import RunLock, acquire, finished_run, make_owner, release
 from newsletter.sending.options import Mode, SendOptions, UncertainPolicy
@@ -81,6 +84,8 @@ class _Scope:
     list_name: str
     force: bool
     no_rerender: bool
+    #: The options as the run records them.
+    options: dict[str, Any]
 
 
 def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
@@ -92,6 +97,16 @@ def _scope(engine: Engine, settings: Settings, options: SendOptions) -> _Scope:
             options.list_name or list_name_of(settings, edition),
             options.force,
             options.no_rerender,
+            {
+                "edition": edition.slug,
+                "list": options.list_name or list_name_of(settings, edition),
+                "rate": options.rate,
+                "concurrency": options.concurrency,
+                "workers": options.workers,
+                "uncertain": options.uncertain.value,
+                "force": options.force,
+                "no_rerender": options.no_rerender,
+            },
         )
 
 
@@ -215,6 +230,7 @@ class _Prepared:
     rendered: RenderedEmail
     #: Why the stored rendering was made again ("" when it was current).
     rerendered: str = ""
+    decision: RunDecision | None = None
 
 
 def _prepare(
@@ -243,9 +259,10 @@ def _prepare(
             raise StateError(
                 f"the issue of {date.isoformat()} has not been sent: use `newsletter send issue`"
             )
+        verdict = None
         if not dry_run:
             # The rate guard, on every path that sends (issue, retry, daily, the fan-out).
-            check_send_guard(
+            verdict = check_send_guard(
                 session,
                 list_id=mailing_list.id,
                 list_name=mailing_list.name,
@@ -269,8 +286,19 @@ def _prepare(
             if rendered is None:
                 rendered = render_and_store(session, issue, settings)
         check_issue_media(rendered.html, settings)  # no send with a broken hosted image
+        decision = decide(
+            session,
+            settings,
+            list_id=mailing_list.id,
+            verdict=verdict,
+            owner=make_owner(),
+            options={**scope.options, "mode": mode.value},
+            rendered=rendered,
+            rerendered=stale or "",
+        )
         # Feedback: a tracked list's copy has its links tagged so that clicks count per link.
-        rendered = tracked_rendering(session, rendered, list_id=mailing_list.id)
+        if decision.tracked:
+            rendered = dataclasses.replace(rendered, html=tag_links(rendered.html))
         return _Prepared(
             issue.id,
             issue.date.isoformat(),
@@ -279,6 +307,7 @@ def _prepare(
             mailing_list.name,
             rendered,
             stale or "",
+            decision,
         )
 
 
@@ -388,6 +417,7 @@ def _plan(
         owner=lock.owner,
         rate=report.rate.effective,
         quota_left=report.rate.remaining_24h,
+        decision=prep.decision,
     )
 
 
@@ -498,6 +528,7 @@ def _lock_and_settle(
         run.quota_left = plan.remaining_24h
         run.uncertain_policy = options.uncertain.value
         run.mode = mode.value
+        run.decision = prep.decision.as_json() if prep.decision is not None else None
         resend = options.uncertain is UncertainPolicy.RESEND
         report.uncertain, report.uncertain_subscriber_ids = ledger.settle_uncertain(
             session, issue_id=prep.issue_id, resend=resend
@@ -707,11 +738,10 @@ def _dry_run(
     report.ledger = {s.value: n for s, n in counts.items()}
     report.uncertain = counts[DeliveryState.SENDING]
     report.issue_status = prep.issue_status.value
-    with transaction(engine) as session:
-        tracked = is_tracked(session, list_id=prep.list_id)
+    assert prep.decision is not None
     mailer = IssueMailer(
         settings,
-        configuration_set=configuration_set_for(settings, tracked=tracked),
+        configuration_set=prep.decision.configuration_set,
         rendered=prep.rendered,
         issue_id=prep.issue_id,
         issue_date=prep.issue_date,

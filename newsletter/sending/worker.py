@@ -10,6 +10,7 @@ rows have their verdicts committed; a worker that stops part-way gives its slice
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 from collections.abc import Callable
@@ -22,11 +23,12 @@ from newsletter.audience import get_list
 from newsletter.db import transaction
 from newsletter.editions import issue_settings
 from newsletter.errors import StateError
-from newsletter.feedback.tracking import configuration_set_for, is_tracked, tracked_rendering
+from newsletter.feedback.tracking import configuration_set_for, is_tracked, tag_links
 from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
 from newsletter.sending.budget import Budget
+from newsletter.sending.decision import RunDecision, read_decision
 from newsletter.sending.lock import RunLock, make_owner
 from newsletter.sending.options import Tuning
 from newsletter.sending.personal import IssueMailer
@@ -58,6 +60,8 @@ class RunFacts:
     owner: str
     rate: float | None
     quota_left: float | None
+    #: What the planner decided for every worker (None: a run planned before it was stored).
+    decision: RunDecision | None = None
 
 
 @dataclass
@@ -111,6 +115,7 @@ def running_run(
             owner=run.owner,
             rate=run.rate,
             quota_left=run.quota_left,
+            decision=read_decision(run),
         )
 
 
@@ -178,11 +183,16 @@ def work(
             raise StateError(f"the issue of {run.issue_date} has no stored rendering")
         get_list(session, run.list_name)
         # Feedback: a tracked list's copy has its links tagged so that clicks count per link,
-        # and goes through the tracking configuration set, whichever process sends it.
-        rendered = tracked_rendering(session, rendered, list_id=run.list_id)
-        configuration_set = configuration_set_for(
-            settings, tracked=is_tracked(session, list_id=run.list_id)
-        )
+        # and goes through the tracking configuration set: as the planner decided, whatever
+        # this process's own settings say.
+        decision = run.decision
+        if decision is None:  # a run planned before decisions were stored
+            tracked = is_tracked(session, list_id=run.list_id)
+            configuration_set = configuration_set_for(settings, tracked=tracked)
+        else:
+            tracked, configuration_set = decision.tracked, decision.configuration_set
+        if tracked:
+            rendered = dataclasses.replace(rendered, html=tag_links(rendered.html))
     mailer = IssueMailer(
         settings,
         configuration_set=configuration_set,

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from types import TracebackType
+from typing import Protocol, Self
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,3 +78,34 @@ class Transport(Protocol):
     def close(self) -> None:
         """Release connections; the transport is not used afterwards."""
         ...
+
+    def __enter__(self) -> Self:
+        """The transport itself; leaving the block closes it."""
+        ...
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        """Close the transport."""
+        ...
+
+
+class Closing:
+    """What every transport shares: used as a context manager, it is closed on the way out."""
+
+    def close(self) -> None:
+        """Release connections (nothing here); subclasses close theirs."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -12,11 +12,11 @@ import uuid
 from pathlib import Path
 
 from newsletter.files import write_atomic
-from newsletter.transport.base import OutgoingMessage, SendQuota
+from newsletter.transport.base import Closing, OutgoingMessage, SendQuota
 from newsletter.transport.errors import AccountError
 
 
-class FileTransport:
+class FileTransport(Closing):
     """Writes ``<outbox>/<UTC time>-<random>.eml``; returns the file name as the message id."""
 
     name = "file"

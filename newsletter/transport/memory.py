@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import threading
 
-from newsletter.transport.base import OutgoingMessage, SendQuota
+from newsletter.transport.base import Closing, OutgoingMessage, SendQuota
 
 
-class MemoryTransport:
+class MemoryTransport(Closing):
     """Appends every message to :attr:`sent`; thread-safe. ``quota`` is what it reports."""
 
     name = "memory"

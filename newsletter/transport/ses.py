@@ -31,7 +31,7 @@ from botocore.exceptions import (
 )
 
 from newsletter.errors import ConfigError
-from newsletter.transport.base import OutgoingMessage, SendQuota
+from newsletter.transport.base import Closing, OutgoingMessage, SendQuota
 from newsletter.transport.errors import (
     AccountError,
     PermanentError,
@@ -133,7 +133,7 @@ def is_aws_endpoint(endpoint_url: str) -> bool:
     return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))
 
 
-class SesTransport:
+class SesTransport(Closing):
     """SES v2 ``SendEmail`` with ``Content.Raw``. Thread-safe; see the module docstring."""
 
     name = "ses"

@@ -14,7 +14,7 @@ import threading
 from email.utils import make_msgid
 
 from newsletter.settings import Settings
-from newsletter.transport.base import OutgoingMessage, SendQuota, header_message_id
+from newsletter.transport.base import Closing, OutgoingMessage, SendQuota, header_message_id
 from newsletter.transport.errors import (
     AccountError,
     PermanentError,
@@ -57,7 +57,7 @@ def server_message_id(reply: bytes | str) -> str:
     return ""
 
 
-class SmtpTransport:
+class SmtpTransport(Closing):
     """SMTP submission; see the module docstring. Thread-safe (a connection per thread)."""
 
     name = "smtp"

@@ -21,6 +21,7 @@ from newsletter.transport import (
     PermanentError,
     SendQuota,
 )
+from newsletter.transport.base import Closing
 
 
 def _parse(raw: bytes) -> EmailMessage:
@@ -106,7 +107,7 @@ def test_the_email_has_a_confirm_link_no_unsubscribe_and_a_bare_to(
     assert (data.subscriber_id, data.list_id) == (target.subscriber_id, target.list_id)
 
 
-class Refusing:
+class Refusing(Closing):
     """Refuses one address permanently, or everything at the account level."""
 
     name = "refusing"

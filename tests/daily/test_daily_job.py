@@ -19,6 +19,7 @@ from newsletter.sending import StopSignal
 from newsletter.sending.stop import StopKind
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage
+from newsletter.transport.base import Closing
 from newsletter.transport.memory import MemoryTransport
 
 DAY = dt.date(2025, 8, 14)
@@ -53,7 +54,7 @@ def test_daily_sends_once_then_nothing(
         assert issue.status is IssueStatus.SENT
 
 
-class _StopAfter:
+class _StopAfter(Closing):
     """A transport that stops the run after ``n`` messages, like Ctrl-C in the middle."""
 
     def __init__(self, n: int, stop: StopSignal) -> None:

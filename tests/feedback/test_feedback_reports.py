@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Engine, select, update
 from typer.testing import CliRunner
 
 from newsletter.audience import unsubscribe
@@ -17,19 +17,14 @@ from newsletter.feedback import apply_notification
 from newsletter.feedback.guard import GuardError, check_send_guard
 from newsletter.feedback.tracking import set_tracking
 from newsletter.models import (
-    Delivery,
-    DeliveryEvent,
-    DeliveryEventType,
     DeliveryState,
     GuardOverride,
-    MailingList,
-    Subscriber,
     Subscription,
 )
 from newsletter.reports import issue_report, list_report
 from newsletter.settings import Settings
 from tests.support.factories import Person, add_issue, add_person
-from tests.support.feedback import add_delivery
+from tests.support.feedback import add_delivery, mass_history
 from tests.support.sns import ses_message
 
 UTC = dt.UTC
@@ -187,51 +182,6 @@ def test_report_cli_json_and_text(
 # --- the guard ------------------------------------------------------------------------------
 
 
-def _mass(engine: Engine, *, complaints: int, hard_bounces: int, sent: int = 10_000) -> int:
-    """``sent`` messages to one list in the last days; returns the list id."""
-    issue_id = add_issue(engine, dt.date(2025, 8, 20))
-    now = dt.datetime.now(UTC)
-    with transaction(engine) as session:
-        mailing_list = MailingList(name="big")
-        session.add(mailing_list)
-        session.flush()
-        session.execute(
-            insert(Subscriber),
-            [{"email": None, "email_hash": f"{n:064x}", "attributes": {}} for n in range(sent)],
-        )
-        ids = list(session.scalars(select(Subscriber.id).order_by(Subscriber.id)))
-        session.execute(
-            insert(Delivery),
-            [
-                {
-                    "issue_id": issue_id,
-                    "subscriber_id": sid,
-                    "list_id": mailing_list.id,
-                    "state": DeliveryState.SENT,
-                    "message_id": f"g-{sid}",
-                    "sent_at": now - dt.timedelta(days=2),
-                }
-                for sid in ids
-            ],
-        )
-        delivery_ids = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
-        rows = [
-            {"type": DeliveryEventType.COMPLAINT, "delivery_id": d, "bounce_type": ""}
-            for d in delivery_ids[:complaints]
-        ] + [
-            {"type": DeliveryEventType.BOUNCE, "delivery_id": d, "bounce_type": "Permanent"}
-            for d in delivery_ids[-hard_bounces:]
-        ][: hard_bounces or 0]
-        session.execute(
-            insert(DeliveryEvent),
-            [
-                {**row, "event_key": f"k-{n}", "occurred_at": now, "message_id": f"x-{n}"}
-                for n, row in enumerate(rows)
-            ],
-        )
-        return mailing_list.id
-
-
 @pytest.mark.parametrize(
     ("complaints", "hard", "error"),
     [
@@ -244,7 +194,7 @@ def _mass(engine: Engine, *, complaints: int, hard_bounces: int, sent: int = 10_
 def test_guard_at_the_thresholds(
     engine: Engine, complaints: int, hard: int, error: str | None
 ) -> None:
-    list_id = _mass(engine, complaints=complaints, hard_bounces=hard)
+    list_id = mass_history(engine, complaints=complaints, hard_bounces=hard)
     with transaction(engine) as session:
         if error is None:
             assert check_send_guard(session, list_id=list_id, list_name="big").ok
@@ -259,7 +209,7 @@ def test_guard_at_the_thresholds(
 def test_send_and_daily_refuse_and_force_overrides(
     engine: Engine, cli_env: Settings, runner: CliRunner
 ) -> None:
-    _mass(engine, complaints=30, hard_bounces=0)
+    mass_history(engine, complaints=30, hard_bounces=0)
     for command in (
         ["send", "issue", "--date", "2025-08-20", "--list", "big"],
         ["daily", "--date", "2025-08-20", "--list", "big"],
@@ -285,7 +235,7 @@ def test_the_daily_lambda_is_guarded(
 ) -> None:
     from subscribers.lambda_handlers import daily
 
-    _mass(engine, complaints=0, hard_bounces=500)
+    mass_history(engine, complaints=0, hard_bounces=500)
     monkeypatch.setenv("NEWSLETTER_DEFAULT_LIST", "big")
     event = {"date": "2025-08-20"}
     with pytest.raises(GuardError, match=r"bounce rate 5\.00% \(500 of 10000\)"):

@@ -35,7 +35,12 @@ def test_message_is_the_personalized_rendering(sample_rendering: RenderedEmail, 
     )
     message = mailer.message(Job(11, 42, "reader@example.com", name))
     url = mailer.unsubscribe_url(42)
-    expected = personalize(sample_rendering, unsubscribe_url=url, name=name)
+    expected = personalize(
+        sample_rendering,
+        unsubscribe_url=url,
+        name=name,
+        preferences_url=mailer.preferences_url(42),
+    )
     msg = parse(message.raw)
     html, text = msg.get_body(("html",)), msg.get_body(("plain",))
     assert html is not None

@@ -45,6 +45,7 @@ from newsletter.transport import (
     TransientError,
     Transport,
 )
+from newsletter.transport.base import Closing
 from tests.support.mail import parse
 from tests.support.sending import DATE, World, make_world
 
@@ -116,7 +117,7 @@ def test_nobody_who_left_is_mailed(world: World) -> None:
     assert report.sent == 3
 
 
-class LeaveMidway:
+class LeaveMidway(Closing):
     """Sends through memory; on the first call, some subscribers unsubscribe and one bounces
     (as the web service and the SNS webhook would, meanwhile)."""
 
@@ -293,7 +294,7 @@ def test_rows_left_sending_by_a_crash_are_reported_and_handled(
     assert send_status(world.engine, date=DATE).uncertain_open == 0
 
 
-class Scripted:
+class Scripted(Closing):
     """A transport that fails some addresses in a given way and sends the others."""
 
     name = "scripted"
@@ -425,7 +426,7 @@ def test_missing_settings_are_refused_before_anything_changes(world: World) -> N
     assert world.issue_status() is IssueStatus.RENDERED
 
 
-class TakenOver:
+class TakenOver(Closing):
     """Sends through memory; on the 3rd message another run takes the lock over (as one
     would after this run's heartbeat went stale)."""
 

@@ -6,12 +6,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 
+from newsletter.audience import get_or_create_list
 from newsletter.db import transaction
-from newsletter.models import Delivery, DeliveryEvent, DeliveryState
+from newsletter.models import Delivery, DeliveryEvent, DeliveryEventType, DeliveryState, Subscriber
 from tests.support import audience
-from tests.support.factories import Person
+from tests.support.factories import Person, add_issue
 
 
 def add_delivery(
@@ -82,3 +83,55 @@ def db_state(engine: Engine) -> DbState:
 def subscriber_status(engine: Engine, subscriber_id: int) -> str:
     """The address's global status."""
     return next(s[1] for s in db_state(engine).subscribers if s[0] == subscriber_id)
+
+
+def mass_history(
+    engine: Engine,
+    *,
+    complaints: int,
+    hard_bounces: int,
+    sent: int = 10_000,
+    list_name: str = "big",
+) -> int:
+    """``sent`` messages to the list ``list_name`` (made when missing) two days ago, of an
+    issue of 2025-08-20, ``complaints`` of them complained of and ``hard_bounces`` bounced
+    for good; returns the list id."""
+    issue_id = add_issue(engine, dt.date(2025, 8, 20))
+    now = dt.datetime.now(dt.UTC)
+    with transaction(engine) as session:
+        mailing_list = get_or_create_list(session, list_name)
+        session.execute(
+            insert(Subscriber),
+            [{"email": None, "email_hash": f"{n:064x}", "attributes": {}} for n in range(sent)],
+        )
+        ids = list(session.scalars(select(Subscriber.id).order_by(Subscriber.id)))
+        session.execute(
+            insert(Delivery),
+            [
+                {
+                    "issue_id": issue_id,
+                    "subscriber_id": sid,
+                    "list_id": mailing_list.id,
+                    "state": DeliveryState.SENT,
+                    "message_id": f"g-{sid}",
+                    "sent_at": now - dt.timedelta(days=2),
+                }
+                for sid in ids
+            ],
+        )
+        delivery_ids = list(session.scalars(select(Delivery.id).order_by(Delivery.id)))
+        rows = [
+            {"type": DeliveryEventType.COMPLAINT, "delivery_id": d, "bounce_type": ""}
+            for d in delivery_ids[:complaints]
+        ] + [
+            {"type": DeliveryEventType.BOUNCE, "delivery_id": d, "bounce_type": "Permanent"}
+            for d in delivery_ids[-hard_bounces:]
+        ][: hard_bounces or 0]
+        session.execute(
+            insert(DeliveryEvent),
+            [
+                {**row, "event_key": f"k-{n}", "occurred_at": now, "message_id": f"x-{n}"}
+                for n, row in enumerate(rows)
+            ],
+        )
+        return mailing_list.id

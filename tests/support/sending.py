@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select, text, update
 from newsletter.compose import compose_issue
 from newsletter.db import transaction
 from newsletter.digest import load_digests
+from newsletter.freshness import render_inputs
 from newsletter.items import store_digest
 from newsletter.models import (
     Delivery,
@@ -30,6 +31,7 @@ from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota, TransientError, Transport
+from newsletter.transport.base import Closing
 from tests.support import aws
 from tests.support.factories import add_person, insert_active_subscribers
 from tests.support.mail import parse, recipient
@@ -125,13 +127,15 @@ def make_world(
             issue.rendered_html = rendering.html
             issue.rendered_text = rendering.text
             issue.status = IssueStatus.RENDERED
+            # Made with these settings: current, not stale (the send sends it as it is).
+            issue.rendered_inputs = render_inputs(issue, settings)
         mailing_list = MailingList(name="daily")
         session.add(mailing_list)
         session.flush()
         return World(engine, settings, issue.id, mailing_list.id)
 
 
-class FlakyTransport:
+class FlakyTransport(Closing):
     """Wraps a transport: raises a transient error (throttling or 5xx) on chosen calls.
 
     ``fail(n)`` decides for the n-th call (1-based); every call's monotonic time is kept.
