@@ -2,4 +2,7 @@
 
 from newsletter.cli import app
 
-app(prog_name="newsletter")
+# Guarded: the worker processes the send starts (spawned interpreters) import this module
+# as their parent's main module, and must not run the CLI again.
+if __name__ == "__main__":
+    app(prog_name="newsletter")

@@ -1,94 +1,126 @@
-"""Local worker processes: `send issue --workers N` starts N `newsletter send work` processes.
+"""Local worker processes: `send issue --workers N` starts N-1 more workers beside itself.
 
-Each child gets the parent's settings as ``NEWSLETTER_*`` variables (so a library caller's
-:class:`Settings` object reaches it too) and joins the run by its id.
+The core starts them itself (``multiprocessing`` with a fresh interpreter each: the parent
+has threads, so no fork), hands each the parent's :class:`Settings` object and tuning, and
+each joins the run by its id and works it like any other worker (it reads the run's
+decisions, takes slices, keeps its share of the rate). SIGTERM or Ctrl-C stop a child
+cleanly (it gives its slice back); its exit code says how it ended and, when it stopped, its
+last words reach the parent through a queue.
 """
 
 from __future__ import annotations
 
-import json
+import multiprocessing
 import os
 import signal
-import subprocess
-import sys
-import tempfile
 from dataclasses import dataclass, field
-from typing import IO
+from multiprocessing.process import BaseProcess
+from multiprocessing.queues import SimpleQueue
+from typing import Any
 
+from newsletter.sending.options import Tuning
 from newsletter.settings import Settings
 
+#: Exit codes of a child: stopped (an account error, the quota, a lost lock), interrupted.
+EXIT_STOPPED = 2
+EXIT_INTERRUPTED = 130
 
-def settings_env(settings: Settings) -> dict[str, str]:
-    """The settings as the environment variables that would give them back."""
-    env: dict[str, str] = {}
-    for name, value in settings.model_dump(mode="json").items():
-        key = f"NEWSLETTER_{name.upper()}"
-        env[key] = value if isinstance(value, str) else json.dumps(value)
-    return env
+
+def _child(
+    settings: Settings,
+    run_id: int,
+    concurrency: int,
+    tuning: Tuning,
+    words: SimpleQueue[tuple[int, str]],
+) -> None:
+    """One worker process: join run ``run_id`` and work it until no slice is left."""
+    from newsletter import db
+    from newsletter.sending.stop import StopKind, StopSignal
+    from newsletter.sending.worker import running_run, work
+    from newsletter.transport import make_transport
+
+    stop = StopSignal()
+
+    def interrupted(signum: int, frame: Any) -> None:
+        stop.stop(StopKind.INTERRUPTED, f"terminated ({signal.Signals(signum).name})")
+
+    signal.signal(signal.SIGTERM, interrupted)
+    signal.signal(signal.SIGINT, interrupted)
+    engine = db.make_engine(settings.database_url)
+    try:
+        with make_transport(settings, concurrency=concurrency) as transport:
+            result = work(
+                engine,
+                settings,
+                transport,
+                run=running_run(engine, run_id=run_id),
+                concurrency=concurrency,
+                tuning=tuning,
+                stop=stop,
+            )
+    except BaseException as exc:
+        words.put((os.getpid(), f"{type(exc).__name__}: {exc}"))
+        raise
+    finally:
+        engine.dispose()
+    if result.stop_reason:
+        words.put((os.getpid(), result.stop_reason))
+        raise SystemExit(
+            EXIT_INTERRUPTED if result.stop_kind == StopKind.INTERRUPTED.value else EXIT_STOPPED
+        )
 
 
 @dataclass
 class LocalWorkers:
     """The started processes; :meth:`wait` collects them."""
 
-    procs: list[subprocess.Popen[bytes]]
-    logs: list[IO[bytes]] = field(default_factory=list)
+    procs: list[BaseProcess]
+    words: SimpleQueue[tuple[int, str]]
+    said: dict[int, str] = field(default_factory=dict)
 
     def exited(self) -> list[int]:
-        """Return codes of those that ended so far (negative: killed by that signal)."""
-        return [code for code in (p.poll() for p in self.procs) if code is not None]
+        """Exit codes of those that ended so far (negative: killed by that signal)."""
+        return [p.exitcode for p in self.procs if p.exitcode is not None]
 
     def last_error(self) -> str:
-        """The last stderr line of the first worker that ended with an error ("" if none)."""
-        for p, log in zip(self.procs, self.logs, strict=True):
-            if p.poll() and not log.closed:
-                log.seek(0)
-                lines = log.read().decode("utf-8", "replace").strip().splitlines()
-                return lines[-1] if lines else ""
+        """The last words of the first worker that ended with an error ("" if none)."""
+        while not self.words.empty():
+            pid, text = self.words.get()
+            self.said[pid] = text
+        for p in self.procs:
+            if p.exitcode and p.pid in self.said:
+                return self.said[p.pid]
         return ""
 
     def terminate(self) -> None:
         """Ask every running one to stop cleanly (SIGTERM: it gives its slice back)."""
         for p in self.procs:
-            if p.poll() is None:
-                p.send_signal(signal.SIGTERM)
+            if p.is_alive():
+                p.terminate()
 
     def wait(self) -> None:
         """Wait for all to end."""
         for p in self.procs:
-            p.wait()
+            p.join()
 
     def close(self) -> None:
-        """Drop the captured stderr of each."""
-        for log in self.logs:
-            log.close()
+        """Release the queue (the processes have ended)."""
+        self.words.close()
 
 
 def start_workers(
-    settings: Settings, *, date: str, run_id: int, count: int, concurrency: int
+    settings: Settings, *, run_id: int, count: int, concurrency: int, tuning: Tuning
 ) -> LocalWorkers:
-    """Start ``count`` `newsletter send work` processes on the run ``run_id``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env.update(settings_env(settings))
-    command = [
-        sys.executable,
-        "-m",
-        "newsletter",
-        "send",
-        "work",
-        "--date",
-        date,
-        "--run",
-        str(run_id),
-        "--concurrency",
-        str(concurrency),
-        "--json",
-    ]
-    workers = LocalWorkers([])
+    """Start ``count`` worker processes on the run ``run_id``."""
+    context = multiprocessing.get_context("spawn")
+    words: SimpleQueue[tuple[int, str]] = context.SimpleQueue()
+    procs: list[BaseProcess] = []
     for _ in range(count):
-        log = tempfile.TemporaryFile()  # noqa: SIM115 (closed by wait)
-        workers.logs.append(log)
-        workers.procs.append(
-            subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        proc = context.Process(
+            target=_child,
+            args=(settings, run_id, concurrency, tuning, words),
+            name=f"newsletter-worker-{run_id}",
         )
-    return workers
+        proc.start()
+        procs.append(proc)
+    return LocalWorkers(procs, words)

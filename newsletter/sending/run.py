@@ -582,10 +582,10 @@ def _work(
     # This process is one of the workers; the others start beside it and join the run.
     local = start_workers(
         settings,
-        date=facts.issue_date,
         run_id=facts.run_id,
         count=workers - 1,
         concurrency=concurrency,
+        tuning=options.tuning,
     )
 
     def watch() -> None:

@@ -29,9 +29,9 @@ from newsletter.cli import app
 from newsletter.db import transaction
 from newsletter.models import DeliveryState, IssueStatus, SendWorker
 from newsletter.sending import SendOptions, send_issue, send_status
-from newsletter.sending.local import settings_env
 from newsletter.settings import Settings
 from newsletter.transport import make_transport
+from tests.support.factories import all_settings_env
 from tests.support.sending import DATE, FaultProxy, Ses, World, max_in_window
 
 pytestmark = pytest.mark.slow
@@ -99,7 +99,7 @@ def test_workers_send_each_recipient_exactly_one_message_within_the_rate(
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    env.update(settings_env(settings))
+    env.update(all_settings_env(settings))
     return env
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,15 @@ CLI_SETTINGS = (
 def settings_env(settings: Settings) -> dict[str, str]:
     """The test settings as the NEWSLETTER_* variables a CLI process reads."""
     return {f"NEWSLETTER_{name.upper()}": str(getattr(settings, name)) for name in CLI_SETTINGS}
+
+
+def all_settings_env(settings: Settings) -> dict[str, str]:
+    """Every setting as the NEWSLETTER_* variable that gives it back (for a CLI process that
+    must see exactly ``settings``)."""
+    env: dict[str, str] = {}
+    for name, value in settings.model_dump(mode="json").items():
+        env[f"NEWSLETTER_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
+    return env
 
 
 def render_settings() -> Settings:
