@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -116,3 +117,28 @@ def public_page(
     if rendering is None:
         return None
     return archive_copy(rendering, archive_url=archive_url).html
+
+
+#: Hosts that are this machine: images over plain http are admitted only from them.
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def image_sources(settings: Settings) -> tuple[str, ...]:
+    """The image origins the archive's pages must admit beyond ``https:`` and ``data:``:
+    the media store's, when it serves over plain http on loopback (``make demo`` serves the
+    local store at ``http://127.0.0.1:PORT/media``). An http origin anywhere else is never
+    admitted (the page would load images in the clear); https ones are admitted already."""
+    base = settings.media_base_url.strip()
+    if not base:
+        if settings.media_store == "local":
+            base = settings.base_url.strip()
+        else:
+            base = settings.media_s3_endpoint_url.strip()
+    parts = urlsplit(base)
+    if parts.scheme != "http" or parts.hostname is None:
+        return ()
+    host = parts.hostname
+    if host not in LOOPBACK_HOSTS and not host.startswith("127."):
+        return ()
+    netloc = parts.netloc.rsplit("@", 1)[-1]  # never a user:password part in a header
+    return (f"http://{netloc}",)

@@ -8,15 +8,12 @@ that the web service, the CLI and the send workers can share one file.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import (
     CursorResult,
     Engine,
@@ -31,12 +28,17 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from newsletter.errors import ConfigError, SchemaMissingError
+
+if TYPE_CHECKING:
+    # Alembic is imported by the functions that use it: every command checks the schema,
+    # and Alembic's import (with its dialect modules and the migration scripts) took longer
+    # than the rest of a quick command (see check_schema).
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -99,6 +101,8 @@ def transaction(engine: Engine) -> Iterator[Session]:
 
 def alembic_config(engine: Engine) -> Config:
     """An Alembic config bound to ``engine`` (env.py uses the connection we pass)."""
+    from alembic.config import Config
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.attributes["engine"] = engine
@@ -107,12 +111,57 @@ def alembic_config(engine: Engine) -> Config:
 
 def head_revision() -> str | None:
     """The newest migration shipped with the package."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory(str(MIGRATIONS_DIR))
     return script.get_current_head()
 
 
+_REVISION = re.compile(r"^revision(?:\s*:\s*str)?\s*=\s*[\"']([^\"']+)[\"']", re.MULTILINE)
+_DOWN = re.compile(
+    r"^down_revision(?:\s*:[^=]+)?\s*=\s*(?:None|[\"']([^\"']+)[\"'])\s*$", re.MULTILINE
+)
+
+
+def head_revision_from_files() -> str | None:
+    """:func:`head_revision` read from the migration scripts' ``revision`` and
+    ``down_revision`` lines, without importing Alembic or the scripts; None when the
+    scripts are not one simple chain (a merge, a branch): ask :func:`head_revision` then.
+    A test checks that both agree."""
+    revisions: set[str] = set()
+    downs: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        text = path.read_text("utf-8")
+        revision, down = _REVISION.search(text), _DOWN.search(text)
+        if revision is None or down is None:
+            return None
+        revisions.add(revision[1])
+        if down[1]:
+            downs.add(down[1])
+    heads = revisions - downs
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stamped_revision(engine: Engine) -> str | None:
+    """The revision in ``alembic_version`` (what Alembic's migration context reads), or
+    None when the table is missing or empty."""
+    from sqlalchemy import inspect, text
+
+    try:
+        with engine.connect() as conn:
+            if not inspect(conn).has_table("alembic_version"):
+                return None
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            versions = list(rows)
+    except OperationalError as exc:
+        raise ConfigError(f"NEWSLETTER_DATABASE_URL: cannot connect: {exc.orig}") from None
+    return versions[0] if len(versions) == 1 else None
+
+
 def current_revision(engine: Engine) -> str | None:
     """The revision the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()
@@ -123,19 +172,27 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine) -> tuple[str | None, str | None]:
     """Migrate to the newest schema; returns (revision before, revision after)."""
     before = current_revision(engine)
+    from alembic import command
+
     command.upgrade(alembic_config(engine), "head")
     return before, current_revision(engine)
 
 
 def check_schema(engine: Engine) -> None:
-    """Raise :class:`SchemaMissingError` unless the database is at the newest revision."""
-    current = current_revision(engine)
+    """Raise :class:`SchemaMissingError` unless the database is at the newest revision.
+
+    Every command runs this: the quick path reads the stamp and the scripts' revision lines
+    without Alembic; anything unusual (no single stamp, not one chain) asks Alembic.
+    """
+    head = head_revision_from_files()
+    current = _stamped_revision(engine) if head is not None else None
+    if current is None or current != head:
+        current, head = current_revision(engine), head_revision()
     if current is None:
         raise SchemaMissingError("the database has no schema: run `newsletter db upgrade`")
-    if current != head_revision():
+    if current != head:
         raise SchemaMissingError(
-            f"the database schema is at {current}, not {head_revision()}: "
-            "run `newsletter db upgrade`"
+            f"the database schema is at {current}, not {head}: run `newsletter db upgrade`"
         )
 
 
@@ -167,6 +224,9 @@ def one_of(dialect: str, column: SQLColumnExpression[Any], values: Sequence[str 
     """
     item_type = Integer() if values and isinstance(values[0], int) else String()
     if dialect == "postgresql":
+        # Imported here: the PostgreSQL dialect is loaded only by commands on PostgreSQL.
+        from sqlalchemy.dialects.postgresql import ARRAY
+
         return column == any_(bindparam(None, list(values), type_=ARRAY(item_type)))
     if dialect == "sqlite":
         each = func.json_each(json.dumps(list(values))).table_valued("value")

@@ -7,13 +7,15 @@ Nothing here is built at import: callers make a :class:`Settings` (usually via
 
 from __future__ import annotations
 
+import json
 import re
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal, get_origin
 
 from pydantic import Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings.exceptions import SettingsError
 
 from newsletter.errors import ConfigError
 
@@ -43,6 +45,50 @@ def check_hex_color(value: str, variable: str) -> str:
 _CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
+#: A list setting: a JSON list (``["a", "b"]``) or comma-separated values (``a,b``), as
+#: people write them. ``NoDecode``: pydantic-settings would otherwise insist on JSON and fail
+#: with a traceback before any validator runs.
+TextList = Annotated[list[str], NoDecode]
+#: A mapping setting: a JSON object or ``key=value`` pairs separated by commas.
+TextMap = Annotated[dict[str, str], NoDecode]
+LIST_FORMS = 'a JSON list (["a", "b"]) or comma-separated values (a,b)'
+MAP_FORMS = 'a JSON object ({"k": "v"}) or key=value pairs separated by commas (k=v,k2=v2)'
+
+
+def split_list(value: object) -> object:
+    """A list setting's text as a list: JSON when it starts with ``[``, else split at commas
+    (blank parts dropped; "" is the empty list). Anything else is left to validation."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("["):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"expects {LIST_FORMS}; the JSON does not parse: {exc.msg}") from None
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def split_map(value: object) -> object:
+    """A mapping setting's text as a dict: JSON when it starts with ``{``, else ``k=v`` pairs
+    separated by commas ("" is the empty mapping). Anything else is left to validation."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip()
+    if text.startswith("{"):
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"expects {MAP_FORMS}; the JSON does not parse: {exc.msg}") from None
+    pairs: dict[str, str] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        key, equals, item = part.partition("=")
+        if not equals or not key.strip():
+            raise ValueError(f"expects {MAP_FORMS}; {part!r} is not key=value")
+        pairs[key.strip()] = item.strip()
+    return pairs
+
+
 class Settings(BaseSettings):
     """Every setting of the service. Environment: ``NEWSLETTER_<FIELD>`` (case-insensitive)."""
 
@@ -61,9 +107,9 @@ class Settings(BaseSettings):
     sender: str = Field(default="", description='From address, e.g. "AI日报 <news@example.com>".')
     reply_to: str = ""
     secret_key: str = Field(default="", description="Signs unsubscribe and confirm tokens.")
-    old_secret_keys: list[str] = Field(
+    old_secret_keys: TextList = Field(
         default_factory=list,
-        description="Previous secret keys, still accepted for unsubscribe tokens (JSON list).",
+        description="Previous secret keys, still accepted for unsubscribe tokens.",
     )
     default_list: str = "daily"
     unsubscribe_mailto: str = Field(
@@ -79,16 +125,17 @@ class Settings(BaseSettings):
     logo_url: str = ""
     # No default: a real send refuses until the sender's own address is set.
     postal_address: str = ""
-    editors: list[str] = Field(
-        default_factory=list, description="Default recipients of test sends."
-    )
+    editors: TextList = Field(default_factory=list, description="Default recipients of test sends.")
 
     # --- sending -------------------------------------------------------------------------
     transport: Literal["ses", "smtp", "file"] = "ses"
     ses_endpoint_url: str = ""
     ses_region: str = "us-east-1"
     ses_configuration_set: str = ""
-    ses_message_tags: dict[str, str] = Field(default_factory=dict)
+    ses_message_tags: TextMap = Field(
+        default_factory=dict,
+        description="Tags of every SES message: a JSON object or key=value,key2=value2.",
+    )
     smtp_host: str = "localhost"
     smtp_port: int = 587
     smtp_username: str = ""
@@ -101,7 +148,7 @@ class Settings(BaseSettings):
 
     # --- web service and daily job -----------------------------------------------------
     daily_source: str = Field(default="", description="Digest file or feed URL for `daily`.")
-    sns_topic_arns: list[str] = Field(default_factory=list)
+    sns_topic_arns: TextList = Field(default_factory=list)
     ssm_path: str = Field(
         default="",
         description="On AWS Lambda: SSM Parameter Store path holding settings (e.g. secret_key).",
@@ -117,16 +164,16 @@ class Settings(BaseSettings):
     )
 
     # --- hostile input -------------------------------------------------------------------
-    trusted_proxies: list[str] = Field(
+    trusted_proxies: TextList = Field(
         default_factory=list,
-        description="Addresses (or networks) whose X-Forwarded-For `serve` believes (JSON list).",
+        description="Addresses (or networks) whose X-Forwarded-For `serve` believes.",
     )
 
     @field_validator("*")
     @classmethod
     def _no_control_characters(cls, value: object) -> object:
         # A NUL or an escape sequence in a setting would reach headers, pages and the database.
-        texts = [value] if isinstance(value, str) else []
+        texts = [str(value)] if isinstance(value, str | Path) else []
         if isinstance(value, list):
             texts = [v for v in value if isinstance(v, str)]
         elif isinstance(value, dict):
@@ -134,6 +181,24 @@ class Settings(BaseSettings):
         if any(_CONTROLS.search(t) for t in texts):
             raise ValueError("contains a control character (NUL, escape, line break, ...)")
         return value
+
+    @field_validator(
+        "old_secret_keys",
+        "editors",
+        "sns_topic_arns",
+        "trusted_proxies",
+        "media_allow_hosts",
+        "drop_sections",
+        mode="before",
+    )
+    @classmethod
+    def _list_as_written(cls, value: object) -> object:
+        return split_list(value)
+
+    @field_validator("ses_message_tags", mode="before")
+    @classmethod
+    def _map_as_written(cls, value: object) -> object:
+        return split_map(value)
 
     # --- Images --------------------------------------------------------------------------
     media_fetch: bool = Field(
@@ -157,9 +222,9 @@ class Settings(BaseSettings):
     media_max_pixels: int = Field(
         default=40_000_000, ge=1, description="Decoded pixels at most (decompression bombs)."
     )
-    media_allow_hosts: list[str] = Field(
+    media_allow_hosts: TextList = Field(
         default_factory=list,
-        description="host:port fetched although its address is not public (tests), JSON list.",
+        description="host:port fetched although its address is not public (tests).",
     )
 
     # --- Sending at scale: the SQS fan-out on AWS (see README, "Sending at scale") -------
@@ -230,10 +295,11 @@ class Settings(BaseSettings):
         return value.strip()
 
     # Digest import
-    drop_sections: list[str] = Field(
+    drop_sections: TextList = Field(
         default_factory=list,
-        description="Regular expressions (JSON list); sections whose heading matches one are "
-        "left out of an import (with their sub-sections), e.g. an advertising section.",
+        description="Regular expressions; sections whose heading matches one are left out of "
+        "an import (with their sub-sections), e.g. an advertising section. A pattern with a "
+        "comma needs the JSON list form.",
     )
 
     @field_validator("drop_sections")
@@ -248,10 +314,39 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read the settings from the environment; a malformed value raises :class:`ConfigError`."""
+    """Read the settings from the environment (and ``.env``).
+
+    Any malformed value raises :class:`ConfigError` with one line naming the variable and
+    what it expects (never the value: it may be a secret).
+    """
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
-        err = exc.errors()[0]
-        field = ".".join(str(p) for p in err["loc"])
-        raise ConfigError(f"NEWSLETTER_{field.upper()}: {err['msg']}") from None
+        raise ConfigError(settings_error_line(exc)) from None
+    except SettingsError as exc:
+        # Raised while *reading* a source (a value it could not decode), before validation.
+        found = re.search(r'field "(\w+)"', str(exc))
+        variable = f"NEWSLETTER_{found[1].upper()}" if found else "a NEWSLETTER_* setting"
+        expects = _expects(found[1] if found else "")
+        raise ConfigError(f"{variable}: cannot be read ({expects})") from None
+
+
+def _expects(field: str) -> str:
+    """What the setting ``field`` takes, in words."""
+    info = Settings.model_fields.get(field)
+    origin = get_origin(info.annotation) if info is not None else None
+    if origin is dict:
+        return f"expects {MAP_FORMS}"
+    if origin is list:
+        return f"expects {LIST_FORMS}"
+    return "see README, Settings"
+
+
+def settings_error_line(exc: ValidationError) -> str:
+    """One line of the first error of ``exc``: ``NEWSLETTER_<FIELD>: <what it expects>``
+    (the item's position for an item of a list or mapping)."""
+    err = exc.errors(include_url=False)[0]
+    field, *inside = (str(p) for p in err["loc"])
+    message = str(err["msg"]).removeprefix("Value error, ")
+    where = f" (item {'.'.join(inside)})" if inside else ""
+    return f"NEWSLETTER_{field.upper()}{where}: {message}"

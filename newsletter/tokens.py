@@ -1,11 +1,12 @@
-"""Signed tokens for the links in emails (unsubscribe, confirm), via itsdangerous.
+"""Signed tokens for the links in emails (unsubscribe, confirm, preferences), via itsdangerous.
 
 A token carries only ids, never the address, and is signed (HMAC-SHA1 key derivation plus
 HMAC signature, compared in constant time by itsdangerous) with NEWSLETTER_SECRET_KEY. The
 purpose is the salt, so a confirm token never works as an unsubscribe token and vice versa.
 Old keys (NEWSLETTER_OLD_SECRET_KEYS) still verify, so rotating the key keeps the unsubscribe
-links of mail already in inboxes working. Unsubscribe tokens never expire; confirm tokens
-expire after NEWSLETTER_CONFIRM_TOKEN_DAYS.
+links of mail already in inboxes working. Unsubscribe and preferences tokens never expire;
+confirm tokens expire after NEWSLETTER_CONFIRM_TOKEN_DAYS (an expired one can still be read,
+signature checked, to offer a new confirmation email: :func:`read_expired_confirm`).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class TokenPurpose(enum.StrEnum):
 
     UNSUBSCRIBE = "unsubscribe"
     CONFIRM = "confirm"
+    #: The preference page of every email: the person's lists and language.
+    PREFERENCES = "preferences"
 
 
 class InvalidTokenError(NewsletterError):
@@ -185,3 +188,24 @@ def read_token(
     ):
         raise InvalidTokenError("the link is not valid")
     return TokenData(purpose, payload[0], payload[1], payload[2])
+
+
+def read_expired_confirm(settings: Settings, token: str) -> TokenData:
+    """The ids of a confirm token whose signature is ours, however old it is.
+
+    Only for offering a new confirmation email after the link expired: it never confirms
+    anything. Raises :class:`InvalidTokenError` for anything but a genuine confirm token.
+    """
+    if not _is_canonical(token):
+        raise InvalidTokenError("the link is not valid")
+    try:
+        payload = _serializer(settings, TokenPurpose.CONFIRM).loads(token, max_age=None)
+    except (BadData, ValueError, TypeError):
+        raise InvalidTokenError("the link is not valid") from None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 3
+        or not all(isinstance(v, int) for v in payload[:2])
+    ):
+        raise InvalidTokenError("the link is not valid")
+    return TokenData(TokenPurpose.CONFIRM, payload[0], payload[1], None)

@@ -7,8 +7,12 @@ Routes::
     GET  /subscribe             sign-up form (``?edition=SLUG`` or ``?list=NAME``: that
                                 edition's, in its language; else the default edition's)
     POST /subscribe             sign-up (double opt-in), the same answer for every address
-    GET  /confirm/{token}       page with a button; changes nothing
+    GET  /confirm/{token}       page with a button; changes nothing (expired: a page that
+                                offers a new confirmation email)
     POST /confirm/{token}       confirm the subscription
+    POST /confirm/{token}/renew an expired link: send a new confirmation email (throttled)
+    GET  /preferences/{token}   the person's lists, language, "unsubscribe from all"
+    POST /preferences/{token}   change them (events recorded; a rejoin confirms by email)
     GET  /archive               the editions (one edition: a redirect to its archive)
     GET  /archive/feed.xml      301 to the default edition's feed (the feed before editions)
     GET  /archive/{edition}     an edition's sent issues (a date: 301 to the default
@@ -43,7 +47,7 @@ from newsletter import db
 from newsletter.feedback.sns import SnsVerifier
 from newsletter.settings import Settings
 from newsletter.transport import Transport
-from subscribers import archive, media, notifications, subscribe, unsubscribe
+from subscribers import archive, media, notifications, preferences, subscribe, unsubscribe
 from subscribers.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -87,6 +91,9 @@ def create_app(
         Route("/subscribe", subscribe.subscribe_post, methods=["POST"]),
         Route("/confirm/{token}", subscribe.confirm_page, methods=["GET"]),
         Route("/confirm/{token}", subscribe.confirm_post, methods=["POST"]),
+        Route("/confirm/{token}/renew", subscribe.renew_post, methods=["POST"]),
+        Route("/preferences/{token}", preferences.preferences_page, methods=["GET"]),
+        Route("/preferences/{token}", preferences.preferences_post, methods=["POST"]),
         Route("/archive", archive.archive_home, methods=["GET"], name="archive_home"),
         Route("/archive/feed.xml", archive.legacy_feed, methods=["GET"]),
         Route("/archive/{edition}", archive.archive_index, methods=["GET"], name="archive_index"),

@@ -40,7 +40,6 @@ from newsletter.render import markdown
 from newsletter.render.context import archive_index_url, archive_issue_url
 from subscribers.editions import reading, subscribe_path
 from subscribers.messages import messages_for
-from subscribers.pages import PUBLIC_HEADERS
 from subscribers.services import Services, services
 
 log = logging.getLogger(__name__)
@@ -196,7 +195,8 @@ async def archive_issue(request: Request) -> Response:
     page = await run_in_threadpool(_page, svc, slug, day, archive_url)
     if page is None:
         return svc.pages.not_found()
-    return HTMLResponse(page, headers=dict(PUBLIC_HEADERS))
+    # The issue's images come from the media store: the headers admit its origin.
+    return HTMLResponse(page, headers=svc.pages.headers(public=True))
 
 
 async def archive_feed(request: Request) -> Response:

@@ -7,7 +7,13 @@ import logging
 from starlette.requests import Request
 
 from newsletter.errors import ConfigError
-from newsletter.tokens import InvalidTokenError, TokenData, TokenPurpose, read_token
+from newsletter.tokens import (
+    InvalidTokenError,
+    TokenData,
+    TokenPurpose,
+    read_expired_confirm,
+    read_token,
+)
 from subscribers.services import services
 
 log = logging.getLogger(__name__)
@@ -29,3 +35,25 @@ def path_token(request: Request, purpose: TokenPurpose) -> TokenData | None:
     except ConfigError:
         log.exception("cannot verify links: the secret key is not configured")
         raise
+
+
+def expired_confirm_token(request: Request) -> TokenData | None:
+    """The ids of ``request``'s confirm token when it is ours but expired, else None.
+
+    Only to offer a new confirmation email: it confirms nothing.
+    """
+    token = request.path_params.get("token", "")
+    if not isinstance(token, str) or not token or len(token) > MAX_TOKEN_LENGTH:
+        return None
+    settings = services(request).settings
+    try:
+        read_token(settings, token, purpose=TokenPurpose.CONFIRM)
+    except InvalidTokenError as exc:
+        if not exc.expired:
+            return None
+    else:
+        return None  # a valid token is not an expired one
+    try:
+        return read_expired_confirm(settings, token)
+    except InvalidTokenError:
+        return None

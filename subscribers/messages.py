@@ -46,6 +46,33 @@ class Messages:
     archive_empty: str
     archive_feed: str
     home: str
+    preferences_title: str
+    preferences_intro: str
+    preferences_lists: str
+    status_active: str
+    status_pending: str
+    status_unsubscribed: str
+    preferences_language: str
+    language_follow: str
+    preferences_save: str
+    preferences_none: str
+    preferences_saved_title: str
+    preferences_saved_body: str
+    rejoined_note: str
+    refused_note: str
+    unsubscribe_all: str
+    unsubscribe_all_note: str
+    unsubscribed_all_title: str
+    unsubscribed_all_body: str
+    other_lists: str
+    manage: str
+    resubscribe_button: str
+    expired_title: str
+    expired_body: str
+    resend_button: str
+    resent_title: str
+    resent_body: str
+    subscribe_link: str
 
 
 ZH = Messages(
@@ -85,6 +112,33 @@ ZH = Messages(
     archive_empty="还没有已发送的期刊。",
     archive_feed="RSS 订阅",
     home="返回往期回顾",
+    preferences_title="订阅设置",
+    preferences_intro="{email} 的订阅",
+    preferences_lists="邮件列表",
+    status_active="已订阅",
+    status_pending="待确认：请点击确认邮件中的按钮",
+    status_unsubscribed="未订阅",
+    preferences_language="邮件和页面的语言",
+    language_follow="与所订阅的邮件相同",
+    preferences_save="保存设置",
+    preferences_none="这个地址目前没有订阅任何列表。",
+    preferences_saved_title="设置已保存",
+    preferences_saved_body="您的订阅设置已保存。",
+    rejoined_note="我们给您发了一封确认邮件：点击其中的按钮，即可重新订阅。",
+    refused_note="这个地址已停止接收我们的邮件（退信或投诉），无法重新订阅。",
+    unsubscribe_all="全部退订",
+    unsubscribe_all_note="不再收到我们的任何邮件。",
+    unsubscribed_all_title="已全部退订",
+    unsubscribed_all_body="您已退订所有列表，之后不会再收到我们的邮件。",
+    other_lists="您还订阅了：{lists}",
+    manage="管理订阅设置",
+    resubscribe_button="重新订阅「{list_name}」",
+    expired_title="链接已过期",
+    expired_body="确认链接只在有限时间内有效。我们可以给您发一封新的确认邮件。",
+    resend_button="给我发一封新的确认邮件",
+    resent_title="请查收确认邮件",
+    resent_body="如果这个订阅仍在等待确认，我们刚刚发出了一封新的确认邮件。没收到的话，请看看垃圾邮件文件夹。",
+    subscribe_link="订阅",
 )
 
 EN = Messages(
@@ -124,7 +178,44 @@ EN = Messages(
     archive_empty="No issue has been sent yet.",
     archive_feed="RSS feed",
     home="Back to past issues",
+    preferences_title="Your subscriptions",
+    preferences_intro="Subscriptions of {email}",
+    preferences_lists="Lists",
+    status_active="Subscribed",
+    status_pending="Waiting for you: press the button in the confirmation email",
+    status_unsubscribed="Not subscribed",
+    preferences_language="Language of emails and pages",
+    language_follow="The newsletter's own",
+    preferences_save="Save",
+    preferences_none="This address is on no list at the moment.",
+    preferences_saved_title="Saved",
+    preferences_saved_body="Your preferences are saved.",
+    rejoined_note="We sent you a confirmation email: press its button to subscribe again.",
+    refused_note=(
+        "This address no longer receives our mail (it bounced or reported it as spam), so it "
+        "cannot subscribe again."
+    ),
+    unsubscribe_all="Unsubscribe from all",
+    unsubscribe_all_note="Receive no email from us at all.",
+    unsubscribed_all_title="Unsubscribed from everything",
+    unsubscribed_all_body="You are unsubscribed from every list and will receive no more email.",
+    other_lists="You are also subscribed to: {lists}",
+    manage="Manage your subscriptions",
+    resubscribe_button="Subscribe to {list_name} again",
+    expired_title="This link has expired",
+    expired_body="Confirmation links work for a limited time. We can send you a new one.",
+    resend_button="Send me a new confirmation link",
+    resent_title="Check your inbox",
+    resent_body=(
+        "If this subscription is still waiting for confirmation, a new confirmation email is on "
+        "its way. If it does not arrive, look in the spam folder."
+    ),
+    subscribe_link="Subscribe",
 )
+
+
+#: The choices of the preference page's language menu, by their own names.
+LANGUAGE_NAMES = {"zh-CN": "中文", "en": "English"}
 
 
 def messages_for(language: str) -> Messages:

@@ -9,6 +9,9 @@ sliding-window limits stop subscription bombing: per address (over the limit the
 same, only no email is sent) and per client (over the limit: 429).
 
 ``GET /confirm/{token}`` only shows a button (link scanners fetch GETs); ``POST`` confirms.
+An expired confirm link gets a page explaining it, with a button that asks for a new
+confirmation email (``POST /confirm/{token}/renew``): the same answer whatever the state,
+sent only while the subscription is still pending, within the sign-up's limits.
 
 Every edition has its form, in its language: ``/subscribe?edition=SLUG`` (or
 ``/subscribe?list=NAME``, the edition that sends to that list) joins that edition's list;
@@ -35,6 +38,7 @@ from newsletter.audience import checked_name, email_hash, mask_email, normalize_
 from newsletter.db import session_factory, transaction
 from newsletter.errors import InputError, NewsletterError
 from newsletter.models import SubscriptionStatus
+from newsletter.preferences import page_language
 from newsletter.settings import Settings
 from newsletter.tokens import TokenData, TokenPurpose
 from subscribers.editions import (
@@ -44,7 +48,7 @@ from subscribers.editions import (
     settings_of,
     subscribe_path,
 )
-from subscribers.links import path_token
+from subscribers.links import expired_confirm_token, path_token
 from subscribers.pages import Pages
 from subscribers.services import Services, services
 from subscribers.views import link_view
@@ -111,9 +115,9 @@ async def confirm_page(request: Request) -> Response:
     svc = services(request)
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
-        return svc.pages.invalid_link()
+        return await _refused_link(svc, request)
     found = await run_in_threadpool(link_view, svc, data)
-    pages = svc.pages.seen_as(found.settings(svc.settings))
+    pages = svc.pages.seen_as(found.settings(svc.settings), language=found.language)
     if found.view.status is SubscriptionStatus.ACTIVE:
         return _confirmed(pages, found.view.list_name)
     return pages.response("confirm.html", list_name=found.view.list_name, action="")
@@ -124,9 +128,10 @@ async def confirm_post(request: Request) -> Response:
     svc = services(request)
     data = path_token(request, TokenPurpose.CONFIRM)
     if data is None:
-        return svc.pages.invalid_link()
+        return await _refused_link(svc, request)
     confirmed, settings, edition = await run_in_threadpool(_confirm, svc, data)
-    pages = svc.pages.seen_as(settings)
+    language = await run_in_threadpool(_language, svc, data)
+    pages = svc.pages.seen_as(settings, language=language)
     if confirmed.active:
         return _confirmed(pages, confirmed.list_label)
     m = pages.messages
@@ -136,6 +141,73 @@ async def confirm_post(request: Request) -> Response:
         link_url=subscribe_path(edition),
         link_text=m.subscribe_button,
     )
+
+
+async def renew_post(request: Request) -> Response:
+    """ "Send me a new confirmation link" from an expired link's page: always the same
+    answer; the email goes (after it) only to a subscription still pending, within the
+    per-client and per-address sign-up limits."""
+    svc = services(request)
+    data = expired_confirm_token(request)
+    if data is None:
+        return svc.pages.invalid_link()
+    client = request.client.host if request.client else "unknown"
+    if not svc.client_throttle.hit(client):
+        m = svc.pages.messages
+        return svc.pages.message(
+            title=m.rate_limited_title, body=m.rate_limited_body, status_code=429
+        )
+    settings, language = await run_in_threadpool(_link_settings, svc, data)
+    pages = svc.pages.seen_as(settings, language=language)
+    m = pages.messages
+    response = pages.message(title=m.resent_title, body=m.resent_body, links=[("/archive", m.home)])
+    response.background = BackgroundTask(_renew, svc, settings, data)
+    return response
+
+
+async def _refused_link(svc: Services, request: Request) -> Response:
+    """The page of a confirm link that does not verify: an expired one explains itself
+    and offers a new link (in the reader's language); anything else is the invalid page."""
+    data = expired_confirm_token(request)
+    if data is None:
+        return svc.pages.invalid_link()
+    settings, language = await run_in_threadpool(_link_settings, svc, data)
+    pages = svc.pages.seen_as(settings, language=language)
+    token = str(request.path_params.get("token", ""))
+    return pages.expired_confirm(resend_action=f"/confirm/{token}/renew")
+
+
+def _link_settings(svc: Services, data: TokenData) -> tuple[Settings, str]:
+    with reading(svc.engine) as session:
+        settings = settings_of(list_edition(session, svc.settings, data.list_id), svc.settings)
+        language = page_language(
+            session, svc.settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+        )
+    return settings, language
+
+
+def _language(svc: Services, data: TokenData) -> str:
+    with reading(svc.engine) as session:
+        return page_language(
+            session, svc.settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+        )
+
+
+def _renew(svc: Services, settings: Settings, data: TokenData) -> None:
+    # Runs after the answer: a failure is logged, never shown.
+    try:
+        with reading(svc.engine) as session:
+            owed = optin.owed_again(
+                session, settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+            )
+        owed = [t for t in owed if svc.address_throttle.hit(email_hash(t.email))]
+        optin.send_confirmations(
+            settings, svc.transport(), owed, record_in=svc.engine, method="renew"
+        )
+    except NewsletterError as exc:
+        log.error("new confirmation link not sent: %s", exc)
+    except SQLAlchemyError as exc:
+        log.error("new confirmation link not sent: %s", type(exc).__name__)
 
 
 def _requested(svc: Services, request: Request) -> PublicEdition | None:
@@ -154,7 +226,7 @@ def _sign_up(svc: Services, settings: Settings, address: str, name: str) -> None
     try:
         with transaction(svc.engine) as session:
             owed = optin.sign_up(session, settings, email=address, name=name).confirmations
-        optin.send_confirmations(settings, svc.transport(), owed)
+        optin.send_confirmations(settings, svc.transport(), owed)  # recorded by sign_up
     except NewsletterError as exc:
         log.error("sign-up not completed: %s", exc)
     except SQLAlchemyError as exc:

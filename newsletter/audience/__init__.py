@@ -19,6 +19,7 @@ from newsletter.audience.listing import (
     subscriber_detail,
 )
 from newsletter.audience.lists import (
+    Removed,
     create_list,
     find_list,
     get_list,
@@ -26,6 +27,8 @@ from newsletter.audience.lists import (
     list_label,
     list_label_of,
     list_summaries,
+    remove_list,
+    rename_list,
 )
 from newsletter.audience.mailable import is_mailable
 from newsletter.audience.profile import checked_name
@@ -36,6 +39,7 @@ from newsletter.audience.subscribe import (
     add_subscriber,
     confirm_subscription,
     find_subscriber,
+    refusal_reason,
     request_subscription,
     subscription_status,
 )
@@ -51,6 +55,7 @@ __all__ = [
     "ImportReport",
     "Outcome",
     "ParsedCsv",
+    "Removed",
     "RowProblem",
     "SubscriptionView",
     "add_subscriber",
@@ -78,6 +83,9 @@ __all__ = [
     "read_subscriber_csv",
     "record_bounce",
     "record_complaint",
+    "refusal_reason",
+    "remove_list",
+    "rename_list",
     "request_subscription",
     "subscriber_detail",
     "subscriber_stats",

@@ -57,6 +57,8 @@ class ParsedCsv:
     subscribers: list[CsvSubscriber] = field(default_factory=list)
     invalid: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
+    #: Rows imported with a value dropped (a bad language tag is stored empty).
+    warnings: list[RowProblem] = field(default_factory=list)
 
 
 def _decode(data: bytes, source: str) -> str:
@@ -88,8 +90,25 @@ def _header(names: list[str], source: str) -> dict[str, int]:
     return columns
 
 
-def _row(line: int, cells: list[str], columns: dict[str, int], width: int) -> CsvSubscriber:
-    """One data row; raises InputError (its message is the reason) for a bad one."""
+def _language(line: int, raw: str, warnings: list[RowProblem]) -> str:
+    # A bad tag is not worth losing the person for: it is stored empty (the list's language
+    # applies) and reported.
+    try:
+        return checked_language(raw)
+    except InputError as exc:
+        warnings.append(RowProblem(line, f"{exc}: stored empty"))
+        return ""
+
+
+def _row(
+    line: int,
+    cells: list[str],
+    columns: dict[str, int],
+    width: int,
+    warnings: list[RowProblem],
+) -> CsvSubscriber:
+    """One data row; raises InputError (its message is the reason) for a bad one. A bad
+    language is stored empty, with a warning added to ``warnings`` (of valid rows only)."""
     if not any(c.strip() for c in cells):
         raise InputError("empty row")
     if len(cells) > width and any(c.strip() for c in cells[width:]):
@@ -112,12 +131,13 @@ def _row(line: int, cells: list[str], columns: dict[str, int], width: int) -> Cs
             if name not in KNOWN_COLUMNS and name not in EXPORT_ONLY_COLUMNS
         }
     )
+    name = checked_name(cell("name"))
     return CsvSubscriber(
         line=line,
         email=address,
         email_hash=email_hash(address),
-        name=checked_name(cell("name")),
-        language=checked_language(cell("language")),
+        name=name,
+        language=_language(line, cell("language"), warnings),
         attributes=attributes,
     )
 
@@ -143,7 +163,7 @@ def read_subscriber_csv(data: bytes, *, source: str) -> ParsedCsv:
                 continue  # a blank line is not a row (rows of empty fields are reported)
             parsed.rows += 1
             try:
-                row = _row(line, cells, columns, len(names))
+                row = _row(line, cells, columns, len(names), parsed.warnings)
             except InputError as exc:
                 parsed.invalid.append(RowProblem(line, str(exc)))
                 continue

@@ -62,6 +62,8 @@ class ImportReport:
     invalid: list[RowProblem] = field(default_factory=list)
     duplicates: list[RowProblem] = field(default_factory=list)
     suppressed: list[RowProblem] = field(default_factory=list)
+    #: Rows imported with a value dropped (a bad language tag, stored empty).
+    warnings: list[RowProblem] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form."""
@@ -296,6 +298,7 @@ def import_subscribers(
         rows=parsed.rows,
         invalid=list(parsed.invalid),
         duplicates=list(parsed.duplicates),
+        warnings=list(parsed.warnings),
     )
     list_id = None if lst is None else lst.id
     plan = _plan(session, parsed, report, list_id=list_id, confirmed=confirmed)

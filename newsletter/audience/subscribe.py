@@ -261,6 +261,52 @@ def request_subscription(
     return AddResult(subscriber, existing, "reactivated_pending")
 
 
+def refusal_reason(session: Session, result: AddResult, *, email: str) -> str:
+    """Why an add was ``suppressed``: ``erased``, ``bounced``, ``complained`` (the address,
+    for every list) or ``unsubscribed`` (the person left this list)."""
+    subscriber = result.subscriber
+    if subscriber is not None and subscriber.status is not SubscriberStatus.OK:
+        return subscriber.status.value
+    reason = suppression_reason(session, email_hash(normalize_email(email)))
+    if reason in ("erased", "bounced", "complained"):
+        return reason
+    return "unsubscribed"
+
+
+def resubscribe(
+    session: Session, *, subscriber_id: int, list_id: int, method: str
+) -> Literal["pending", "unchanged", "refused"]:
+    """The person's own return to a list they left (their preference page): unsubscribed →
+    pending (event ``subscribed``, ``method``), so that a fresh double opt-in is needed.
+
+    ``refused`` when the address is bounced, complained, erased or suppressed (it stays
+    suppressed); ``unchanged`` when there is no such subscription or it is not unsubscribed.
+    """
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is None:
+        return "unchanged"
+    if (
+        subscriber.status is not SubscriberStatus.OK
+        or subscriber.email is None
+        or suppression_reason(session, subscriber.email_hash) is not None
+    ):
+        return "refused"
+    existing = _subscription(session, subscriber_id, list_id)
+    if existing is None or existing.status is not SubscriptionStatus.UNSUBSCRIBED:
+        return "unchanged"
+    moved = _move(
+        session,
+        existing,
+        from_status=SubscriptionStatus.UNSUBSCRIBED,
+        to_status=SubscriptionStatus.PENDING,
+        confirmed_at=None,
+        kind=EventKind.SUBSCRIBED,
+        method=method,
+        detail="subscribed again after unsubscribing",
+    )
+    return "pending" if moved else "unchanged"
+
+
 def subscription_status(
     session: Session, *, subscriber_id: int, list_id: int
 ) -> SubscriptionStatus | None:

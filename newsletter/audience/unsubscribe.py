@@ -11,7 +11,7 @@ from newsletter.models import EventKind, Subscription, SubscriptionStatus
 from newsletter.models.base import utcnow
 
 #: How an unsubscribe can happen; recorded on the event.
-UNSUBSCRIBE_METHODS = frozenset({"one-click", "link", "operator", "complaint"})
+UNSUBSCRIBE_METHODS = frozenset({"one-click", "link", "operator", "complaint", "preferences"})
 
 
 def unsubscribe(

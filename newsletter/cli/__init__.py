@@ -5,43 +5,75 @@ Every :class:`~newsletter.errors.NewsletterError` becomes one line on stderr and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import ClassVar
+
 import typer
 
-from newsletter.cli import (
-    daily,
-    db,
-    editions,
-    issue,
-    items,
-    lists,
-    report,
-    send,
-    serve,
-    subscribers,
-)
-from newsletter.cli.context import Group, Runtime
-from newsletter.settings import load_settings
+from newsletter.cli.context import Runtime
+from newsletter.cli.lazy import LazyCommand, LazyGroup
+
+
+class NewsletterGroup(LazyGroup):
+    """The `newsletter` command: each subcommand's module is imported when it is used."""
+
+    lazy: ClassVar[Mapping[str, LazyCommand]] = {
+        "db": LazyCommand("newsletter.cli.db", "app", "Database schema."),
+        "editions": LazyCommand(
+            "newsletter.cli.editions",
+            "app",
+            "Editions: several newsletters (e.g. a Chinese and an English daily), each with "
+            "its own digest, day, language, list and look.",
+        ),
+        "items": LazyCommand("newsletter.cli.items", "app", "The day's news items."),
+        "issue": LazyCommand(
+            "newsletter.cli.issue", "app", "Issues: compose, show, list, render, lint, preview."
+        ),
+        "lists": LazyCommand(
+            "newsletter.cli.lists", "app", "Mailing lists: create, list, rename, remove."
+        ),
+        "subscribers": LazyCommand(
+            "newsletter.cli.subscribers",
+            "app",
+            "Subscribers: add, import, export, inspect, unsubscribe.",
+        ),
+        "send": LazyCommand(
+            "newsletter.cli.send",
+            "app",
+            "Send an issue, retry, show delivery status, send test copies.",
+        ),
+        "report": LazyCommand(
+            "newsletter.cli.report",
+            "app",
+            "Reports: an issue's delivery and engagement, a list's health.",
+        ),
+        "serve": LazyCommand(
+            "newsletter.cli.serve",
+            "serve",
+            "Run the subscriber web service (unsubscribe, subscribe, confirm, archive, SNS).",
+        ),
+        "daily": LazyCommand(
+            "newsletter.cli.daily",
+            "daily",
+            "Every edition whose send time has come: import its day's digest, compose, render "
+            "and send it, each on its own local date; a second run sends nothing twice.",
+        ),
+    }
+
 
 app = typer.Typer(
-    cls=Group,
+    cls=NewsletterGroup,
     help="The daily digest newsletter: import, compose, render, send.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.add_typer(db.app, name="db")
-app.add_typer(editions.app, name="editions")
-app.add_typer(items.app, name="items")
-app.add_typer(issue.app, name="issue")
-app.add_typer(lists.app, name="lists")
-app.add_typer(subscribers.app, name="subscribers")
-app.add_typer(send.app, name="send")
-app.add_typer(report.app, name="report")
-app.command("serve")(serve.serve)
-app.command("daily")(daily.daily)
 
 
 @app.callback()
 def main(ctx: typer.Context) -> None:
     """Settings come from NEWSLETTER_* environment variables and an optional .env file."""
+    # Imported here: pydantic-settings is not needed to print the help.
+    from newsletter.settings import load_settings
+
     ctx.obj = Runtime(load_settings())

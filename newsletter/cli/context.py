@@ -2,19 +2,24 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, TypeGuard
 
 import typer
-from sqlalchemy import Engine
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from typer._click.exceptions import UsageError  # Typer 0.2x vendors Click as typer._click
 from typer.core import TyperGroup
 
-from newsletter import db
-from newsletter.cli.output import echo_error, masked
+from newsletter.cli.output import echo_error, masked, one_line
 from newsletter.errors import NewsletterError
-from newsletter.settings import Settings
+
+if TYPE_CHECKING:
+    # Types only: SQLAlchemy and the settings are imported by the commands that use them,
+    # not by every start of the command (see newsletter/cli/lazy.py).
+    from sqlalchemy import Engine
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from newsletter.settings import Settings
 
 #: ``--edition SLUG`` of every command that names a day.
 EditionOpt = Annotated[
@@ -29,6 +34,8 @@ def database_error_line(exc: SQLAlchemyError) -> str:
     SQLAlchemy's own text carries the statement and its parameters (addresses, names) and
     PostgreSQL's DETAIL line the row's values: only the driver's first line is kept.
     """
+    from sqlalchemy.exc import DBAPIError, OperationalError
+
     if isinstance(exc, OperationalError) and "locked" in str(exc.orig).lower():
         return "the database is busy (another command is writing to it): try again"
     original = exc.orig if isinstance(exc, DBAPIError) else exc
@@ -37,8 +44,15 @@ def database_error_line(exc: SQLAlchemyError) -> str:
         first = first.split(" [SQL:", 1)[0]
     else:
         first = first.split("[SQL:", 1)[0].split("(Background on this error", 1)[0].strip()
-    first = masked(first)
+    first = masked(one_line(first))
     return f"database error ({type(original).__name__}): {first}".rstrip(": ")
+
+
+def _is_database_error(exc: BaseException) -> TypeGuard[SQLAlchemyError]:
+    """Whether ``exc`` is SQLAlchemy's; without importing SQLAlchemy (a command that never
+    imported it cannot have raised one of its errors)."""
+    module = sys.modules.get("sqlalchemy.exc")
+    return module is not None and isinstance(exc, module.SQLAlchemyError)
 
 
 def _not_utf8(args: Sequence[str]) -> int | None:
@@ -68,14 +82,16 @@ class Group(TyperGroup):
         except NewsletterError as exc:
             echo_error(f"error: {exc}")
             raise typer.Exit(exc.exit_code) from None
-        except SQLAlchemyError as exc:
-            echo_error(f"error: {database_error_line(exc)}")
-            raise typer.Exit(NewsletterError.exit_code) from None
         except UsageError as exc:
             # Click would print the offending value as it is (an address, escapes) in a panel.
             where = f" (see `{exc.ctx.command_path} --help`)" if exc.ctx is not None else ""
             echo_error(f"error: {exc.format_message()}{where}")
             raise typer.Exit(exc.exit_code) from None
+        except Exception as exc:
+            if not _is_database_error(exc):
+                raise
+            echo_error(f"error: {database_error_line(exc)}")
+            raise typer.Exit(NewsletterError.exit_code) from None
 
 
 class Runtime:
@@ -87,6 +103,8 @@ class Runtime:
 
     def engine(self, *, check: bool = True) -> Engine:
         """The engine; with ``check`` it first makes sure the schema is up to date."""
+        from newsletter import db
+
         if self._engine is None:
             self._engine = db.make_engine(self.settings.database_url)
         if check:

@@ -11,8 +11,6 @@ import typer
 from newsletter import db
 from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
-from newsletter.digest import read_digests
-from newsletter.digest.batch import Tally, is_many, read_files
 from newsletter.editions import edition_settings, get_edition
 from newsletter.errors import InputError
 from newsletter.items import item_dict, list_items, store_digest
@@ -49,6 +47,10 @@ def import_(
     Several files or a folder: one line per file, every valid day imported, a page that is
     not a digest skipped; exit code 2 if any file failed.
     """
+    # The readers (markdown-it, lxml, feedparser) only when importing: `items list` starts fast.
+    from newsletter.digest import read_digests
+    from newsletter.digest.batch import is_many
+
     rt = runtime(ctx)
     day = date.date() if date else None
     with db.transaction(rt.engine()) as session:
@@ -101,6 +103,8 @@ def _import_many(
     drop: list[str],
 ) -> None:
     """Each file read, then stored in a transaction of its own; one line per file."""
+    from newsletter.digest.batch import Tally, read_files
+
     rt = runtime(ctx)
     engine = rt.engine()  # the schema checked once, not once a file
     tally = Tally()

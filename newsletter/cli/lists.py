@@ -7,11 +7,11 @@ from typing import Annotated
 import typer
 
 from newsletter import db
-from newsletter.audience import create_list, list_summaries
+from newsletter.audience import create_list, list_summaries, remove_list, rename_list
 from newsletter.cli.context import runtime
 from newsletter.cli.output import echo, print_json, print_table
 
-app = typer.Typer(help="Mailing lists: create, list.", no_args_is_help=True)
+app = typer.Typer(help="Mailing lists: create, list, rename, remove.", no_args_is_help=True)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
@@ -49,3 +49,44 @@ def list_(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     ]
     columns = ["list", "active", "pending", "unsubscribed", "mailable", "description"]
     print_table("Lists", columns=columns, rows=rows)
+
+
+@app.command()
+def rename(
+    ctx: typer.Context,
+    old: Annotated[str, typer.Argument(help="The list's name now.")],
+    new: Annotated[str, typer.Argument(help="Its new name.")],
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename a list; editions sending to it follow, every subscription and event stays."""
+    rt = runtime(ctx)
+    with db.transaction(rt.engine()) as session:
+        renamed = rename_list(session, rt.settings, old=old, new=new)
+        data = {"id": renamed.id, "old": old.strip(), "name": renamed.name}
+    if as_json:
+        print_json(data)
+    else:
+        echo(f"renamed list {data['old']!r} to {data['name']!r}")
+
+
+@app.command()
+def remove(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The list's name.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Unsubscribe its subscribers (recorded) and remove it."),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove a list (refused while it has subscribers, unless --force). Its history stays:
+    created again, it still knows who unsubscribed."""
+    rt = runtime(ctx)
+    with db.transaction(rt.engine()) as session:
+        removed = remove_list(session, rt.settings, name=name, force=force)
+    if as_json:
+        print_json({"name": removed.name, "unsubscribed": removed.unsubscribed})
+    elif removed.unsubscribed:
+        echo(f"removed list {removed.name!r}; {removed.unsubscribed} subscriber(s) unsubscribed")
+    else:
+        echo(f"removed list {removed.name!r}")

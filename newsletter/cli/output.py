@@ -14,11 +14,6 @@ import re
 from typing import Any
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
-
-from newsletter.audience import mask_email
 
 # Anything shaped like an address (error output never prints one).
 _ADDRESS = re.compile(r"[^\s'\"()<>=,;:]+@[^\s'\"()<>=,;:]+")
@@ -27,6 +22,8 @@ _MARKS = r"\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069"
 _UNSAFE = re.compile(rf"[\x00-\x1f\x7f-\x9f{_MARKS}]")
 # The same, minus the C0 controls and DEL that json.dumps already escapes.
 _UNSAFE_IN_JSON = re.compile(rf"[\x80-\x9f{_MARKS}]")
+# The whitespace of a multi-line message (a database driver's "...\n\tIs the server ...").
+_LAYOUT = re.compile(r"[ \t\n\r\f\v]+")
 
 
 def _escaped(match: re.Match[str]) -> str:
@@ -44,6 +41,11 @@ def escape(text: str, *, keep_newlines: bool = False) -> str:
 
 def masked(text: str) -> str:
     """``text`` with anything shaped like an address masked (``re***@example.com``)."""
+    if not _ADDRESS.search(text):
+        return text
+    # Imported only when there is an address to mask: the audience package is heavy.
+    from newsletter.audience.addresses import mask_email
+
     return _ADDRESS.sub(lambda m: mask_email(m.group(0)), text)
 
 
@@ -53,9 +55,17 @@ def echo(text: str, *, err: bool = False) -> None:
     typer.echo(escape(masked(text) if err else text, keep_newlines=True), err=err)
 
 
+def one_line(text: str) -> str:
+    """``text`` on one line: each run of ASCII whitespace (line breaks and tabs of a
+    driver's message) becomes one space; other control characters are left to
+    :func:`escape`, which shows them (they are not layout: someone put them there)."""
+    return _LAYOUT.sub(" ", text).strip()
+
+
 def echo_error(text: str) -> None:
-    """Print an error as one line on stderr: control characters escaped, addresses masked."""
-    typer.echo(escape(masked(text)), err=True)
+    """Print an error as one line on stderr: its line breaks and tabs collapsed to spaces
+    (never shown as ``\\x0a``), other control characters escaped, addresses masked."""
+    typer.echo(escape(masked(one_line(text))), err=True)
 
 
 def _default(value: object) -> str:
@@ -73,6 +83,10 @@ def print_json(data: Any) -> None:
 
 def print_table(title: str, *, columns: list[str], rows: list[list[Any]]) -> None:
     """Print a Rich table; cells are converted with ``str``, escaped, and never read as markup."""
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(title=Text(escape(title)))
     for col in columns:
         table.add_column(Text(escape(col)))

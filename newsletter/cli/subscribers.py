@@ -1,4 +1,5 @@
-"""`newsletter subscribers ...`: add, import, export, list, show, unsubscribe, erase, stats."""
+"""`newsletter subscribers ...`: add, import, export, list, show, unsubscribe, erase, stats,
+confirm-pending."""
 
 from __future__ import annotations
 
@@ -20,14 +21,16 @@ from newsletter.audience import (
     list_subscribers,
     parse_status,
     read_subscriber_csv,
+    refusal_reason,
     subscriber_detail,
     subscriber_stats,
     unsubscribe,
 )
 from newsletter.cli.context import Runtime, runtime
 from newsletter.cli.output import echo, print_json, print_table
-from newsletter.errors import InputError, NewsletterError, NotFoundError
+from newsletter.errors import InputError, NewsletterError, NotFoundError, StateError
 from newsletter.files import atomic_text
+from newsletter.preferences import list_settings
 from newsletter.transport import make_transport
 
 app = typer.Typer(
@@ -62,7 +65,9 @@ def _send_confirmations(rt: Runtime, targets: Sequence[optin.ConfirmationTarget]
     transport = None
     try:
         transport = make_transport(rt.settings, concurrency=1)
-        outcome = optin.send_confirmations(rt.settings, transport, targets)
+        outcome = optin.send_confirmations(
+            rt.settings, transport, targets, record_in=rt.engine(), method="operator"
+        )
     except NewsletterError as exc:
         echo(f"warning: no confirmation email sent: {exc}", err=True)
         return
@@ -79,8 +84,20 @@ _ADD_MESSAGES = {
     "added": "{email}: active on {list}",
     "pending": "{email}: pending on {list} until the person confirms",
     "already": "{email}: already on {list} ({status}), nothing changed",
-    "suppressed": "{email}: suppressed ({why}), not added",
     "reactivated_pending": "{email}: pending again on {list}",
+}
+
+#: Why an add was refused, as a sentence (the reason is the core's: AddResult, suppressions).
+_REFUSED = {
+    "erased": "this address was erased on request and is never mailed again: not added to {list}",
+    "bounced": "this address bounced and is never mailed again: not added to {list}",
+    "complained": (
+        "this address reported our mail as spam and is never mailed again: not added to {list}"
+    ),
+    "unsubscribed": (
+        "this address unsubscribed from {list}: only the person can subscribe again (the "
+        "sign-up form or their preference page), so it was not added"
+    ),
 }
 
 
@@ -115,19 +132,23 @@ def add(
         subscriber, subscription = result.subscriber, result.subscription
         data: dict[str, Any] = {
             "outcome": result.outcome,
-            "email": subscriber.email if subscriber else email.strip(),
+            "email": subscriber.email if subscriber and subscriber.email else email.strip(),
             "list": target_list,
             "status": subscription.status.value if subscription else None,
             "subscriber_status": subscriber.status.value if subscriber else None,
         }
+        if result.outcome == "suppressed":
+            data["reason"] = refusal_reason(session, result, email=email)
+    if result.outcome == "suppressed":
+        # A refusal is not a success: exit 2, with the true reason.
+        if as_json:
+            print_json(data)
+            raise typer.Exit(2)
+        raise StateError(_REFUSED[data["reason"]].format(list=target_list))
     if as_json:
         print_json(data)
     else:
-        why = data["subscriber_status"] if data["subscriber_status"] not in (None, "ok") else None
-        why = why or (
-            "unsubscribed from " + target_list if data["status"] else "suppressed address"
-        )
-        echo(_ADD_MESSAGES[result.outcome].format(why=why, **data))
+        echo(_ADD_MESSAGES[result.outcome].format(**data))
     _send_confirmations(rt, added.confirmations)
 
 
@@ -149,6 +170,10 @@ def _print_report(report: ImportReport) -> None:
     )
     for problem in problems:
         echo(f"  line {problem.line}: {problem.reason}")
+    if report.warnings:
+        echo(f"  warnings:             {len(report.warnings)}")
+    for warning in report.warnings:
+        echo(f"  line {warning.line}: warning: {warning.reason}")
 
 
 @app.command("import")
@@ -182,7 +207,7 @@ def import_(
         # Thousands of emails are a send, with its rate limit, not a side effect of an import.
         echo(
             f"{report.subscribed} new subscriptions are pending: an import sends no "
-            "confirmation emails"
+            "confirmation emails (send them with `newsletter subscribers confirm-pending`)"
         )
 
 
@@ -352,3 +377,54 @@ def stats(
     ]
     daily.append(["total", *(growth["totals"][k] for k in kinds)])
     print_table(f"Growth {growth['from']} to {growth['to']}", columns=["date", *kinds], rows=daily)
+
+
+@app.command("confirm-pending")
+def confirm_pending(
+    ctx: typer.Context,
+    list_name: ListOpt = None,
+    rate: Annotated[
+        float, typer.Option(min=0.01, help="Emails per second at most (default: 1).")
+    ] = 1.0,
+    limit: Annotated[int | None, typer.Option(min=1, help="Send at most this many now.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Count only; send nothing.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Send the confirmation emails owed to pending people (e.g. imported), once each.
+
+    Each email sent is recorded in the person's history, so the command can be stopped and
+    run again: it goes on with those not sent yet.
+    """
+    rt = runtime(ctx)
+    engine = rt.engine()
+    if dry_run:
+        with db.transaction(engine) as session:
+            list_id = None if list_name is None else get_list(session, list_name).id
+            owed = len(optin.unsent_targets(session, rt.settings, list_id=list_id))
+        if as_json:
+            print_json({"owed": owed, "dry_run": True})
+        else:
+            echo(f"{owed} confirmation email(s) owed (dry run: nothing sent)")
+        return
+    transport = make_transport(rt.settings, concurrency=1)
+    try:
+        outcome = optin.send_pending_confirmations(
+            engine,
+            rt.settings,
+            transport,
+            list_name=list_name,
+            rate=rate,
+            limit=limit,
+            settings_for=lambda session, list_id: list_settings(session, rt.settings, list_id),
+        )
+    finally:
+        transport.close()
+    data = {"sent": outcome.sent, "failed": outcome.failed, "left": outcome.left}
+    if as_json:
+        print_json(data)
+    else:
+        echo(f"confirmation emails sent: {outcome.sent}")
+        if outcome.failed:
+            echo(f"not sent: {outcome.failed} (see the log; run again to retry them)", err=True)
+        if outcome.left:
+            echo(f"left for a next run: {outcome.left}")

@@ -16,10 +16,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.digest.feed import parse_feed
-from newsletter.digest.jsonfmt import parse_json
-from newsletter.digest.mapping import to_digest
-from newsletter.digest.md_reader import read_markdown
 from newsletter.digest.model import Digest, DigestItem, Image, Link, Section, TextBlock
 from newsletter.errors import InputError
 
@@ -125,6 +121,13 @@ def parse_source(
             f"{MAX_BYTES // 1024 // 1024} MB",
             source=source,
         )
+    # The readers are imported here, not with the package: its models are used by every
+    # command, markdown-it, lxml and feedparser only by an import.
+    from newsletter.digest.feed import parse_feed
+    from newsletter.digest.jsonfmt import parse_json
+    from newsletter.digest.mapping import to_digest
+    from newsletter.digest.md_reader import read_markdown
+
     text = decode(data, source=source)
     fmt = detect_format(text, suffix=suffix)
     drop = compile_patterns(drop_sections)

@@ -39,10 +39,21 @@ class EventKind(enum.StrEnum):
     SOFT_BOUNCED = "soft_bounced"
     COMPLAINED = "complained"
     ERASED = "erased"
+    #: The person chose another language on their preference page.
+    LANGUAGE_CHANGED = "language_changed"
+    #: A confirmation email went out (``subscribers confirm-pending``: never twice).
+    CONFIRMATION_SENT = "confirmation_sent"
+    #: The list was renamed or removed by an operator (the detail says how).
+    LIST_CHANGED = "list_changed"
 
 
 class MailingList(Base):
-    """A named list; an issue is sent to one list."""
+    """A named list; an issue is sent to one list.
+
+    A removed list (``removed_at`` set) keeps its row, its subscriptions and their events, so
+    that who left it is never forgotten; it is found by no name lookup until it is created
+    again, which brings it back with the unsubscribes it remembers.
+    """
 
     __tablename__ = "lists"
 
@@ -50,6 +61,7 @@ class MailingList(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     description: Mapped[str] = mapped_column(String(500), default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    removed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class Subscriber(Base):

@@ -5,6 +5,7 @@ The web form (``POST /subscribe``) and ``newsletter subscribers add`` call these
 and decide nothing themselves, so both send the same email for the same person.
 """
 
+from newsletter.optin.bulk import BulkConfirmations, send_pending_confirmations, unsent_targets
 from newsletter.optin.email import (
     ConfirmationsSent,
     confirm_url,
@@ -15,10 +16,19 @@ from newsletter.optin.email import (
     send_confirmations,
 )
 from newsletter.optin.owed import ConfirmationTarget, confirmation_targets, is_owed, owed_targets
-from newsletter.optin.signup import Added, Confirmed, add, confirm, rehearse_sign_up, sign_up
+from newsletter.optin.signup import (
+    Added,
+    Confirmed,
+    add,
+    confirm,
+    owed_again,
+    rehearse_sign_up,
+    sign_up,
+)
 
 __all__ = [
     "Added",
+    "BulkConfirmations",
     "ConfirmationTarget",
     "ConfirmationsSent",
     "Confirmed",
@@ -28,11 +38,14 @@ __all__ = [
     "confirmation_message",
     "confirmation_targets",
     "is_owed",
+    "owed_again",
     "owed_targets",
     "rehearse_confirmations",
     "rehearse_sign_up",
     "render_confirmation",
     "send_confirmation",
     "send_confirmations",
+    "send_pending_confirmations",
     "sign_up",
+    "unsent_targets",
 ]

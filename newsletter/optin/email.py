@@ -10,10 +10,15 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from sqlalchemy import Engine
+
 from newsletter.audience import mask_email
+from newsletter.audience.history import add_event
 from newsletter.compose import check_subject
+from newsletter.db import transaction
 from newsletter.errors import InputError
 from newsletter.message import Recipient, build_message, random_message_id
+from newsletter.models import EventKind
 from newsletter.optin.owed import ConfirmationTarget
 from newsletter.render import markdown
 from newsletter.render.context import base_context
@@ -105,10 +110,19 @@ class ConfirmationsSent:
 
 
 def send_confirmations(
-    settings: Settings, transport: Transport, targets: Sequence[ConfirmationTarget]
+    settings: Settings,
+    transport: Transport,
+    targets: Sequence[ConfirmationTarget],
+    *,
+    record_in: Engine | None = None,
+    method: str = "",
 ) -> ConfirmationsSent:
     """Send every target its email; one that fails (transient after retries, or permanent) is
-    logged and counted; an account-level error is raised (nothing else would go)."""
+    logged and counted; an account-level error is raised (nothing else would go).
+
+    With ``record_in``, each email sent is recorded there (event ``confirmation_sent`` with
+    ``method``), so that ``subscribers confirm-pending`` knows it is not owed any more.
+    """
     sent = 0
     for target in targets:
         try:
@@ -116,6 +130,15 @@ def send_confirmations(
         except (TransientError, PermanentError) as exc:
             log.warning("confirmation to %s not sent: %s", mask_email(target.email), exc)
             continue
+        if record_in is not None:
+            with transaction(record_in) as session:
+                add_event(
+                    session,
+                    subscriber_id=target.subscriber_id,
+                    list_id=target.list_id,
+                    kind=EventKind.CONFIRMATION_SENT,
+                    method=method,
+                )
         sent += 1
     return ConfirmationsSent(sent=sent, failed=len(targets) - sent)
 

@@ -19,8 +19,10 @@ from newsletter.audience import (
     request_subscription,
     subscription_status,
 )
-from newsletter.models import SubscriptionStatus
-from newsletter.optin.owed import ConfirmationTarget, owed_targets
+from newsletter.audience.history import add_event
+from newsletter.audience.subscribe import FORM_METHOD
+from newsletter.models import EventKind, SubscriptionStatus
+from newsletter.optin.owed import ConfirmationTarget, confirmation_targets, owed_targets
 from newsletter.settings import Settings
 
 
@@ -62,9 +64,23 @@ def add(
 
 def sign_up(session: Session, settings: Settings, *, email: str, name: str = "") -> Added:
     """The person's own sign-up to the default list (the web form), by the same rule as
-    :func:`add`: see :func:`~newsletter.audience.request_subscription`."""
+    :func:`add`: see :func:`~newsletter.audience.request_subscription`. The confirmation
+    email owed is recorded as sent (event ``confirmation_sent``, method ``form``)."""
     result = request_subscription(session, email=email, list_name=settings.default_list, name=name)
-    return Added(result, owed_targets(session, settings, result))
+    owed = owed_targets(session, settings, result)
+    # Recorded with the sign-up (the email goes right after the commit), so that the work
+    # of a rehearsal (the honeypot) is the same statements, and a later `confirm-pending`
+    # does not send it again.
+    for target in owed:
+        add_event(
+            session,
+            subscriber_id=target.subscriber_id,
+            list_id=target.list_id,
+            kind=EventKind.CONFIRMATION_SENT,
+            method=FORM_METHOD,
+        )
+    session.flush()
+    return Added(result, owed)
 
 
 def rehearse_sign_up(
@@ -92,3 +108,12 @@ def confirm(session: Session, settings: Settings, *, subscriber_id: int, list_id
     confirm_subscription(session, subscriber_id=subscriber_id, list_id=list_id)
     status = subscription_status(session, subscriber_id=subscriber_id, list_id=list_id)
     return Confirmed(status is SubscriptionStatus.ACTIVE, list_label_of(session, settings, list_id))
+
+
+def owed_again(
+    session: Session, settings: Settings, *, subscriber_id: int, list_id: int
+) -> list[ConfirmationTarget]:
+    """The confirmation email to send again for an expired link ("send me a new link"):
+    one while the subscription is still pending and the address in good standing, else
+    none (confirmed since, unsubscribed, bounced, erased). Reads only."""
+    return confirmation_targets(session, settings, list_id=list_id, subscriber_ids=[subscriber_id])

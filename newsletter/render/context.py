@@ -13,13 +13,18 @@ from typing import TYPE_CHECKING, Any
 
 from markupsafe import Markup, escape
 
+from newsletter.editorial import note_of
 from newsletter.errors import ConfigError
 from newsletter.identity import DEMO_POSTAL_ADDRESS
 from newsletter.media import place as media_place
 from newsletter.models import DEFAULT_EDITION_SLUG, Issue
 from newsletter.render import markdown
 from newsletter.render.localized import Localized, LocalizedStrings, audience_marks
-from newsletter.render.personalize import GREETING_MARK, UNSUBSCRIBE_URL_MARK
+from newsletter.render.personalize import (
+    GREETING_MARK,
+    PREFERENCES_URL_MARK,
+    UNSUBSCRIBE_URL_MARK,
+)
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 from newsletter.settings import check_hex_color as _color
@@ -124,6 +129,7 @@ def base_context(
         "archive_url": None,
         "date_label": None,
         "unsubscribe_url": UNSUBSCRIBE_URL_MARK,
+        "preferences_url": PREFERENCES_URL_MARK,
         "greeting": GREETING_MARK,
     }
 
@@ -207,6 +213,13 @@ def _blocks(raw_section: dict[str, Any], placer: media_place.ImagePlacer) -> lis
     return out
 
 
+#: The heading of an editor's block without a title of its own.
+_ADDED_LABELS: dict[str, Any] = {
+    "sponsor": LocalizedStrings().sponsor_label,
+    "notice": LocalizedStrings().notice_label,
+}
+
+
 def issue_sections(
     issue: Issue, placer: media_place.ImagePlacer | None = None
 ) -> list[dict[str, Any]]:
@@ -223,9 +236,13 @@ def issue_sections(
         ).strip()
         url = markdown.safe_web_url(str(raw_section.get("url") or ""))
         depth = raw_section.get("depth")
+        added = str(raw_section.get("added") or "")
         sections.append(
             {
-                "name": name,
+                # An editor's block: a sponsor block is labelled as such (advertising must be
+                # recognisable), a notice by its title.
+                "name": name or (_ADDED_LABELS.get(added) or ""),
+                "added": added,
                 "depth": depth if isinstance(depth, int) and depth > 0 else 0,
                 "url": url,
                 "blocks": _blocks(raw_section, placer),
@@ -275,14 +292,14 @@ def issue_context(
         headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
         title=markdown.clean_text(" ".join((issue.subject or "").split())),
         tagline=markdown.clean_text(" ".join((issue.tagline or "").split())),
+        # The editor's note, under the headline, in both parts (sanitized like item bodies).
+        note_html=Markup(markdown.to_html(note_of(issue.edits))),  # noqa: S704 (nh3-sanitized)
+        note_text=markdown.to_text(note_of(issue.edits)),
         sections=sections,
         item_count=count,
         date_label=Localized({k: t.date_label(day) for k, t in tables.items()}),
         intro=Localized(
-            {
-                k: t.intro.format(date=t.short_date(day), newsletter=name, count=count)
-                for k, t in tables.items()
-            }
+            {k: t.intro_for(day=day, newsletter=name, count=count) for k, t in tables.items()}
         ),
         footer_reason=Localized(
             {k: t.footer_reason.format(newsletter=name) for k, t in tables.items()}

@@ -20,6 +20,8 @@ from newsletter.render.strings import language_key, strings_for
 
 #: Stands for the recipient's unsubscribe URL (the footer link, in both parts).
 UNSUBSCRIBE_URL_MARK = "__NEWSLETTER_UNSUBSCRIBE_URL__"
+#: Stands for the recipient's preference page URL (the footer link, in both parts).
+PREFERENCES_URL_MARK = "__NEWSLETTER_PREFERENCES_URL__"
 #: Stands for the greeting in the recipient's language, with their name or without one.
 GREETING_MARK = "__NEWSLETTER_GREETING__"
 #: Stood for the recipient's name in renderings stored before the greeting marker;
@@ -27,7 +29,7 @@ GREETING_MARK = "__NEWSLETTER_GREETING__"
 NAME_MARK = "__NEWSLETTER_RECIPIENT_NAME__"
 #: Every per-recipient marker; untrusted content is scrubbed of them (and of the language
 #: and audience markers) before rendering.
-MARKERS = (UNSUBSCRIBE_URL_MARK, GREETING_MARK, NAME_MARK)
+MARKERS = (UNSUBSCRIBE_URL_MARK, GREETING_MARK, NAME_MARK, PREFERENCES_URL_MARK)
 
 NAME_MAX = 80
 _CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -81,7 +83,9 @@ def localize(
     )
 
 
-def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> RenderedEmail:
+def personalize(
+    rendered: RenderedEmail, *, unsubscribe_url: str, name: str, preferences_url: str = ""
+) -> RenderedEmail:
     """The recipient's copy of ``rendered``: the markers replaced by the recipient's values.
 
     ``rendered`` should come from :func:`localize` (once per language); a stored rendering
@@ -89,18 +93,23 @@ def personalize(rendered: RenderedEmail, *, unsubscribe_url: str, name: str) -> 
     language's, with the name or without one. ``unsubscribe_url`` and the greeting are
     HTML-escaped in the HTML part and used as they are in the text part; the name is first
     reduced to one line (no header or text injection through a hostile name). The subject
-    carries no markers and is returned unchanged.
+    carries no markers and is returned unchanged. ``preferences_url`` (the preference page)
+    defaults to ``unsubscribe_url``: a copy without one still links somewhere that works.
     """
     if not rendered.language:
         rendered = localize(rendered, language="")
     who = display_name(name)
     greeting = strings_for(rendered.language).greeting(who)
     url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
-    # Two passes over each part, as before languages: a localized copy has no NAME_MARK.
+    prefs = _CONTROL_OR_SPACE.sub("", preferences_url) or url
+    # Passes over each part, as before languages: a localized copy has no NAME_MARK.
     page = rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True)).replace(
         GREETING_MARK, html.escape(greeting, quote=True)
     )
     text = rendered.text.replace(UNSUBSCRIBE_URL_MARK, url).replace(GREETING_MARK, greeting)
+    if PREFERENCES_URL_MARK in page or PREFERENCES_URL_MARK in text:
+        page = page.replace(PREFERENCES_URL_MARK, html.escape(prefs, quote=True))
+        text = text.replace(PREFERENCES_URL_MARK, prefs)
     return RenderedEmail(subject=rendered.subject, html=page, text=text, language=rendered.language)
 
 
@@ -129,6 +138,7 @@ __all__ = [
     "GREETING_MARK",
     "MARKERS",
     "NAME_MARK",
+    "PREFERENCES_URL_MARK",
     "PUBLIC_ONLY",
     "RECIPIENT_ONLY",
     "UNSUBSCRIBE_URL_MARK",

@@ -1,8 +1,13 @@
 """``newsletter issue preview``: the rendered issue served on localhost for people to look at.
 
 :func:`start_preview` serves a rendered email (``/`` the HTML, ``/text`` the plain text,
-``/mobile`` the HTML in a 375 px frame) from a background thread and returns at once with the
-URL; the caller decides how long to serve. Nothing here needs the network.
+``/mobile`` the HTML in a 375 px frame, with links to the other copies) from a background
+thread and returns at once with the URL; the caller decides how long to serve. Nothing here
+needs the network.
+
+Each page shows a reader's copy (:mod:`newsletter.render.reader`), chosen by the query:
+``?lang=en`` another language than the edition's, ``?as=EMAIL`` one subscriber's personal
+copy, ``?copy=public`` the web archive's copy; none of them shows an internal marker.
 """
 
 from __future__ import annotations
@@ -11,60 +16,123 @@ import os
 import sys
 import threading
 import webbrowser
+from collections.abc import Callable, Mapping
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
+from urllib.parse import parse_qsl, urlencode
 
 from newsletter.errors import NewsletterError
 from newsletter.models import Issue
 from newsletter.render.issue import shown_rendering
-from newsletter.render.personalize import archive_copy
+from newsletter.render.reader import Reader, reader_copy
 from newsletter.render.rendered import RenderedEmail
+from newsletter.render.strings import TABLES
 from newsletter.settings import Settings
 
 MOBILE_WIDTH = 375
+
+#: Makes the copy a query asks for (``lang``, ``as``, ``copy``); raises
+#: :class:`NewsletterError` for a query it cannot answer.
+CopyMaker = Callable[[Mapping[str, str]], RenderedEmail]
 
 
 class PreviewError(NewsletterError):
     """The preview server cannot start (e.g. the port is taken)."""
 
 
-def preview_rendering(issue: Issue, settings: Settings) -> RenderedEmail:
-    """What the preview shows: the bytes that were sent for an issue being sent or sent,
-    else a fresh rendering (nothing stored); as the archive shows it (no recipient)."""
-    rendered = shown_rendering(issue, settings)
-    return archive_copy(rendered, archive_url=f"{settings.require_base_url()}/archive")
+def preview_source(issue: Issue, settings: Settings) -> tuple[RenderedEmail, Settings]:
+    """What the preview's copies are made of: the bytes that were sent for an issue being
+    sent or sent, else a fresh rendering (nothing stored), still with every language and
+    marker; and the settings seen through the issue's edition."""
+    from newsletter.editions import issue_settings  # the editions module pulls in the ORM
+
+    return shown_rendering(issue, settings), issue_settings(settings, issue)
 
 
-def _pages(rendered: RenderedEmail) -> dict[str, tuple[str, bytes]]:
-    title = escape(rendered.subject)
-    mobile = (
-        f'<!doctype html><html><head><meta charset="utf-8"><title>{title}</title></head>'
-        f'<body style="margin:0;background:#888;text-align:center">'
-        f'<iframe src="/" title="{title}" style="width:{MOBILE_WIDTH}px;height:100vh;'
-        'border:0;background:#fff"></iframe></body></html>'
+def preview_rendering(
+    issue: Issue, settings: Settings, *, language: str = "", public: bool = False
+) -> RenderedEmail:
+    """The copy the preview shows first: the generic reader's copy in the edition's language
+    (``language`` for another; ``public`` for the web archive's copy)."""
+    rendered, seen = preview_source(issue, settings)
+    return reader_copy(rendered, seen, language=language, public=public)
+
+
+def preview_copies(
+    rendered: RenderedEmail,
+    settings: Settings,
+    *,
+    find_reader: Callable[[str], Reader] | None = None,
+) -> CopyMaker:
+    """The :data:`CopyMaker` of ``rendered`` (with its markers) under the issue's
+    ``settings``: ``lang`` (default the edition's), ``as`` (a subscriber, looked up with
+    ``find_reader``; without one ``as`` is refused), ``copy=public`` (the archive's copy)."""
+
+    def make(query: Mapping[str, str]) -> RenderedEmail:
+        language = query.get("lang", "")
+        if query.get("copy") == "public":
+            return reader_copy(rendered, settings, language=language, public=True)
+        email = query.get("as", "").strip()
+        reader = None
+        if email:
+            if find_reader is None:
+                raise PreviewError("this preview has no subscribers to show a copy for")
+            reader = find_reader(email)
+        return reader_copy(rendered, settings, language=language, reader=reader)
+
+    return make
+
+
+def _mobile_page(title: str, query: Mapping[str, str]) -> str:
+    frame = "/?" + urlencode(dict(query)) if query else "/"
+    links = [f'<a href="/mobile?{urlencode({"lang": key})}">{key}</a>' for key in TABLES]
+    links.append('<a href="/mobile?copy=public">archive copy</a>')
+    links.append(f'<a href="/text?{urlencode(dict(query))}">text part</a>')
+    bar = (
+        '<p style="margin:0;padding:6px;font:13px sans-serif;color:#fff">'
+        + " · ".join(links)
+        + " · a subscriber's copy: add ?as=EMAIL</p>"
     )
-    return {
-        "/": ("text/html; charset=utf-8", rendered.html.encode("utf-8")),
-        "/text": ("text/plain; charset=utf-8", rendered.text.encode("utf-8")),
-        "/mobile": ("text/html; charset=utf-8", mobile.encode("utf-8")),
-    }
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><title>{escape(title)}</title>'
+        f'</head><body style="margin:0;background:#888;text-align:center">{bar}'
+        f'<iframe src="{escape(frame)}" title="{escape(title)}" style="width:{MOBILE_WIDTH}px;'
+        'height:100vh;border:0;background:#fff"></iframe></body></html>'
+    )
+
+
+def _page(copies: CopyMaker, path: str, query: Mapping[str, str]) -> tuple[str, bytes] | None:
+    if path not in ("/", "/text", "/mobile"):
+        return None
+    copy = copies(query)
+    if path == "/":
+        return "text/html; charset=utf-8", copy.html.encode("utf-8")
+    if path == "/text":
+        return "text/plain; charset=utf-8", copy.text.encode("utf-8")
+    return "text/html; charset=utf-8", _mobile_page(copy.subject, query).encode("utf-8")
 
 
 class PreviewServer:
     """A running preview; :attr:`url` to visit, :meth:`close` (or ``with``) to stop."""
 
-    def __init__(self, rendered: RenderedEmail, *, host: str, port: int) -> None:
-        pages = _pages(rendered)
-
+    def __init__(self, copies: CopyMaker, *, host: str, port: int) -> None:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                page = pages.get(self.path.split("?", 1)[0])
+                path, _, raw_query = self.path.partition("?")
+                try:
+                    page = _page(copies, path, dict(parse_qsl(raw_query)))
+                except NewsletterError as exc:
+                    # A query it cannot answer (an unknown language or subscriber): one line.
+                    self._send(400, "text/plain; charset=utf-8", f"{exc}\n".encode())
+                    return
                 if page is None:
                     self.send_error(404)
                     return
-                content_type, body = page
-                self.send_response(200)
+                self._send(200, *page)
+
+            def _send(self, status: int, content_type: str, body: bytes) -> None:
+                self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.send_header("Cache-Control", "no-store")
@@ -110,9 +178,14 @@ class PreviewServer:
 
 
 def start_preview(
-    rendered: RenderedEmail, *, host: str = "127.0.0.1", port: int = 0
+    rendered: RenderedEmail | CopyMaker, *, host: str = "127.0.0.1", port: int = 0
 ) -> PreviewServer:
-    """Serve ``rendered`` on ``host:port`` (0: any free port) from a background thread."""
+    """Serve on ``host:port`` (0: any free port) from a background thread: the copies
+    ``rendered`` makes (:func:`preview_copies`), or a :class:`RenderedEmail` served as it
+    is whatever the query."""
+    if isinstance(rendered, RenderedEmail):
+        email = rendered
+        return PreviewServer(lambda _query: email, host=host, port=port)
     return PreviewServer(rendered, host=host, port=port)
 
 

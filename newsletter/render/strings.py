@@ -19,17 +19,28 @@ class Strings:
 
     view_in_browser: str
     summary_title: str
+    #: The heading of an editor's sponsor block, and of a notice without a title.
+    sponsor_label: str
+    notice_label: str
     #: The summary's title in the plain-text part, with the language's own brackets.
     summary_title_text: str
     #: The greeting of a subscriber with a name; contains ``{name}``.
     greeting_named: str
     #: The greeting of a subscriber without a name.
     greeting_anonymous: str
+    #: The line under the greeting on a day of several items: ``{date}``, ``{newsletter}``,
+    #: ``{count}``; :meth:`intro_for` picks it or one of the two below.
     intro: str
+    #: ... on a day of one item (no plural to get wrong).
+    intro_one: str
+    #: ... on a day of prose only (the blog layout): no count at all.
+    intro_prose: str
     footer_reason: str
     #: The footer of the web archive's copy, which nobody "receives".
     footer_public: str
     unsubscribe: str
+    #: The footer link to the reader's preference page (lists, language).
+    preferences: str
     subscribe: str
     archive: str
     test_banner: str
@@ -55,6 +66,12 @@ class Strings:
             name = name.split()[0]
         return self.greeting_named.format(name=name)
 
+    def intro_for(self, *, day: dt.date, newsletter: str, count: int) -> str:
+        """The intro of a day of ``count`` items: no count on a prose day, the singular for
+        one item, the count otherwise."""
+        template = self.intro_prose if count <= 0 else self.intro_one if count == 1 else self.intro
+        return template.format(date=self.short_date(day), newsletter=newsletter, count=count)
+
     def date_label(self, day: dt.date) -> str:
         """The issue date written out the way readers of the language expect."""
         weekday = self.weekdays[day.weekday()]
@@ -72,13 +89,18 @@ class Strings:
 ZH = Strings(
     view_in_browser="网页版",
     summary_title="今日摘要",
+    sponsor_label="赞助",
+    notice_label="通知",
     summary_title_text="【今日摘要】",
     greeting_named="{name}，您好！",
     greeting_anonymous="您好！",
     intro="以下是{date}的{newsletter}，共 {count} 条资讯。",
+    intro_one="以下是{date}的{newsletter}，共 1 条资讯。",
+    intro_prose="以下是{date}的{newsletter}。",
     footer_reason="您收到这封邮件，是因为您订阅了{newsletter}。",
     footer_public="这是{newsletter}的网页版。喜欢的话，欢迎订阅，每天送到您的邮箱。",
     unsubscribe="退订",
+    preferences="订阅设置",
     subscribe="订阅",
     archive="往期回顾",
     test_banner="测试邮件",
@@ -96,13 +118,18 @@ ZH = Strings(
 EN = Strings(
     view_in_browser="View in browser",
     summary_title="Today in brief",
+    sponsor_label="Sponsored",
+    notice_label="Notice",
     summary_title_text="== Today in brief ==",
     greeting_named="Hi {name},",
     greeting_anonymous="Hello,",
     intro="Here is {newsletter} for {date}: {count} stories.",
+    intro_one="Here is {newsletter} for {date}: 1 story.",
+    intro_prose="Here is {newsletter} for {date}.",
     footer_reason="You receive this email because you subscribed to {newsletter}.",
     footer_public="This is the web edition of {newsletter}. Subscribe to get it by email daily.",
     unsubscribe="Unsubscribe",
+    preferences="Preferences",
     subscribe="Subscribe",
     archive="Past issues",
     test_banner="Test send",

@@ -95,8 +95,11 @@ EXPECTED_INVALID = [
     (6, "empty address"),
     (7, "two addresses in one field"),
     (12, "empty row"),
-    (14, "language 'zh CN' is not a language tag such as zh-CN"),
     (15, "5 fields, but the header has 4"),
+]
+#: A bad language tag costs the row nothing but the language (stored empty, reported).
+EXPECTED_WARNINGS = [
+    (14, "language 'zh CN' is not a language tag such as zh-CN or en: stored empty"),
 ]
 EXPECTED_DUPLICATES = [
     (3, "duplicate of line 2"),
@@ -170,13 +173,14 @@ def test_messy_csv_gives_the_exact_report_and_set(
         "pending",
         False,
     )
-    assert (report.rows, report.new_subscribers, report.subscribed) == (21, 5, 6)
+    assert (report.rows, report.new_subscribers, report.subscribed) == (21, 6, 7)
     assert (report.activated, report.unchanged) == (0, 2)
     assert _problems(report) == {
         "invalid": EXPECTED_INVALID,
         "duplicates": EXPECTED_DUPLICATES,
         "suppressed": EXPECTED_SUPPRESSED,
     }
+    assert [(p.line, p.reason) for p in report.warnings] == EXPECTED_WARNINGS
     assert _daily(session) == [
         (None, "", "", {}, "erased", "unsubscribed"),
         ("bounced@example.com", "", "", {}, "bounced", "active"),
@@ -188,6 +192,7 @@ def test_messy_csv_gives_the_exact_report_and_set(
         ("reader2@example.com", "Doe; Jane, Jr.", "en", {"Company": "Example, Inc."}, "ok",
          "pending"),
         ("reader3@example.org", "Three", "zh-CN", {"Company": "Example\nLabs"}, "ok", "pending"),
+        ("reader4@example.com", "Four", "", {}, "ok", "pending"),
         ("reader6@example.com", "Six", "", {}, "ok", "pending"),
         ("unsub@example.com", "", "", {}, "ok", "unsubscribed"),
         ("user@bücher.example.com", "Bücher Fan", "de", {}, "ok", "pending"),
@@ -202,7 +207,7 @@ def test_messy_csv_gives_the_exact_report_and_set(
     imported = session.scalars(
         select(SubscriberEvent.kind).where(SubscriberEvent.method == "import")
     ).all()
-    assert [k.value for k in imported] == ["subscribed"] * 6
+    assert [k.value for k in imported] == ["subscribed"] * 7
 
 
 def test_dry_run_reports_the_same_and_writes_nothing(session: Session) -> None:

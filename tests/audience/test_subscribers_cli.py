@@ -123,10 +123,23 @@ def test_add_refuses_bad_input_and_suppressed_addresses(
     assert bad.stderr == "error: two addresses in one field\n"
     _run(runner, "subscribers", "add", "left@example.com", "--confirmed")
     _run(runner, "subscribers", "unsubscribe", "left@example.com")
-    refused = _run(runner, "subscribers", "add", "left@example.com", "--confirmed")
-    assert refused.stdout == "left@example.com: suppressed (unsubscribed from daily), not added\n"
-    as_json = _json(runner, "subscribers", "add", "LEFT@example.com", "--confirmed")
-    assert (as_json["outcome"], as_json["status"]) == ("suppressed", "unsubscribed")
+    # A refusal is not a success: exit 2 and the true reason.
+    refused = runner.invoke(app, ["subscribers", "add", "left@example.com", "--confirmed"])
+    assert refused.exit_code == 2
+    assert refused.stderr == (
+        "error: this address unsubscribed from daily: only the person can subscribe again "
+        "(the sign-up form or their preference page), so it was not added\n"
+    )
+    as_json = runner.invoke(
+        app, ["subscribers", "add", "LEFT@example.com", "--confirmed", "--json"]
+    )
+    assert as_json.exit_code == 2
+    data = json.loads(as_json.stdout)
+    assert (data["outcome"], data["status"], data["reason"]) == (
+        "suppressed",
+        "unsubscribed",
+        "unsubscribed",
+    )
 
 
 def test_import_report_text_json_and_dry_run(
@@ -149,7 +162,8 @@ def test_import_report_text_json_and_dry_run(
         "  invalid:              1",
         "  line 3: duplicate of line 2",
         "  line 5: invalid address: An email address must have an @-sign.",
-        "3 new subscriptions are pending: an import sends no confirmation emails",
+        "3 new subscriptions are pending: an import sends no confirmation emails (send them "
+        "with `newsletter subscribers confirm-pending`)",
     ]
     again = _json(runner, "subscribers", "import", str(path), "--confirmed")
     assert again == dry | {"status": "active", "dry_run": False, "subscribed": 0} | {

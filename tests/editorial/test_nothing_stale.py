@@ -193,7 +193,7 @@ def test_the_sqs_worker_sends_the_fresh_rendering(
     day_files: tuple[Path, Path],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from subscribers import lambda_handlers
+    from newsletter.aws import handlers as aws_handlers
 
     original, _ = day_files
     _ok(runner, "items", "import", str(original))
@@ -207,11 +207,11 @@ def test_the_sqs_worker_sends_the_fresh_rendering(
         "NEWSLETTER_SQS_ENDPOINT_URL": ses.endpoint,
     }.items():
         monkeypatch.setenv(key, value)
-    planned = lambda_handlers.daily({"date": DAY}, None)
+    planned = aws_handlers.daily({"date": DAY}, None)
     (result,) = planned["editions"]
     assert "NEWSLETTER_POSTAL_ADDRESS changed" in result["rerendered"]
     assert read_outbox(cli_env.file_outbox) == []  # the planner sends nothing itself
     records = receive_records(sqs, queue, want=result["send"]["slices"])
-    assert lambda_handlers.send_worker({"Records": records}, None) == {"batchItemFailures": []}
+    assert aws_handlers.send_worker({"Records": records}, None) == {"batchItemFailures": []}
     _assert_new_identity(_html(cli_env.file_outbox))
     assert len(read_outbox(cli_env.file_outbox)) == len(readers)

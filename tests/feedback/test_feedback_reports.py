@@ -233,7 +233,7 @@ def test_send_and_daily_refuse_and_force_overrides(
 def test_the_daily_lambda_is_guarded(
     engine: Engine, cli_env: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from subscribers.lambda_handlers import daily
+    from newsletter.aws.handlers import daily
 
     mass_history(engine, complaints=0, hard_bounces=500)
     monkeypatch.setenv("NEWSLETTER_DEFAULT_LIST", "big")

@@ -69,7 +69,11 @@ def test_preview_of_a_sent_issue_shows_what_was_sent(
     )
     sample_issue.rendered_text = "sent text"
     shown = preview_rendering(sample_issue, render_settings)
-    assert shown.html == '<p>the sent bytes</p><a href="https://news.example.com/archive">u</a>'
+    assert shown.html == (
+        '<p>the sent bytes</p><a href="https://news.example.com/unsubscribe/test-send">u</a>'
+    )
+    public = preview_rendering(sample_issue, render_settings, public=True)
+    assert public.html == '<p>the sent bytes</p><a href="https://news.example.com/archive">u</a>'
     sample_issue.status = IssueStatus.DRAFT
     fresh = preview_rendering(sample_issue, render_settings)
     assert "上海交通大学" in fresh.html

@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from newsletter.aws import handlers as aws_handlers
 from newsletter.cli import app
 from newsletter.db import transaction
 from newsletter.feedback.tracking import set_tracking
@@ -20,7 +21,6 @@ from newsletter.sending.options import SendOptions
 from newsletter.sending.run import plan_send
 from newsletter.settings import Settings
 from newsletter.transport import make_transport
-from subscribers import lambda_handlers
 from tests.support.feedback import mass_history
 from tests.support.sending import DATE, FaultProxy, Ses, World
 from tests.support.sqs import make_queues, receive_records
@@ -142,13 +142,13 @@ def test_the_sqs_worker_takes_the_planners_decision(
     monkeypatch.setenv("NEWSLETTER_SEND_QUEUE_URL", queue)
     monkeypatch.setenv("NEWSLETTER_SEND_DEAD_LETTER_QUEUE_URL", dlq)
     monkeypatch.setenv("NEWSLETTER_SQS_ENDPOINT_URL", ses.endpoint)
-    planned = lambda_handlers.daily({"date": DAY}, None)
+    planned = aws_handlers.daily({"date": DAY}, None)
     send = planned["editions"][0]["send"]
     # The worker function is configured with the plain set only (a stale deployment, say):
     # it still sends the tracked list through the tracking set the planner decided.
     monkeypatch.setenv("NEWSLETTER_SES_TRACKING_CONFIGURATION_SET", "")
     records = receive_records(sqs, queue, want=send["slices"])
-    assert lambda_handlers.send_worker({"Records": records}, None) == {"batchItemFailures": []}
+    assert aws_handlers.send_worker({"Records": records}, None) == {"batchItemFailures": []}
     assert len(tracked.bodies) == 7
     assert _sets(tracked) == {"tracked"}
 

@@ -15,11 +15,11 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
+from newsletter.aws import handlers as aws_handlers
 from newsletter.cli import app
 from newsletter.models import DeliveryState, IssueStatus
 from newsletter.sending.fanout import slice_rows
 from newsletter.settings import Settings
-from subscribers import lambda_handlers
 from tests.support.mail import parse
 from tests.support.sending import DATE, Ses, World
 from tests.support.sqs import make_queues, receive_records
@@ -59,7 +59,7 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
         monkeypatch.setenv(key, value)
     settings = cli_env
 
-    planned = lambda_handlers.daily({"date": DATE.isoformat()}, None)
+    planned = aws_handlers.daily({"date": DATE.isoformat()}, None)
     send = planned["editions"][0]["send"]
     assert send["status"] == "running"
     # 10/s over 2 workers for 1 s: 5 rows a slice, 23 rows in 5 slices.
@@ -74,7 +74,7 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
     assert len(records) == 6
     bad = [r for r in records if json.loads(r["body"])["slice"] == 999999]
     good = [r for r in records if r not in bad]
-    answer = lambda_handlers.send_worker({"Records": bad + good}, None)
+    answer = aws_handlers.send_worker({"Records": bad + good}, None)
     assert answer == {"batchItemFailures": [{"itemIdentifier": bad[0]["messageId"]}]}
     for r in good:  # what the event source does with the successes
         sqs.delete_message(QueueUrl=queue, ReceiptHandle=r["receiptHandle"])
@@ -87,14 +87,14 @@ def test_daily_fans_out_workers_send_once_and_a_failing_slice_reaches_the_dlq(
     assert world.issue_status() is IssueStatus.SENT
 
     # A slice delivered again (SQS delivers at least once) sends nothing twice.
-    again = lambda_handlers.send_worker({"Records": [good[0], good[3]]}, None)
+    again = aws_handlers.send_worker({"Records": [good[0], good[3]]}, None)
     assert again == {"batchItemFailures": []}
     assert _outbox(settings) == got
 
     # The bad slice comes back once more, fails again, and then goes to the DLQ.
     time.sleep(1.1)
     (second,) = receive_records(sqs, queue, want=1)
-    assert lambda_handlers.send_worker({"Records": [second]}, None)["batchItemFailures"]
+    assert aws_handlers.send_worker({"Records": [second]}, None)["batchItemFailures"]
     time.sleep(1.1)
     assert receive_records(sqs, queue, want=1, within=2) == []
     dead = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1, VisibilityTimeout=0)["Messages"]

@@ -15,14 +15,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 from newsletter.files import write_atomic
 from newsletter.identity import DEMO_POSTAL_ADDRESS
+from newsletter.render.reader import MARKER_PREFIX
 from tests.support import aws
 from tests.support.image_server import IMAGES, ImageServer, serve_images
 from tests.support.mail import parse
@@ -32,9 +35,48 @@ DATE = SAMPLE_DATE.isoformat()
 SENDER = "news@example.com"
 
 
-def _run(env: dict[str, str], *args: str) -> None:
-    print(f"\n$ newsletter {' '.join(args)}", flush=True)
-    subprocess.run([sys.executable, "-m", "newsletter", *args], env=env, check=True)
+BASE_URL = "http://127.0.0.1:8000"
+STEPS = 6
+# A lint warning as `daily` logs it ("issue DATE: code: ...") or `issue render` prints it.
+_WARNING = re.compile(r"^(?:warning|issue \S+): (?P<code>[a-z-]+): (?P<text>.*)$")
+
+
+def _expected(code: str, text: str) -> str | None:
+    """What an expected warning of the demo is about (None: show it as it is)."""
+    if code in ("insecure-link", "insecure-image") and f"{BASE_URL}/" in text:
+        return "http:// links and images of the local demo server"
+    if code == "postal-address":
+        return "the demo postal address"
+    return None
+
+
+def _run(env: dict[str, str], step: int, what: str, *args: str) -> None:
+    """Run one CLI step; the lint warnings the demo expects (its local http:// server, its
+    postal address) are summed up in one line, anything else is shown as it is."""
+    print(f"\n[{step}/{STEPS}] {what}\n$ newsletter {' '.join(args)}", flush=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "newsletter", *args], env=env, stderr=subprocess.PIPE, text=True
+    )
+    expected: Counter[str] = Counter()
+    for line in done.stderr.splitlines():
+        found = _WARNING.match(line)
+        about = found and _expected(found["code"], found["text"])
+        if about:
+            expected[about] += 1
+        else:
+            print(line, file=sys.stderr, flush=True)
+    if expected:
+        parts = "; ".join(f"{n} about {about}" for about, n in expected.items())
+        print(f"({sum(expected.values())} expected lint warnings: {parts})", flush=True)
+    if done.returncode != 0:
+        raise subprocess.CalledProcessError(done.returncode, done.args)
+
+
+def _check_reader_copies(*paths: Path) -> None:
+    """The files the demo points at are a reader's copy: no internal marker in them."""
+    for path in paths:
+        if MARKER_PREFIX in path.read_text("utf-8"):
+            raise SystemExit(f"{path} holds an internal marker ({MARKER_PREFIX}...)")
 
 
 def _show_accepted(url: str, work: Path) -> None:
@@ -90,7 +132,7 @@ def _demo() -> None:
         aws.verify_sender(url, SENDER)
         env.update(
             NEWSLETTER_DATABASE_URL=f"sqlite:///{work / 'newsletter.db'}",
-            NEWSLETTER_BASE_URL="http://127.0.0.1:8000",
+            NEWSLETTER_BASE_URL=BASE_URL,
             NEWSLETTER_SENDER=f"AI 日报 <{SENDER}>",
             NEWSLETTER_SECRET_KEY=secrets.token_urlsafe(32),
             NEWSLETTER_POSTAL_ADDRESS=DEMO_POSTAL_ADDRESS,
@@ -100,13 +142,25 @@ def _demo() -> None:
             NEWSLETTER_MEDIA_DIR=str(work / "media"),
             NEWSLETTER_MEDIA_ALLOW_HOSTS=json.dumps([images.hostport]),
         )
-        _run(env, "db", "upgrade")
-        _run(env, "subscribers", "import", str(SUBSCRIBERS_CSV), "--confirmed")
-        _run(env, "daily", "--source", str(digest))
-        _run(env, "daily", "--source", str(digest))  # the second run sends nothing
-        _run(env, "send", "status", "--date", DATE)
+        _run(env, 1, "a fresh database", "db", "upgrade")
+        _run(
+            env,
+            2,
+            "the sample subscribers, already confirmed",
+            "subscribers",
+            "import",
+            str(SUBSCRIBERS_CSV),
+            "--confirmed",
+        )
+        _run(
+            env, 3, "the daily job: import, compose, render, send", "daily", "--source", str(digest)
+        )
+        _run(env, 4, "the daily job again: nothing is sent twice", "daily", "--source", str(digest))
+        _run(env, 5, "what the ledger says", "send", "status", "--date", DATE)
         html, text = work / f"issue-{DATE}.html", work / f"issue-{DATE}.txt"
-        _run(env, "issue", "render", "--date", DATE, "--out", str(html), "--text", str(text))
+        files = ["--out", str(html), "--text", str(text)]
+        _run(env, 6, "a reader's copy to look at", "issue", "render", "--date", DATE, *files)
+        _check_reader_copies(html, text)
         _show_accepted(url, work)
     # The web service reads the same settings from demo/.env (the local SES is gone by then,
     # so later sends from there go to .eml files in demo/outbox).
@@ -115,7 +169,8 @@ def _demo() -> None:
     write_atomic(work / ".env", "".join(f"{k}={v!r}\n" for k, v in keep.items()))
     print(
         f"\nWhere to look:\n"
-        f"  the email as rendered:  {html}  (and {text.name})\n"
+        f"  a reader's copy:        {html}  (and {text.name})\n"
+        f"                          (`issue render --language en`, `--as EMAIL` for others)\n"
         f"  what SES accepted:      {work / 'ses'}/  (one .eml per subscriber)\n"
         f"  the converted images:   {work / 'media'}/  (served by `newsletter serve` at /media)\n"
         f"  the web archive:        cd {work} && ../.venv/bin/newsletter serve\n"

@@ -285,7 +285,9 @@ def test_unsubscribe_pages_are_in_the_language_of_the_lists_edition(
     assert done.status_code == 200
     assert 'lang="en"' in done.text
     assert "You are unsubscribed from AI Daily" in done.text
-    assert 'href="/subscribe?edition=en"' in done.text
+    # "Subscribe again" is exactly the list left (a POST to the preference page).
+    assert "Subscribe to AI Daily again" in done.text
+    assert '<input type="hidden" name="do" value="rejoin">' in done.text
     assert _subscriptions(engine)[1] == ("reader@example.com", EN_LIST, "unsubscribed")
     zh = client.get(f"/unsubscribe/{unsubscribe_token(web_settings, duzhe)}")
     assert 'lang="zh-CN"' in zh.text

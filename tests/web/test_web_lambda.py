@@ -18,11 +18,12 @@ import boto3
 import pytest
 from sqlalchemy import Engine
 
+from newsletter.aws import handlers as aws_handlers
+from newsletter.aws.settings import lambda_settings, ssm_overrides
 from newsletter.errors import ConfigError, InputError
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
-from subscribers.aws_settings import lambda_settings, ssm_overrides
 from tests.support.audience import db_state, events_of, unsubscribe_token
 from tests.support.factories import add_person
 from tests.support.mail import read_outbox
@@ -46,8 +47,8 @@ def test_serverless_yml_names_the_four_handlers_and_each_imports() -> None:
     handlers = _handlers()
     assert handlers == {
         "web": "subscribers.lambda_handlers.web",
-        "daily": "subscribers.lambda_handlers.daily",
-        "sendWorker": "subscribers.lambda_handlers.send_worker",
+        "daily": "newsletter.aws.handlers.daily",
+        "sendWorker": "newsletter.aws.handlers.send_worker",
         "sesNotifications": "subscribers.lambda_handlers.sns",
     }
     for handler in handlers.values():
@@ -266,11 +267,11 @@ def test_daily_run_near_the_time_limit_stops_cleanly_and_the_next_run_resumes(
     for n in range(5):
         add_person(engine, f"reader{n}@example.com")
     # Already inside the safety margin: the send stops before its first message.
-    context = LambdaContext(lambda_handlers.TIME_MARGIN_SECONDS)
-    report = lambda_handlers.daily(_scheduled_event(), context)
+    context = LambdaContext(aws_handlers.TIME_MARGIN_SECONDS)
+    report = aws_handlers.daily(_scheduled_event(), context)
     assert report["ok"] is False
     assert report["editions"][0]["send"]["status"] == "stopped"
-    rest = lambda_handlers.daily(_scheduled_event(), LambdaContext(900))
+    rest = aws_handlers.daily(_scheduled_event(), LambdaContext(900))
     assert rest["ok"] is True
     assert rest["editions"][0]["send"]["status"] == "finished"
     assert _recipients(settings) == [f"reader{n}@example.com" for n in range(5)]
@@ -278,4 +279,4 @@ def test_daily_run_near_the_time_limit_stops_cleanly_and_the_next_run_resumes(
 
 def test_daily_event_with_a_bad_date_is_an_input_error(lambda_env: tuple[Settings, str]) -> None:
     with pytest.raises(InputError, match="date must be YYYY-MM-DD"):
-        lambda_handlers.daily({"date": "14/08/2025"}, None)
+        aws_handlers.daily({"date": "14/08/2025"}, None)

@@ -220,12 +220,18 @@ def test_confirm_refuses_bad_expired_and_wrong_purpose_tokens(
     expired = confirm_token(web_settings, Person("", subscriber_id, list_id), now=old)
     before = db_state(engine)
     bodies = set()
-    for token in (person_token, expired, good[:-2] + "xx", "garbage"):
+    for token in (person_token, good[:-2] + "xx", "garbage"):
         for verb in ("get", "post"):
             response = client.request(verb.upper(), f"/confirm/{token}")
             assert response.status_code == 400
             bodies.add(response.text)
     assert len(bodies) == 1
+    # An expired link explains itself and offers a new one (the way on), and confirms nothing.
+    for verb in ("get", "post"):
+        response = client.request(verb.upper(), f"/confirm/{expired}")
+        assert response.status_code == 400
+        assert "链接已过期" in response.text
+        assert f'action="/confirm/{expired}/renew"' in response.text
     assert db_state(engine) == before
 
 
