@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
+from pathlib import PurePath
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,6 +155,17 @@ def list_editions(session: Session) -> list[Edition]:
     """Every edition, the default first, then by slug (the default one is made if missing)."""
     default_edition(session)
     return list(session.scalars(select(Edition).order_by(Edition.is_default.desc(), Edition.slug)))
+
+
+def edition_for_path(slugs: Sequence[str], path: PurePath, *, default: str) -> str:
+    """The edition a file of a site's content tree belongs to: the one whose slug names one
+    of its folders (``content/en/2025-07/2025-07-01.md`` is ``en``'s; the nearest folder
+    wins), else ``default``."""
+    known = set(slugs)
+    for folder in reversed(path.parent.parts):
+        if folder.lower() in known:
+            return folder.lower()
+    return default
 
 
 def edition_of_list(session: Session, settings: Settings, list_name: str) -> Edition | None:

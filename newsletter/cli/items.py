@@ -11,7 +11,7 @@ import typer
 from newsletter import db
 from newsletter.cli.context import EditionOpt, runtime
 from newsletter.cli.output import print_json, print_table
-from newsletter.editions import edition_settings, get_edition
+from newsletter.editions import edition_for_path, edition_settings, get_edition, list_editions
 from newsletter.errors import InputError
 from newsletter.items import item_dict, list_items, store_digest
 
@@ -55,9 +55,9 @@ def import_(
     day = date.date() if date else None
     with db.transaction(rt.engine()) as session:
         chosen = get_edition(session, edition)
-        slug, drop_sections = chosen.slug, edition_settings(rt.settings, chosen).drop_sections
+        drop_sections = edition_settings(rt.settings, chosen).drop_sections
     if is_many(paths):
-        _import_many(ctx, paths, date=day, strict=strict, edition=slug, drop=drop_sections)
+        _import_many(ctx, paths, date=day, strict=strict, edition=edition)
         return
     path = paths[0]
     # Parse everything before writing anything.
@@ -99,16 +99,24 @@ def _import_many(
     *,
     date: dt.date | None,
     strict: bool,
-    edition: str,
-    drop: list[str],
+    edition: str | None,
 ) -> None:
-    """Each file read, then stored in a transaction of its own; one line per file."""
+    """Each file read, then stored in a transaction of its own; one line per file. Without
+    ``--edition`` each file goes to the edition its folders name (``content/en/...``)."""
     from newsletter.digest.batch import Tally, read_files
 
     rt = runtime(ctx)
     engine = rt.engine()  # the schema checked once, not once a file
+    with db.transaction(engine) as session:
+        editions = {e.slug: edition_settings(rt.settings, e) for e in list_editions(session)}
+        default = get_edition(session, edition).slug
+
+    def route(path: Path) -> tuple[str, list[str]]:
+        slug = default if edition else edition_for_path(list(editions), path, default=default)
+        return slug, editions[slug].drop_sections
+
     tally = Tally()
-    for result in read_files(paths, date=date, drop_sections=drop, strict=strict):
+    for result in read_files(paths, date=date, strict=strict, route=route):
         tally.add(result)
         for line in result.warnings:
             typer.echo(f"warning: {line}", err=True)
@@ -120,7 +128,7 @@ def _import_many(
         stored = []
         if result.digests:
             with db.transaction(engine) as session:
-                chosen = get_edition(session, edition)
+                chosen = get_edition(session, result.place)
                 stored = [
                     store_digest(session, d, source=str(result.path), edition=chosen)
                     for d in result.digests

@@ -11,7 +11,7 @@ caller stores each result's digests.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,6 +35,8 @@ class FileResult:
     dropped_sections: list[str] = field(default_factory=list)
     skipped: str | None = None
     error: str | None = None
+    #: Where its days go (the ``route``'s answer: an edition's slug; "" without a route).
+    place: str = ""
 
     @property
     def failed(self) -> bool:
@@ -106,12 +108,14 @@ def read_files(
     date: dt.date | None = None,
     drop_sections: Sequence[str] = (),
     strict: bool = False,
+    route: Callable[[Path], tuple[str, Sequence[str]]] | None = None,
 ) -> Iterator[FileResult]:
     """Read every digest file of ``paths`` (files and folders), one result per file.
 
     ``date`` (``--date``) names one file's day: with more than one file it is
     :class:`InputError`, as each file carries its own day. With ``strict``, a file whose
-    import needed a repair fails and gives no digests.
+    import needed a repair fails and gives no digests. ``route`` tells, per file, where its
+    days go (an edition) and the drop-sections rules there: one digest a day per place.
     """
     files = digest_files(paths)
     if date is not None and len(files) > 1:
@@ -119,10 +123,11 @@ def read_files(
             f"--date gives the day of one file, and there are {len(files)}: "
             "each file's day is read from it"
         )
-    days: dict[dt.date, Path] = {}
+    days: dict[tuple[str, dt.date], Path] = {}
     for path, in_folder in files:
+        place, drop = route(path) if route is not None else ("", drop_sections)
         try:
-            parsed = read_digests(path, date=date, drop_sections=drop_sections)
+            parsed = read_digests(path, date=date, drop_sections=drop)
         except NotADigestError as exc:
             if in_folder:
                 yield FileResult(path, skipped=f"{exc} (skipped)")
@@ -140,16 +145,17 @@ def read_files(
         digests: list[Digest] = []
         repeated: list[str] = []
         for digest in parsed.digests:
-            if (first := days.get(digest.date)) is not None:
+            if (first := days.get((place, digest.date))) is not None:
                 repeated.append(f"{digest.date.isoformat()} was already read from {first}")
                 continue
-            days[digest.date] = path
+            days[(place, digest.date)] = path
             digests.append(digest)
         skipped = None
         if repeated:
             skipped = f"{path}: skipped: " + "; ".join(repeated) + " (one digest a day)"
         yield FileResult(
             path,
+            place=place,
             digests=digests,
             warnings=parsed.warnings,
             dropped_sections=parsed.dropped_sections,

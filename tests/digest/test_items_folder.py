@@ -65,7 +65,7 @@ def test_a_sites_content_tree(
         "(skipped)" in lines
     )
     assert any(
-        line.startswith(f"{content}/cn/2025-12/2025-12-23.md: 2025-12-23: imported 10 items")
+        line.startswith(f"{content}/cn/2025-12/2025-12-23.md: default 2025-12-23: imported 10 items")
         for line in lines
     )
     assert f"{content}/cn/2025-12/2025-12-23.md:12: unclosed code fence closed" in result.stderr
@@ -106,7 +106,7 @@ def test_several_files_and_a_repeated_day(
     result = runner.invoke(app, ["items", "import", str(cn), str(en), str(PAGES / "about.md")])
     assert result.exit_code == 2
     assert result.stdout.splitlines() == [
-        f"{cn}: 2025-07-01: imported 23 items and 2 text blocks in 7 sections (new day)",
+        f"{cn}: default 2025-07-01: imported 23 items and 2 text blocks in 7 sections (new day)",
         f"{en}: skipped: 2025-07-01 was already read from {cn} (one digest a day)",
         "3 files: 1 imported, 1 skipped, 1 failed",
     ]

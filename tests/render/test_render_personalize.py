@@ -107,7 +107,7 @@ def test_archive_copy_has_a_sign_up_link_and_no_unsubscribe_link(
     assert UNSUBSCRIBE_URL_MARK not in public.html
     assert NAME_MARK not in public.html
     hrefs = [a.get("href") for a in scan_html(public.html).find("a")]
-    assert "https://news.example.com/subscribe" in hrefs
+    assert "https://news.example.com/subscribe?edition=default" in hrefs
     assert "退订" not in public.html
 
 
