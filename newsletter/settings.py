@@ -154,6 +154,26 @@ class Settings(BaseSettings):
         description="On AWS Lambda: SSM Parameter Store path holding settings (e.g. secret_key).",
     )
     soft_bounce_limit: int = Field(default=3, ge=1)
+    breaker_window_seconds: float = Field(
+        default=1800.0, gt=0, description="The breaker's sliding window over a running send."
+    )
+    breaker_complaint_rate: float = Field(
+        default=0.0008, gt=0, le=1, description="Complaints a send may draw before it pauses."
+    )
+    breaker_bounce_rate: float = Field(
+        default=0.04, gt=0, le=1, description="Hard bounces a send may draw before it pauses."
+    )
+    breaker_min_sent: int = Field(
+        default=200, ge=1, description="Messages in the window before the breaker judges."
+    )
+    reconcile_wait_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=3600,
+        description="How long a send waits for SES events of the rows a crash left uncertain "
+        "before it resends those SES never saw (default 120 when NEWSLETTER_SNS_TOPIC_ARNS "
+        "is set, else 0: no event publishing, resend or skip as --uncertain says).",
+    )
     subscribe_rate_per_address: int = 3
     subscribe_rate_per_client: int = 10
     subscribe_rate_window_seconds: int = 3600
@@ -279,6 +299,13 @@ class Settings(BaseSettings):
         if "@" not in addr or any(c in self.sender for c in "\r\n"):
             raise ConfigError(f"NEWSLETTER_SENDER is not an email address: {self.sender!r}")
         return self.sender
+
+    @property
+    def reconcile_wait(self) -> float:
+        """Seconds to wait for SES events of uncertain rows (see ``reconcile_wait_seconds``)."""
+        if self.reconcile_wait_seconds is not None:
+            return self.reconcile_wait_seconds
+        return 120.0 if self.sns_topic_arns else 0.0
 
     @property
     def sender_address(self) -> str:

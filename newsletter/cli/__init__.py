@@ -27,7 +27,9 @@ class NewsletterGroup(LazyGroup):
         ),
         "items": LazyCommand("newsletter.cli.items", "app", "The day's news items."),
         "issue": LazyCommand(
-            "newsletter.cli.issue", "app", "Issues: compose, show, list, render, lint, preview."
+            "newsletter.cli.issue",
+            "app",
+            "Issues: compose, show, edit, list, render, lint, preview.",
         ),
         "lists": LazyCommand(
             "newsletter.cli.lists", "app", "Mailing lists: create, list, rename, remove."

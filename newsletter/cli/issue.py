@@ -30,7 +30,9 @@ from newsletter.render.issue import lint_issue, render_lint_store_media, stored_
 from newsletter.render.lint import image_report
 from newsletter.render.preview import open_browser, preview_copies, preview_source, start_preview
 
-app = typer.Typer(help="Issues: compose, show, list, render, lint, preview.", no_args_is_help=True)
+app = typer.Typer(
+    help="Issues: compose, show, edit, list, render, lint, preview.", no_args_is_help=True
+)
 
 DateArg = Annotated[dt.datetime, typer.Option("--date", formats=["%Y-%m-%d"], help="YYYY-MM-DD")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]

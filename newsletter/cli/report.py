@@ -70,6 +70,8 @@ def issue_(
             ["opens (unique / total)", f"{report.opens_unique} / {report.opens_total}"],
             ["clicks (unique / total)", f"{report.clicks_unique} / {report.clicks_total}"],
         ]
+    if report.paused:
+        typer.echo(report.paused)
     lists = ", ".join(report.lists) or "-"
     title = f"{report.edition} {report.date.isoformat()} {report.subject} ({lists})"
     print_table(title, columns=["", "messages"], rows=rows)

@@ -26,6 +26,7 @@ from newsletter.sending import (
     send_status,
     send_test,
 )
+from newsletter.sending.breaker import PAUSED
 from newsletter.sending.fanout import dead_letter_counter
 
 ForceOpt = Annotated[
@@ -206,6 +207,8 @@ def status(
     )
     if result.stale:
         typer.echo(f"stale: {result.stale} (the send renders it again)")
+    if result.runs and result.runs[0].stop_reason.startswith(PAUSED):
+        typer.echo(result.runs[0].stop_reason)
     print_table(
         "Deliveries", columns=["state", "count"], rows=[[k, v] for k, v in result.counts.items()]
     )
@@ -282,3 +285,34 @@ def editor_copies(
             typer.echo(f"{c.to}: {'failed: ' + c.error if c.error else 'sent ' + c.message_id}")
     if failed:
         raise typer.Exit(EXIT_STOPPED)
+
+
+@app.command()
+def abandon(
+    ctx: typer.Context,
+    date: DateArg,
+    list_name: ListOpt = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept on every row).")] = "",
+    as_json: JsonOpt = False,
+    edition: EditionOpt = None,
+) -> None:
+    """Give up the rest of a stopped or paused send: what was not sent is skipped, the issue
+    is marked sent (out and frozen with what did go out)."""
+    from newsletter.sending.abandon import abandon_send
+
+    rt = runtime(ctx)
+    done = abandon_send(
+        rt.engine(),
+        rt.settings,
+        date=date.date(),
+        edition=edition,
+        list_name=list_name,
+        reason=reason,
+    )
+    if as_json:
+        print_json(done.__dict__)
+        return
+    typer.echo(
+        f"issue {done.date} of edition {done.edition!r} to {done.list_name!r}: abandoned; "
+        f"{done.sent} sent, {done.skipped} left unsent (skipped)"
+    )

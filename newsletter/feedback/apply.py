@@ -34,7 +34,7 @@ from newsletter.errors import InputError
 from newsletter.feedback.events import SesEvent, UnrecordedEventError, parse_event
 from newsletter.feedback.sns import SnsMessage
 from newsletter.feedback.suppression import record_bounce, record_complaint
-from newsletter.models import Delivery, DeliveryEvent, DeliveryEventType
+from newsletter.models import Delivery, DeliveryEvent, DeliveryEventType, DeliveryState
 
 log = logging.getLogger(__name__)
 
@@ -107,6 +107,8 @@ def apply_event(session: Session, event: SesEvent, *, soft_limit: int) -> Feedba
     found = session.execute(
         select(Delivery.id, Delivery.issue_id).where(Delivery.message_id == event.message_id)
     ).first()
+    if found is None and event.delivery_tag is not None:
+        found = _reconcile(session, event)
     delivery_id, issue_id = (found[0], found[1]) if found is not None else (None, None)
     kind = event.type.value
     recipients = len(event.recipients)
@@ -138,6 +140,55 @@ def apply_event(session: Session, event: SesEvent, *, soft_limit: int) -> Feedba
                 changed += 1
             log.info("complaint for %s", mask_email(recipient.email))
     return FeedbackResult(kind, recipients, changed, recorded=True, unknown=found is None)
+
+
+#: Events that show SES accepted the message (every one but a Reject follows acceptance).
+_ACCEPTED = frozenset(
+    {
+        DeliveryEventType.SEND,
+        DeliveryEventType.DELIVERY,
+        DeliveryEventType.BOUNCE,
+        DeliveryEventType.COMPLAINT,
+        DeliveryEventType.DELIVERY_DELAY,
+        DeliveryEventType.OPEN,
+        DeliveryEventType.CLICK,
+    }
+)
+#: The note on a ledger row an SES event settled.
+SETTLED_BY_EVENT = "uncertain, settled as sent by an SES {kind} event"
+
+
+def _reconcile(session: Session, event: SesEvent) -> Any:
+    """The row an event names by its ``delivery`` tag, settled as sent when the ledger did
+    not know SES took it (a crash between the call and its record): the next run then does
+    not send it again. Returns ``(id, issue_id)`` of the row, or None."""
+    row = session.execute(
+        select(Delivery.id, Delivery.issue_id, Delivery.state, Delivery.message_id).where(
+            Delivery.id == event.delivery_tag
+        )
+    ).first()
+    if row is None:
+        return None
+    if event.type in _ACCEPTED and row.message_id is None:
+        # Only a row whose send is unknown: in flight or left by a crash (sending), or put
+        # back for a resend that has not happened yet (queued and marked uncertain).
+        unknown = (Delivery.state == DeliveryState.SENDING) | (
+            (Delivery.state == DeliveryState.QUEUED) & Delivery.uncertain.is_(True)
+        )
+        session.execute(
+            update(Delivery)
+            .where(Delivery.id == row.id, Delivery.message_id.is_(None), unknown)
+            .values(
+                state=DeliveryState.SENT,
+                message_id=event.message_id,
+                sent_at=event.occurred_at,
+                uncertain=True,
+                error=SETTLED_BY_EVENT.format(kind=event.type.value),
+                updated_at=dt.datetime.now(dt.UTC),
+            )
+            .execution_options(synchronize_session=False)
+        )
+    return row.id, row.issue_id
 
 
 def apply_notification(

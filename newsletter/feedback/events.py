@@ -84,6 +84,8 @@ class SesEvent:
     diagnostic: str = ""
     link: str = ""
     link_tag: str = ""
+    #: The ledger row the message was sent for (its ``delivery`` message tag), if any.
+    delivery_tag: int | None = None
 
     @property
     def permanent(self) -> bool:
@@ -217,5 +219,21 @@ def parse_event(message: str | Mapping[str, Any]) -> SesEvent:
         key=event_key(kind, message_id, discriminator),
         message_id=message_id,
         occurred_at=occurred,
+        delivery_tag=_delivery_tag(mail.get("tags") if isinstance(mail, Mapping) else None),
         **fields,
     )
+
+
+#: The message tag that carries a message's ledger row (``delivery=<id>``).
+DELIVERY_TAG = "delivery"
+
+
+def _delivery_tag(tags: object) -> int | None:
+    """The ledger row named by the SES event's ``mail.tags`` (``{"delivery": ["123"]}``)."""
+    if not isinstance(tags, Mapping):
+        return None
+    values = tags.get(DELIVERY_TAG)
+    value = values[0] if isinstance(values, list) and values else values
+    if isinstance(value, str) and value.isdigit() and len(value) < 19:
+        return int(value)
+    return None

@@ -28,9 +28,11 @@ from newsletter.models import (
     Issue,
     ListTracking,
     MailingList,
+    SendRun,
     SubscriberEvent,
 )
 from newsletter.reports.rates import Rates, percent
+from newsletter.sending.breaker import PAUSED
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,8 @@ class IssueReport:
     subject: str
     lists: list[str]
     edition: str = ""
+    #: Why the latest send of the issue paused itself ("" when it did not).
+    paused: str = ""
     recipients: int = 0
     sent: int = 0
     delivered: int = 0
@@ -96,6 +100,7 @@ class IssueReport:
         """JSON-ready; opens and clicks only when the issue was tracked."""
         out: dict[str, Any] = {
             "edition": self.edition,
+            "paused": self.paused,
             "date": self.date.isoformat(),
             "subject": self.subject,
             "lists": self.lists,
@@ -167,7 +172,11 @@ def issue_report(session: Session, *, date: dt.date, edition: str | None = None)
         .where(MailingList.id.in_(select(Delivery.list_id).where(Delivery.issue_id == issue.id)))
         .order_by(MailingList.name)
     ).all()
+    latest = session.scalar(
+        select(SendRun.stop_reason).where(SendRun.issue_id == issue.id).order_by(SendRun.id.desc())
+    )
     report = IssueReport(
+        paused=latest if latest and latest.startswith(PAUSED) else "",
         edition=chosen.slug,
         date=issue.date,
         subject=issue.rendered_subject or issue.subject,

@@ -22,6 +22,7 @@ from newsletter.feedback.tracking import configuration_set_for, is_tracked
 from newsletter.models import SendRun
 from newsletter.models.base import utcnow
 from newsletter.render.rendered import RenderedEmail
+from newsletter.sending.breaker import BreakerLimits
 from newsletter.settings import Settings
 
 
@@ -44,6 +45,8 @@ class RunDecision:
     #: The rendering every worker sends (a hash of its HTML) and why it was made again.
     rendering_sha256: str = ""
     rerendered: str = ""
+    #: When the run pauses itself (:class:`~newsletter.sending.breaker.BreakerLimits`).
+    breaker: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -77,6 +80,7 @@ def decide(
         options=options,
         rendering_sha256=hashlib.sha256(rendered.html.encode("utf-8")).hexdigest(),
         rerendered=rerendered,
+        breaker=BreakerLimits.of(settings).as_json(),
     )
 
 

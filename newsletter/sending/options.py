@@ -45,6 +45,8 @@ class Tuning:
     max_attempts: int | None = None
     seed: int | None = None
     rate_margin: float = MARGIN
+    #: Seconds between two looks of a worker's breaker at the run's bounces and complaints.
+    breaker_every: float = 5.0
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from newsletter.audience import ascii_address
+from newsletter.feedback.events import DELIVERY_TAG
 from newsletter.message import (
     MessageBuilder,
     QuotedPrintableTemplate,
@@ -162,9 +163,10 @@ class IssueMailer:
                 sender_address=self.sender_address,
             ),
         )
-        return OutgoingMessage(
-            self.sender_address, (address,), raw, self._tags, self._configuration_set
-        )
+        # The row's own tag: SES events name it, so a row a crash left uncertain is
+        # settled by what SES saw rather than guessed.
+        tags = (*self._tags, (DELIVERY_TAG, str(job.delivery_id)))
+        return OutgoingMessage(self.sender_address, (address,), raw, tags, self._configuration_set)
 
 
 class EditorCopyMailer:

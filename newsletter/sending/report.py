@@ -74,6 +74,8 @@ class SendReport:
     retries: int = 0
     requeued: int = 0
     uncertain: int = 0
+    #: Uncertain rows that SES's events settled as sent while the run waited for them.
+    reconciled: int = 0
     uncertain_policy: str = UncertainPolicy.RESEND.value
     uncertain_subscriber_ids: list[int] = field(default_factory=list)
     stop_kind: str = ""

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
@@ -44,6 +44,7 @@ from newsletter.identity import require_postal_address
 from newsletter.lifecycle import is_out, mark_sent, start_sending
 from newsletter.media.check import check_issue_media
 from newsletter.models import (
+    Delivery,
     DeliveryState,
     Edition,
     Issue,
@@ -58,6 +59,7 @@ from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
+from newsletter.sending.breaker import PAUSED
 from newsletter.sending.decision import RunDecision, decide
 from newsletter.sending.local import start_workers
 from newsletter.sending.lock import RunLock, acquire, finished_run, make_owner, release
@@ -73,6 +75,9 @@ from newsletter.transport import Transport
 __all__ = ["ProgressCallback", "join_send", "retry_issue", "send_issue"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds between two looks at the uncertain rows while waiting for SES's events.
+RECONCILE_POLL = 0.5
 
 
 @dataclass(frozen=True)
@@ -255,6 +260,16 @@ def _prepare(
                     f"{date.isoformat()}` shows the ledger, `newsletter send retry` re-sends "
                     "deferred and failed messages"
                 )
+        if mode is Mode.SEND and not dry_run and not scope.force:
+            last = session.scalar(
+                select(SendRun)
+                .where(SendRun.issue_id == issue.id, SendRun.list_id == mailing_list.id)
+                .order_by(SendRun.id.desc())
+                .limit(1)
+            )
+            if last is not None and last.stop_reason.startswith(PAUSED):
+                # A paused send goes on only when the operator says so.
+                raise StateError(f"the last send of {date.isoformat()} was {last.stop_reason}")
         if mode is Mode.RETRY and not is_out(issue):
             raise StateError(
                 f"the issue of {date.isoformat()} has not been sent: use `newsletter send issue`"
@@ -348,7 +363,15 @@ def _run(
     if dry_run:
         return _dry_run(engine, settings, report, prep=prep)
 
-    lock = _lock_and_settle(engine, report, prep=prep, mode=mode, plan=plan, options=options)
+    lock = _lock_and_settle(
+        engine,
+        report,
+        prep=prep,
+        mode=mode,
+        plan=plan,
+        options=options,
+        wait=settings.reconcile_wait,
+    )
     try:
         facts = _plan(
             engine,
@@ -459,7 +482,15 @@ def plan_send(
         uncertain_policy=options.uncertain.value,
         rerendered=prep.rerendered,
     )
-    lock = _lock_and_settle(engine, report, prep=prep, mode=Mode.SEND, plan=plan, options=options)
+    lock = _lock_and_settle(
+        engine,
+        report,
+        prep=prep,
+        mode=Mode.SEND,
+        plan=plan,
+        options=options,
+        wait=settings.reconcile_wait,
+    )
     facts = _plan(
         engine,
         report,
@@ -503,6 +534,30 @@ def close_if_complete(engine: Engine, *, run: RunFacts) -> bool:
     return True
 
 
+def _await_events(engine: Engine, *, issue_id: int, run_id: int, seconds: float) -> int:
+    """Wait up to ``seconds`` while rows of the issue are left ``sending`` (no live run owns
+    them: this run holds the lock), keeping this run's heartbeat; returns how many of them
+    SES's events settled as sent meanwhile."""
+
+    def unsettled() -> int:
+        with engine.connect() as conn:
+            query = select(func.count()).where(
+                Delivery.issue_id == issue_id, Delivery.state == DeliveryState.SENDING
+            )
+            return int(conn.execute(query).scalar() or 0)
+
+    start = left = unsettled()
+    deadline = time.monotonic() + seconds
+    while left and time.monotonic() < deadline:
+        time.sleep(min(RECONCILE_POLL, max(0.0, deadline - time.monotonic())))
+        with engine.begin() as conn:
+            conn.execute(update(SendRun).where(SendRun.id == run_id).values(heartbeat_at=utcnow()))
+        left = unsettled()
+    if start:
+        log.info("%d of %d uncertain rows settled by SES events", start - left, start)
+    return start - left
+
+
 def _lock_and_settle(
     engine: Engine,
     report: SendReport,
@@ -511,6 +566,7 @@ def _lock_and_settle(
     mode: Mode,
     plan: RatePlan,
     options: SendOptions,
+    wait: float = 0.0,
 ) -> RunLock:
     with transaction(engine) as session:
         issue = session.get(Issue, prep.issue_id)
@@ -529,6 +585,14 @@ def _lock_and_settle(
         run.uncertain_policy = options.uncertain.value
         run.mode = mode.value
         run.decision = prep.decision.as_json() if prep.decision is not None else None
+    # Rows a crash left 'sending': SES's events for them (a Send event for every message it
+    # took) settle them as sent; wait a bounded time for those, then resend only the rest.
+    report.reconciled = _await_events(
+        engine, issue_id=prep.issue_id, run_id=lock.run_id, seconds=wait
+    )
+    with transaction(engine) as session:
+        issue = session.get(Issue, prep.issue_id)
+        assert issue is not None
         resend = options.uncertain is UncertainPolicy.RESEND
         report.uncertain, report.uncertain_subscriber_ids = ledger.settle_uncertain(
             session, issue_id=prep.issue_id, resend=resend

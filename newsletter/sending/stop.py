@@ -14,6 +14,8 @@ class StopKind(enum.StrEnum):
     QUOTA = "quota"
     LOCK_LOST = "lock_lost"
     ERROR = "error"
+    #: The breaker paused the run: its bounces or complaints climbed while it ran.
+    PAUSED = "paused"
 
 
 class StopSignal:

@@ -27,6 +27,7 @@ from newsletter.feedback.tracking import configuration_set_for, is_tracked, tag_
 from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
+from newsletter.sending.breaker import Breaker, BreakerLimits
 from newsletter.sending.budget import Budget
 from newsletter.sending.decision import RunDecision, read_decision
 from newsletter.sending.lock import RunLock, make_owner
@@ -193,6 +194,18 @@ def work(
             tracked, configuration_set = decision.tracked, decision.configuration_set
         if tracked:
             rendered = dataclasses.replace(rendered, html=tag_links(rendered.html))
+        run_row = session.get(SendRun, run.run_id)
+        assert run_row is not None
+        breaker = Breaker(
+            engine,
+            run_id=run.run_id,
+            issue_id=run.issue_id,
+            since=run_row.started_at,
+            limits=BreakerLimits.read(decision.breaker if decision else None, settings),
+            describe={"date": run.issue_date, "edition": issue.edition.slug},
+            stop=stop,
+            every=tuning.breaker_every,
+        )
     mailer = IssueMailer(
         settings,
         configuration_set=configuration_set,
@@ -240,18 +253,19 @@ def work(
     writer.start()
     pool.start()
     try:
-        _slices_loop(
-            engine,
-            run=run,
-            worker_id=worker_id,
-            tuning=tuning,
-            stop=stop,
-            pool=pool,
-            writer=writer,
-            result=result,
-            slice_id=slice_id,
-            wait_for_others=wait_for_others,
-        )
+        with breaker:
+            _slices_loop(
+                engine,
+                run=run,
+                worker_id=worker_id,
+                tuning=tuning,
+                stop=stop,
+                pool=pool,
+                writer=writer,
+                result=result,
+                slice_id=slice_id,
+                wait_for_others=wait_for_others,
+            )
         pool.finish()
     except KeyboardInterrupt:
         stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")

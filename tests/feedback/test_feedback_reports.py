@@ -94,6 +94,7 @@ def _seed(engine: Engine) -> tuple[list[Person], int]:
 
 EXPECTED_ISSUE = {
     "edition": "default",
+    "paused": "",
     "date": "2025-08-14",
     "subject": "AI 日报",
     "lists": ["daily"],

@@ -171,12 +171,15 @@ def ses_event(
     Rendering Failure, Open, Click, Subscription) about ``message_id``.
 
     Options: ``permanent`` (bounce, default True), ``feedback_id`` (bounce, complaint),
-    ``link`` and ``tag`` (click), ``diagnostic`` (bounce, delay).
+    ``link`` and ``tag`` (click), ``diagnostic`` (bounce, delay), ``delivery`` (the ledger
+    row's message tag).
     """
     event: dict[str, Any] = {
         "eventType": kind,
         "mail": _mail(message_id, recipient, timestamp="2025-08-14T07:00:00.000Z"),
     }
+    if "delivery" in options:  # the ledger row's message tag, as SES publishes every tag
+        event["mail"]["tags"]["delivery"] = [str(options["delivery"])]
     diagnostic = options.get("diagnostic", "smtp; 550 5.1.1 user unknown")
     if kind == "Send":
         event["send"] = {}
