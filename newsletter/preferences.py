@@ -182,11 +182,13 @@ class PreferencesResult:
     language_changed: bool = False
     refused: list[int] = field(default_factory=list)
     confirmations: list[OwedEmail] = field(default_factory=list)
+    #: "Unsubscribe from all" left at least one list.
+    left_everything: bool = False
 
     @property
     def changed(self) -> bool:
         """Whether anything was stored."""
-        return bool(self.left or self.rejoined or self.language_changed)
+        return bool(self.left or self.rejoined or self.language_changed or self.left_everything)
 
 
 def checked_choice(language: str) -> str:

@@ -114,7 +114,7 @@ def _apply(svc: Services, data: TokenData, action: str, form: FormData) -> Prefe
     with transaction(svc.engine) as session:
         if action == "unsubscribe-all":
             changed = unsubscribe_everywhere(session, subscriber_id=data.subscriber_id)
-            result = PreferencesResult(left=[0] if changed else [])
+            result = PreferencesResult(left_everything=changed)
         elif action == "rejoin":
             result = rejoin(
                 session,

@@ -8,14 +8,14 @@ import re
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from newsletter.archive import image_sources
 from newsletter.audience import erase_subscriber
 from newsletter.db import transaction
 from newsletter.editions import EditionChange, add_edition, get_edition
-from newsletter.models import EventKind, Subscriber
+from newsletter.models import MailingList, Subscriber
 from newsletter.render import RenderedEmail
 from newsletter.sending.ledger import Job
 from newsletter.sending.personal import IssueMailer
@@ -67,7 +67,8 @@ def test_the_page_shows_every_list_and_a_get_changes_nothing(
     assert 'lang="zh-CN"' in page.text  # the list's (daily: the default edition's) language
     assert "re***@example.com" in page.text
     assert "reader@example.com" not in page.text
-    assert "AI 日报" in page.text and "AI Weekly" in page.text
+    assert "AI 日报" in page.text
+    assert "AI Weekly" in page.text
     assert page.text.count('type="checkbox"') == 2
     assert page.headers["cache-control"] == "no-store"
     assert "prefers-color-scheme: dark" in page.text
@@ -80,9 +81,7 @@ def test_save_leaves_a_list_and_changes_the_language_as_events(
     daily = add_person(engine, "reader@example.com")
     weekly = add_person(engine, "reader@example.com", list_name=WEEKLY)
     url = _prefs(web_settings, daily)
-    done = client.post(
-        url, data={"do": "save", "list": [str(weekly.list_id)], "language": "en"}
-    )
+    done = client.post(url, data={"do": "save", "list": [str(weekly.list_id)], "language": "en"})
     assert done.status_code == 200
     # The page answers in the language just chosen.
     assert 'lang="en"' in done.text
@@ -178,7 +177,9 @@ def test_pages_follow_the_readers_language_else_the_lists(
         person = session.get(Subscriber, stranger.subscriber_id)
         assert person is not None
         person.language = "fr"  # no words for French: the list's language
-    page = client.get(f"/unsubscribe/{person_token(web_settings, stranger, TokenPurpose.UNSUBSCRIBE)}")
+    page = client.get(
+        f"/unsubscribe/{person_token(web_settings, stranger, TokenPurpose.UNSUBSCRIBE)}"
+    )
     assert 'lang="en"' in page.text
 
 
@@ -200,7 +201,8 @@ def test_tampered_foreign_and_erased_links_are_refused_with_a_way_on(
     assert client.get(f"/preferences/{good}").status_code == 400
     missing = client.get("/no/such/page")
     assert missing.status_code == 404
-    assert 'href="/archive"' in missing.text and 'href="/subscribe"' in missing.text
+    assert 'href="/archive"' in missing.text
+    assert 'href="/subscribe"' in missing.text
 
 
 def test_an_expired_confirm_link_offers_a_new_one_throttled(
@@ -264,3 +266,21 @@ def test_the_csp_admits_the_media_store_over_http_only_on_loopback(
     public = web_settings.model_copy(update={"media_base_url": "http://cdn.example.com/media"})
     assert image_sources(public) == ()
     assert image_sources(web_settings) == ()  # https is admitted already
+
+
+def test_subscribe_with_a_list_query_joins_that_list(
+    client: TestClient, web_settings: Settings, engine: Engine, english_weekly: None
+) -> None:
+    form = client.get(f"/subscribe?list={WEEKLY}")
+    assert form.status_code == 200
+    assert 'lang="en"' in form.text
+    done = client.post(f"/subscribe?list={WEEKLY}", data={"email": "new@example.com"})
+    assert done.status_code == 200
+    state = db_state(engine)
+    with transaction(engine) as session:
+        weekly_id = session.scalar(select(MailingList.id).where(MailingList.name == WEEKLY))
+    assert [(s[1], s[2]) for s in state.subscriptions] == [(weekly_id, "pending")]
+    [message] = read_outbox(Path(web_settings.file_outbox))
+    assert "AI Weekly" in str(message["Subject"])
+    # A list no edition sends to cannot be joined from the web.
+    assert client.get("/subscribe?list=secret").status_code == 404
