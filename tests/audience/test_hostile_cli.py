@@ -169,7 +169,7 @@ def test_control_characters_in_a_setting_are_a_one_line_error(
     result = runner.invoke(app, ["lists", "list"])
     assert result.exit_code == 2
     assert result.stderr == (
-        "error: NEWSLETTER_NEWSLETTER_NAME: Value error, contains a control character "
+        "error: NEWSLETTER_NEWSLETTER_NAME: contains a control character "
         "(NUL, escape, line break, ...)\n"
     )
 

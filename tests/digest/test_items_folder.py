@@ -65,7 +65,9 @@ def test_a_sites_content_tree(
         "(skipped)" in lines
     )
     assert any(
-        line.startswith(f"{content}/cn/2025-12/2025-12-23.md: default 2025-12-23: imported 10 items")
+        line.startswith(
+            f"{content}/cn/2025-12/2025-12-23.md: default 2025-12-23: imported 10 items"
+        )
         for line in lines
     )
     assert f"{content}/cn/2025-12/2025-12-23.md:12: unclosed code fence closed" in result.stderr

@@ -122,14 +122,14 @@ def test_archive_copy_has_no_personal_links_and_a_sign_up_link(
         public = archive_copy(rendered, language=language)
         doc = scan_html(public.html)
         hrefs = {a.get("href") for a in doc.find("a")}
-        assert "https://news.example.com/subscribe" in hrefs
+        assert "https://news.example.com/subscribe?edition=default" in hrefs
         assert not [h for h in hrefs if h and "/unsubscribe" in h]
         assert UNSUBSCRIBE_URL_MARK not in public.html + public.text
         assert "__NEWSLETTER_" not in public.html + public.text
         for word in ("退订", "Unsubscribe", "您好", "Hi ", "您收到这封邮件"):
             assert word not in doc.text
             assert word not in public.text
-        assert "https://news.example.com/subscribe" in public.text
+        assert "https://news.example.com/subscribe?edition=default" in public.text
 
 
 def test_postal_address_is_required_for_a_send_and_linted() -> None:
