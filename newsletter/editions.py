@@ -30,11 +30,11 @@ from newsletter.errors import ConfigError, InputError, NotFoundError, StateError
 from newsletter.lifecycle import out_clause
 from newsletter.models import DEFAULT_EDITION_SLUG, DigestRecord, Edition, Issue
 from newsletter.settings import Settings, check_hex_color
+from newsletter.text import has_controls
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$")
 _SEND_AT = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: Edition fields an operator sets, and the setting each one overrides.
 SETTING_OF: Mapping[str, str] = {
@@ -51,7 +51,9 @@ SETTING_OF: Mapping[str, str] = {
     "drop_sections": "drop_sections",
 }
 #: Fields of an edition with no setting behind them.
-OWN_FIELDS = ("timezone", "send_at")
+OWN_FIELDS = ("timezone", "send_at", "welcome")
+#: The welcome email's Markdown at most.
+WELCOME_MAX = 4000
 FIELDS = (*SETTING_OF, *OWN_FIELDS)
 
 
@@ -88,7 +90,13 @@ def _check_value(name: str, value: Any) -> Any:
         return None
     text = str(value).strip()
     option = "--" + name.replace("_name", "").replace("_", "-")
-    if _CONTROLS.search(text):
+    if name == "welcome":  # Markdown: several lines
+        if has_controls(text.replace("\n", " ")):
+            raise InputError(f"{option}: contains a control character")
+        if len(text) > WELCOME_MAX:
+            raise InputError(f"{option}: longer than {WELCOME_MAX} characters")
+        return text or None
+    if has_controls(text):
         raise InputError(f"{option}: contains a control character")
     if not text:
         return None
@@ -145,6 +153,10 @@ def get_edition(session: Session, slug: str | None = None) -> Edition:
     if slug is None:
         return default_edition(session)
     edition = session.scalar(select(Edition).where(Edition.slug == slug))
+    if edition is None and slug == DEFAULT_EDITION_SLUG:
+        # The settings-only edition, made on first use like when no slug is given.
+        fallback = default_edition(session)
+        edition = fallback if fallback.slug == slug else None
     if edition is None:
         known = ", ".join(e.slug for e in list_editions(session))
         raise NotFoundError(f"no edition {slug!r} (editions: {known}); see `newsletter editions`")
@@ -328,5 +340,6 @@ def edition_dict(edition: Edition, settings: Settings) -> dict[str, Any]:
             **{name: getattr(effective, setting) for name, setting in SETTING_OF.items()},
             "timezone": edition.timezone or "UTC",
             "send_at": edition.send_at,
+            "welcome": edition.welcome,
         },
     }

@@ -27,6 +27,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.audience import list_label, mask_email, unsubscribe
+from newsletter.audience.consent import checked_choice as checked_tracking
+from newsletter.audience.consent import set_tracking_choice
 from newsletter.audience.history import add_event, suppression_reason
 from newsletter.audience.subscribe import resubscribe
 from newsletter.editions import edition_of_list, edition_settings
@@ -88,6 +90,8 @@ class PreferencesView:
     masked_email: str
     #: The stored language ("" follows the list).
     language: str
+    #: The person's tracking choice (None: the list decides).
+    tracking: bool | None
     #: The language the page is in (:func:`reader_language`).
     page_language: str
     lists: list[ListChoice]
@@ -132,6 +136,7 @@ def preferences_view(
         subscriber_id=subscriber_id,
         masked_email=mask_email(subscriber.email),
         language=subscriber.language,
+        tracking=subscriber.tracking,
         page_language=reader_language(subscriber.language, link_settings.language),
         lists=choices,
         in_good_standing=_in_good_standing(session, subscriber),
@@ -161,6 +166,8 @@ class PreferencesChange:
 
     lists: frozenset[int]
     language: str | None = None
+    #: ``on``, ``off``, ``list``; None: unchanged.
+    tracking: str | None = None
 
 
 @dataclass(frozen=True)
@@ -180,6 +187,7 @@ class PreferencesResult:
     left: list[int] = field(default_factory=list)
     rejoined: list[int] = field(default_factory=list)
     language_changed: bool = False
+    tracking_changed: bool = False
     refused: list[int] = field(default_factory=list)
     confirmations: list[OwedEmail] = field(default_factory=list)
     #: "Unsubscribe from all" left at least one list.
@@ -188,7 +196,13 @@ class PreferencesResult:
     @property
     def changed(self) -> bool:
         """Whether anything was stored."""
-        return bool(self.left or self.rejoined or self.language_changed or self.left_everything)
+        return bool(
+            self.left
+            or self.rejoined
+            or self.language_changed
+            or self.tracking_changed
+            or self.left_everything
+        )
 
 
 def checked_choice(language: str) -> str:
@@ -230,6 +244,13 @@ def apply_preferences(
             )
     if language is not None:
         result.language_changed = _set_language(session, subscriber_id, language)
+    if change.tracking is not None:
+        result.tracking_changed = set_tracking_choice(
+            session,
+            subscriber_id=subscriber_id,
+            choice=checked_tracking(change.tracking),
+            method=METHOD,
+        )
     session.flush()
     return result
 

@@ -54,6 +54,11 @@ class Messages:
     status_unsubscribed: str
     preferences_language: str
     language_follow: str
+    #: The tracking choice: whether opens and clicks of one's emails may be counted.
+    preferences_tracking: str
+    tracking_follow: str
+    tracking_on: str
+    tracking_off: str
     preferences_save: str
     preferences_none: str
     preferences_saved_title: str
@@ -120,6 +125,10 @@ ZH = Messages(
     status_unsubscribed="未订阅",
     preferences_language="邮件和页面的语言",
     language_follow="与所订阅的邮件相同",
+    preferences_tracking="统计邮件的打开和点击",
+    tracking_follow="按邮件列表的设置",
+    tracking_on="允许",
+    tracking_off="不允许",
     preferences_save="保存设置",
     preferences_none="这个地址目前没有订阅任何列表。",
     preferences_saved_title="设置已保存",
@@ -186,6 +195,10 @@ EN = Messages(
     status_unsubscribed="Not subscribed",
     preferences_language="Language of emails and pages",
     language_follow="The newsletter's own",
+    preferences_tracking="Count opens and clicks of my emails",
+    tracking_follow="As the list does",
+    tracking_on="Yes",
+    tracking_off="No",
     preferences_save="Save",
     preferences_none="This address is on no list at the moment.",
     preferences_saved_title="Saved",

@@ -23,6 +23,7 @@ from starlette.responses import Response
 
 from newsletter import optin
 from newsletter.audience import email_hash
+from newsletter.audience.consent import choice_word
 from newsletter.db import transaction
 from newsletter.errors import InputError, NewsletterError
 from newsletter.preferences import (
@@ -125,9 +126,11 @@ def _apply(svc: Services, data: TokenData, action: str, form: FormData) -> Prefe
         elif action == "save":
             ids = [_list_id(v) for v in form.getlist("list")[:MAX_LISTS] if isinstance(v, str)]
             language = form.get("language")
+            tracking = form.get("tracking")
             change = PreferencesChange(
                 lists=frozenset(ids),
                 language=language.strip() if isinstance(language, str) else None,
+                tracking=tracking.strip() if isinstance(tracking, str) else None,
             )
             result = apply_preferences(
                 session, svc.settings, subscriber_id=data.subscriber_id, change=change
@@ -190,6 +193,12 @@ def _page(
         action="",
         notice=notice,
         languages=languages,
+        tracking_choices=[
+            ("list", m.tracking_follow),
+            ("on", m.tracking_on),
+            ("off", m.tracking_off),
+        ],
+        tracking_now=choice_word(view.tracking),
         status_text={
             "active": m.status_active,
             "pending": m.status_pending,

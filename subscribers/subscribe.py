@@ -133,7 +133,10 @@ async def confirm_post(request: Request) -> Response:
     language = await run_in_threadpool(_language, svc, data)
     pages = svc.pages.seen_as(settings, language=language)
     if confirmed.active:
-        return _confirmed(pages, confirmed.list_label)
+        response = _confirmed(pages, confirmed.list_label)
+        if confirmed.welcome is not None:  # owed once, recorded: sent after the answer
+            response.background = BackgroundTask(_welcome, svc, confirmed.welcome)
+        return response
     m = pages.messages
     return pages.message(
         title=m.not_confirmed_title,
@@ -233,6 +236,14 @@ def _sign_up(svc: Services, settings: Settings, address: str, name: str) -> None
         log.error("sign-up not stored: %s", type(exc).__name__)
 
 
+def _welcome(svc: Services, target: optin.WelcomeTarget) -> None:
+    # Runs after the answer: a failure is logged (the event says it was owed and tried).
+    try:
+        optin.send_welcome(svc.transport(), target)
+    except NewsletterError as exc:
+        log.error("welcome email not sent: %s", exc)
+
+
 def _rehearse(svc: Services, settings: Settings, address: str, name: str) -> None:
     # A bot's sign-up does the same work, rolled back, and builds the email it does not send:
     # the server is as busy as after a real one.
@@ -253,7 +264,11 @@ def _confirm(
         edition = list_edition(session, svc.settings, data.list_id)
         settings = settings_of(edition, svc.settings)
         confirmed = optin.confirm(
-            session, settings, subscriber_id=data.subscriber_id, list_id=data.list_id
+            session,
+            settings,
+            subscriber_id=data.subscriber_id,
+            list_id=data.list_id,
+            base=svc.settings,
         )
     return confirmed, settings, edition
 

@@ -19,7 +19,7 @@ from newsletter.audience.addresses import email_hash, normalize_email
 from newsletter.audience.profile import checked_attributes, checked_language, checked_name
 from newsletter.errors import InputError
 
-KNOWN_COLUMNS = ("email", "name", "language")
+KNOWN_COLUMNS = ("email", "name", "language", "tracking")
 #: A cell starting with one of these is a formula to a spreadsheet (CSV injection); some
 #: spreadsheets also read the fullwidth forms (＝ ＋ － ＠) as the ASCII ones.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n", "\uff1d", "\uff0b", "\uff0d", "\uff20")
@@ -38,6 +38,8 @@ class CsvSubscriber:
     name: str
     language: str
     attributes: dict[str, str]
+    #: The person's tracking choice from a ``tracking`` column (None: none given).
+    tracking: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,24 @@ def _language(line: int, raw: str, warnings: list[RowProblem]) -> str:
         return ""
 
 
+_YES = frozenset({"yes", "y", "true", "1", "on", "是"})
+_NO = frozenset({"no", "n", "false", "0", "off", "否"})
+
+
+def _tracking(line: int, raw: str, warnings: list[RowProblem]) -> bool | None:
+    # yes/no (true/false, 1/0, on/off); empty follows the list. A value that is neither is
+    # not worth losing the person for: it is reported and the list decides.
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value in _YES:
+        return True
+    if value in _NO:
+        return False
+    warnings.append(RowProblem(line, f"tracking {raw[:20]!r} is not yes or no: the list decides"))
+    return None
+
+
 def _row(
     line: int,
     cells: list[str],
@@ -139,6 +159,7 @@ def _row(
         name=name,
         language=_language(line, cell("language"), warnings),
         attributes=attributes,
+        tracking=_tracking(line, cell("tracking"), warnings),
     )
 
 

@@ -77,6 +77,7 @@ class _Existing:
     name: str
     language: str
     attributes: dict[str, Any]
+    tracking: bool | None
 
 
 @dataclass
@@ -98,6 +99,7 @@ def _existing(session: Session, hashes: Sequence[str]) -> dict[str, _Existing]:
                 Subscriber.name,
                 Subscriber.language,
                 Subscriber.attributes,
+                Subscriber.tracking,
             ).where(one_of(dialect_name(session), Subscriber.email_hash, part))
         )
         for address_hash, *rest in rows:
@@ -132,9 +134,17 @@ def _merge(existing: _Existing, row: CsvSubscriber) -> dict[str, Any] | None:
     name = existing.name or row.name
     language = existing.language or row.language
     attributes = {**row.attributes, **existing.attributes}
-    if (name, language, attributes) == (existing.name, existing.language, existing.attributes):
+    tracking = existing.tracking if existing.tracking is not None else row.tracking
+    old = (existing.name, existing.language, existing.attributes, existing.tracking)
+    if (name, language, attributes, tracking) == old:
         return None
-    return {"b_id": existing.id, "b_name": name, "b_language": language, "b_attributes": attributes}
+    return {
+        "b_id": existing.id,
+        "b_name": name,
+        "b_language": language,
+        "b_attributes": attributes,
+        "b_tracking": tracking,
+    }
 
 
 def _plan(
@@ -190,6 +200,7 @@ def subscriber_row(row: CsvSubscriber, now: dt.datetime) -> dict[str, Any]:
         "name": row.name,
         "language": row.language,
         "attributes": row.attributes,
+        "tracking": row.tracking,
         "status": SubscriberStatus.OK,
         "soft_bounces": 0,
         "created_at": now,
@@ -249,6 +260,7 @@ def _write(session: Session, plan: _Plan, *, list_id: int, confirmed: bool, sour
                 name=bindparam("b_name"),
                 language=bindparam("b_language"),
                 attributes=bindparam("b_attributes"),
+                tracking=bindparam("b_tracking"),
                 updated_at=now,
             ),
             plan.merge,

@@ -3,6 +3,7 @@ remove)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -54,6 +55,24 @@ DropOpt = Annotated[
 ]
 
 
+WelcomeOpt = Annotated[
+    Text,
+    typer.Option(
+        "--welcome",
+        help='Markdown of the welcome email sent once after a confirmed sign-up ("": none).',
+    ),
+]
+WelcomeFileOpt = Annotated[
+    Path | None, typer.Option("--welcome-file", help="The welcome email's Markdown from a file.")
+]
+
+
+def _welcome(text: str | None, path: Path | None) -> str | None:
+    from newsletter.files import read_text_file
+
+    return read_text_file(path) if path is not None else text
+
+
 def _change(**values: Any) -> EditionChange:
     # Options not given stay as they are; an empty string puts the setting back in charge.
     return EditionChange({k: v for k, v in values.items() if v is not None})
@@ -87,6 +106,8 @@ def add(
     logo_url: LogoOpt = None,
     postal_address: AddressOpt = None,
     drop_section: DropOpt = None,
+    welcome: WelcomeOpt = None,
+    welcome_file: WelcomeFileOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Add an edition; what it leaves unset comes from the NEWSLETTER_* settings."""
@@ -105,6 +126,7 @@ def add(
         logo_url=logo_url,
         postal_address=postal_address,
         drop_sections=drop_section,
+        welcome=_welcome(welcome, welcome_file),
     )
     with db.transaction(rt.engine()) as session:
         data = edition_dict(add_edition(session, slug, change=change), rt.settings)
@@ -132,6 +154,8 @@ def update(
     logo_url: LogoOpt = None,
     postal_address: AddressOpt = None,
     drop_section: DropOpt = None,
+    welcome: WelcomeOpt = None,
+    welcome_file: WelcomeFileOpt = None,
     new_slug: Annotated[Text, typer.Option("--slug", help="Rename the edition.")] = None,
     make_default: Annotated[
         bool, typer.Option("--default", help="Make it the edition used without --edition.")
@@ -154,6 +178,7 @@ def update(
         logo_url=logo_url,
         postal_address=postal_address,
         drop_sections=drop_section,
+        welcome=_welcome(welcome, welcome_file),
     )
     with db.transaction(rt.engine()) as session:
         edition = update_edition(

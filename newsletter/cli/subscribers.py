@@ -328,6 +328,32 @@ def unsubscribe_(
 
 
 @app.command()
+def tracking(
+    ctx: typer.Context,
+    email: Annotated[str, typer.Argument(help="The address (any case).")],
+    choice: Annotated[str, typer.Argument(help="on, off, or list (the list decides).")],
+    as_json: JsonOpt = False,
+) -> None:
+    """A person's own open and click tracking choice, over the list's: off sends their
+    copies untracked even to a tracked list."""
+    from newsletter.audience.consent import checked_choice, choice_word, set_tracking_choice
+
+    value = checked_choice(choice)
+    with db.transaction(runtime(ctx).engine()) as session:
+        subscriber = find_subscriber(session, email)
+        if subscriber is None:
+            raise NotFoundError("no subscriber with that address")
+        changed = set_tracking_choice(
+            session, subscriber_id=subscriber.id, choice=value, method="operator"
+        )
+    word = choice_word(value)
+    if as_json:
+        print_json({"email": subscriber.email, "tracking": word, "changed": changed})
+    else:
+        echo(f"{subscriber.email}: tracking {word}" + ("" if changed else " (unchanged)"))
+
+
+@app.command()
 def erase(
     ctx: typer.Context,
     email: Annotated[str, typer.Argument(help="The address (any case).")],

@@ -45,6 +45,10 @@ class EventKind(enum.StrEnum):
     CONFIRMATION_SENT = "confirmation_sent"
     #: The list was renamed or removed by an operator (the detail says how).
     LIST_CHANGED = "list_changed"
+    #: The person's own tracking choice changed (on, off, or the list decides).
+    TRACKING_CHANGED = "tracking_changed"
+    #: The welcome email of a list went out after a confirmed sign-up (never twice).
+    WELCOMED = "welcomed"
 
 
 class MailingList(Base):
@@ -78,6 +82,9 @@ class Subscriber(Base):
     email_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     language: Mapped[str] = mapped_column(String(20), default="")
+    #: Open and click tracking: None follows the list; False declines it (whatever the list
+    #: says), True consents.
+    tracking: Mapped[bool | None] = mapped_column(default=None)
     attributes: Mapped[dict[str, Any]] = mapped_column(default=dict)
     status: Mapped[SubscriberStatus] = mapped_column(
         enum_type(SubscriberStatus), default=SubscriberStatus.OK

@@ -43,6 +43,8 @@ class Edition(Base):
     send_at: Mapped[str | None] = mapped_column(String(5), default=None)
     #: Regular expressions; None takes NEWSLETTER_DROP_SECTIONS.
     drop_sections: Mapped[list[Any] | None] = mapped_column(default=None)
+    #: The welcome email's Markdown, sent once after a confirmed sign-up; None: no welcome.
+    welcome: Mapped[str | None] = mapped_column(Text, default=None)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 

@@ -25,6 +25,7 @@ from newsletter.optin.signup import (
     rehearse_sign_up,
     sign_up,
 )
+from newsletter.optin.welcome import WelcomeTarget, send_welcome, welcome_owed
 
 __all__ = [
     "Added",
@@ -32,6 +33,7 @@ __all__ = [
     "ConfirmationTarget",
     "ConfirmationsSent",
     "Confirmed",
+    "WelcomeTarget",
     "add",
     "confirm",
     "confirm_url",
@@ -46,6 +48,8 @@ __all__ = [
     "send_confirmation",
     "send_confirmations",
     "send_pending_confirmations",
+    "send_welcome",
     "sign_up",
     "unsent_targets",
+    "welcome_owed",
 ]

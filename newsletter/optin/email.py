@@ -20,7 +20,6 @@ from newsletter.errors import InputError
 from newsletter.message import Recipient, build_message, random_message_id
 from newsletter.models import EventKind
 from newsletter.optin.owed import ConfirmationTarget
-from newsletter.render import markdown
 from newsletter.render.context import base_context
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.render.rendered import RenderedEmail
@@ -29,8 +28,10 @@ from newsletter.render.templates import render_template
 from newsletter.sending.personal import envelope_address
 from newsletter.sending.single import deliver_one
 from newsletter.settings import Settings
+from newsletter.text import untrusted_text
 from newsletter.tokens import TokenPurpose, make_token
 from newsletter.transport import OutgoingMessage, PermanentError, TransientError, Transport
+from newsletter.urls import safe_web_url
 
 log = logging.getLogger(__name__)
 
@@ -42,10 +43,10 @@ def render_confirmation(settings: Settings, *, confirm_url: str, list_name: str)
     subscribed until the link is followed. ``confirm_url`` must be an absolute http(s) URL
     and ``list_name`` one line (:class:`InputError` otherwise).
     """
-    url = markdown.safe_web_url(confirm_url)
+    url = safe_web_url(confirm_url)
     if url is None:
         raise InputError(f"the confirm URL is not an absolute http(s) URL: {confirm_url!r}")
-    name = markdown.clean_text(list_name).strip()
+    name = untrusted_text(list_name).strip()
     if any(c in list_name for c in "\r\n"):
         raise InputError("the list name must be one line")
     strings = strings_for(settings.language)

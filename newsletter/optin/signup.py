@@ -23,6 +23,7 @@ from newsletter.audience.history import add_event
 from newsletter.audience.subscribe import FORM_METHOD
 from newsletter.models import EventKind, SubscriptionStatus
 from newsletter.optin.owed import ConfirmationTarget, confirmation_targets, owed_targets
+from newsletter.optin.welcome import WelcomeTarget, welcome_owed
 from newsletter.settings import Settings
 
 
@@ -97,17 +98,35 @@ def rehearse_sign_up(
 
 @dataclass(frozen=True)
 class Confirmed:
-    """The state after following a confirm link."""
+    """The state after following a confirm link, and the welcome email now owed (if the
+    list's edition has one and the person was not welcomed to that list before)."""
 
     active: bool
     list_label: str
+    welcome: WelcomeTarget | None = None
 
 
-def confirm(session: Session, settings: Settings, *, subscriber_id: int, list_id: int) -> Confirmed:
-    """Follow a confirm link (idempotent): pending → active; ``active`` tells the state after."""
+def confirm(
+    session: Session,
+    settings: Settings,
+    *,
+    subscriber_id: int,
+    list_id: int,
+    base: Settings | None = None,
+) -> Confirmed:
+    """Follow a confirm link (idempotent): pending → active; ``active`` tells the state after.
+
+    ``settings`` are the list's edition's (the page's words); ``base`` the plain settings,
+    which find the edition of the list for its welcome email (default: ``settings``)."""
     confirm_subscription(session, subscriber_id=subscriber_id, list_id=list_id)
     status = subscription_status(session, subscriber_id=subscriber_id, list_id=list_id)
-    return Confirmed(status is SubscriptionStatus.ACTIVE, list_label_of(session, settings, list_id))
+    active = status is SubscriptionStatus.ACTIVE
+    welcome = (
+        welcome_owed(session, base or settings, subscriber_id=subscriber_id, list_id=list_id)
+        if active
+        else None
+    )
+    return Confirmed(active, list_label_of(session, settings, list_id), welcome)
 
 
 def owed_again(

@@ -19,6 +19,8 @@ class Strings:
 
     view_in_browser: str
     summary_title: str
+    #: The welcome email's subject and title (``{list_name}``).
+    welcome_title: str
     #: The heading of an editor's sponsor block, and of a notice without a title.
     sponsor_label: str
     notice_label: str
@@ -89,6 +91,7 @@ class Strings:
 ZH = Strings(
     view_in_browser="网页版",
     summary_title="今日摘要",
+    welcome_title="欢迎订阅{list_name}",
     sponsor_label="赞助",
     notice_label="通知",
     summary_title_text="【今日摘要】",
@@ -118,6 +121,7 @@ ZH = Strings(
 EN = Strings(
     view_in_browser="View in browser",
     summary_title="Today in brief",
+    welcome_title="Welcome to {list_name}",
     sponsor_label="Sponsored",
     notice_label="Notice",
     summary_title_text="== Today in brief ==",

@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import Engine, distinct, func, select, update
 
+from newsletter.feedback.rates import event_of_delivery
 from newsletter.models import (
     Delivery,
     DeliveryEvent,
@@ -91,7 +92,7 @@ def figures(engine: Engine, *, issue_id: int, since: dt.datetime) -> Figures:
         sent = conn.execute(select(func.count()).where(*sent_here)).scalar() or 0
         rows = conn.execute(
             select(DeliveryEvent.type, DeliveryEvent.bounce_type, func.count(distinct(Delivery.id)))
-            .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+            .join(Delivery, event_of_delivery())
             .where(
                 *sent_here,
                 DeliveryEvent.type.in_([DeliveryEventType.BOUNCE, DeliveryEventType.COMPLAINT]),

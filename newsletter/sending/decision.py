@@ -47,6 +47,9 @@ class RunDecision:
     rerendered: str = ""
     #: When the run pauses itself (:class:`~newsletter.sending.breaker.BreakerLimits`).
     breaker: dict[str, Any] | None = None
+    #: The configuration set of a tracked list's message to a subscriber who declined
+    #: tracking (their copy is untracked too).
+    untracked_configuration_set: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         """The stored form."""
@@ -81,6 +84,7 @@ def decide(
         rendering_sha256=hashlib.sha256(rendered.html.encode("utf-8")).hexdigest(),
         rerendered=rerendered,
         breaker=BreakerLimits.of(settings).as_json(),
+        untracked_configuration_set=configuration_set_for(settings, tracked=False),
     )
 
 

@@ -75,6 +75,8 @@ class Job:
     name: str
     #: The subscriber's language tag ("" for the list's language).
     language: str = ""
+    #: The subscriber's tracking choice: None follows the list, False declines it.
+    tracking: bool | None = None
 
 
 class Verdict(enum.Enum):
@@ -285,6 +287,7 @@ def queued_jobs(
                 Subscriber.email,
                 Subscriber.name,
                 Subscriber.language,
+                Subscriber.tracking,
             )
             .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
             .where(
@@ -301,7 +304,7 @@ def queued_jobs(
             rows = conn.execute(query).all()
         if not rows:
             return
-        yield [Job(r[0], r[1], r[2] or "", r[3] or "", r[4] or "") for r in rows]
+        yield [Job(r[0], r[1], r[2] or "", r[3] or "", r[4] or "", r[5]) for r in rows]
         after = rows[-1][1]
 
 

@@ -76,9 +76,13 @@ class IssueMailer:
         list_id: int,
         list_name: str,
         configuration_set: str | None = None,
+        declined: tuple[RenderedEmail, str | None] | None = None,
     ) -> None:
         self._issue_id = issue_id
         self._configuration_set = configuration_set
+        #: For a tracked send: the untracked rendering and configuration set, for the
+        #: subscribers who declined tracking.
+        self._declined = declined
         self._list_id = list_id
         self._rendered = rendered
         #: The edition's language (the settings are seen through the issue's edition).
@@ -97,14 +101,17 @@ class IssueMailer:
         )
         self.sender_address = self._builder.sender_address
         self._tags = (("issue", tag_value(issue_date)), ("list", tag_value(list_name)))
-        #: (HTML template, probe) per subscriber language tag, made on first use: the
+        #: (HTML template, probe) per (language, untracked), made on first use: the
         #: rendering carries every language, a message one.
-        self._variants: dict[str, tuple[QuotedPrintableTemplate, RenderedEmail]] = {}
+        self._variants: dict[tuple[str, bool], tuple[QuotedPrintableTemplate, RenderedEmail]] = {}
 
-    def _variant(self, language: str) -> tuple[QuotedPrintableTemplate, RenderedEmail]:
-        variant = self._variants.get(language)
+    def _variant(
+        self, language: str, *, untracked: bool = False
+    ) -> tuple[QuotedPrintableTemplate, RenderedEmail]:
+        variant = self._variants.get((language, untracked))
         if variant is None:
-            copy = localize(self._rendered, language=language, fallback=self._language)
+            source = self._declined[0] if untracked and self._declined else self._rendered
+            copy = localize(source, language=language, fallback=self._language)
             probe = RenderedEmail(
                 subject=copy.subject,
                 html=_PROBE_SEPARATOR.join(MARKERS),
@@ -112,7 +119,7 @@ class IssueMailer:
                 language=copy.language,
             )
             variant = (QuotedPrintableTemplate(copy.html, MARKERS), probe)
-            self._variants[language] = variant
+            self._variants[(language, untracked)] = variant
         return variant
 
     def unsubscribe_url(self, subscriber_id: int) -> str:
@@ -141,7 +148,10 @@ class IssueMailer:
         # The words around the content are in the edition's language, the content's own:
         # a reader of the English edition reads English throughout, whatever the language
         # of their profile (which their pages follow).
-        html, probe_of_language = self._variant(self._language)
+        # A subscriber who declined tracking gets the untracked copy through the untracked
+        # configuration set, whatever the list says.
+        untracked = self._declined is not None and job.tracking is False
+        html, probe_of_language = self._variant(self._language, untracked=untracked)
         probe = personalize(
             probe_of_language,
             unsubscribe_url=url,
@@ -166,7 +176,10 @@ class IssueMailer:
         # The row's own tag: SES events name it, so a row a crash left uncertain is
         # settled by what SES saw rather than guessed.
         tags = (*self._tags, (DELIVERY_TAG, str(job.delivery_id)))
-        return OutgoingMessage(self.sender_address, (address,), raw, tags, self._configuration_set)
+        configuration_set = self._declined[1] if untracked and self._declined else None
+        if not untracked:
+            configuration_set = self._configuration_set
+        return OutgoingMessage(self.sender_address, (address,), raw, tags, configuration_set)
 
 
 class EditorCopyMailer:

@@ -192,7 +192,14 @@ def work(
             configuration_set = configuration_set_for(settings, tracked=tracked)
         else:
             tracked, configuration_set = decision.tracked, decision.configuration_set
+        declined = None
         if tracked:
+            plain_set = (
+                decision.untracked_configuration_set
+                if decision is not None
+                else configuration_set_for(settings, tracked=False)
+            )
+            declined = (rendered, plain_set)
             rendered = dataclasses.replace(rendered, html=tag_links(rendered.html))
         run_row = session.get(SendRun, run.run_id)
         assert run_row is not None
@@ -209,6 +216,7 @@ def work(
     mailer = IssueMailer(
         settings,
         configuration_set=configuration_set,
+        declined=declined,
         rendered=rendered,
         issue_id=run.issue_id,
         issue_date=run.issue_date,

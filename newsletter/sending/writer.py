@@ -18,7 +18,6 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable
 
 from sqlalchemy import Engine, PoolProxiedConnection
 
@@ -31,8 +30,6 @@ log = logging.getLogger(__name__)
 
 #: Most operations written in one transaction.
 GROUP_MAX = 500
-#: Least time between two progress callbacks.
-PROGRESS_EVERY = 0.2
 
 
 class Claimed(enum.Enum):
@@ -88,17 +85,14 @@ class LedgerWriter:
         lock: RunLock,
         stop: StopSignal,
         heartbeat_every: float = HEARTBEAT_EVERY,
-        on_progress: Callable[[], None] | None = None,
     ) -> None:
         self._engine = engine
         self._lock = lock
         self._stop = stop
         self._heartbeat_every = heartbeat_every
-        self._on_progress = on_progress
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
-        self._last_progress = 0.0
-        #: Held around every write transaction of this process's send (see plan_batch).
+        #: Held around every write transaction of this process's send.
         self.write_lock = threading.Lock()
         #: Results that could not be written (their rows stay ``sending``: uncertain).
         self.lost_results = 0
@@ -158,7 +152,6 @@ class LedgerWriter:
                     last_beat = time.monotonic()
             for b in barriers:
                 b.set(Claimed.YES)
-            self._progress(force=closing)
 
     def _connection(self) -> PoolProxiedConnection:
         if self._raw is None:
@@ -213,14 +206,3 @@ class LedgerWriter:
                 StopKind.LOCK_LOST,
                 "another run took over this send (this one's heartbeat was too old)",
             )
-
-    def _progress(self, *, force: bool) -> None:
-        if self._on_progress is None:
-            return
-        now = time.monotonic()
-        if force or now - self._last_progress >= PROGRESS_EVERY:
-            self._last_progress = now
-            try:
-                self._on_progress()
-            except Exception:  # a display problem must never stop the ledger
-                log.exception("progress callback failed")

@@ -4,6 +4,7 @@ on every path, and a --force is recorded with the run."""
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Callable
 
@@ -11,6 +12,7 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+from newsletter.audience.consent import set_tracking_choice
 from newsletter.aws import handlers as aws_handlers
 from newsletter.cli import app
 from newsletter.db import transaction
@@ -22,6 +24,7 @@ from newsletter.sending.run import plan_send
 from newsletter.settings import Settings
 from newsletter.transport import make_transport
 from tests.support.feedback import mass_history
+from tests.support.mail import parse, part_text
 from tests.support.sending import DATE, FaultProxy, Ses, World
 from tests.support.sqs import make_queues, receive_records
 
@@ -55,7 +58,44 @@ def tracked(
 
 
 def _sets(proxy: FaultProxy) -> set[str | None]:
-    return {b.get("ConfigurationSetName") for b in proxy.bodies}
+    return {b.get("ConfigurationSetName") for b in proxy.bodies if _to(b) != DECLINED}
+
+
+DECLINED = "declined@example.org"
+
+
+def _to(body: dict[str, object]) -> str:
+    destination = body.get("Destination")
+    assert isinstance(destination, dict)
+    (address,) = destination["ToAddresses"]
+    return str(address)
+
+
+def _declined_copy_is_untracked(proxy: FaultProxy) -> None:
+    """The subscriber who declined tracking got their copy through the plain set, with no
+    link tagged for SES's click tracking."""
+    bodies = [b for b in proxy.bodies if _to(b) == DECLINED]
+    assert bodies, "the subscriber who declined got nothing"
+    for body in bodies:
+        assert body.get("ConfigurationSetName") == "plain"
+        content = body["Content"]
+        assert isinstance(content, dict)
+        html = part_text(parse(base64.b64decode(content["Raw"]["Data"])), "html")
+        assert "ses:tags" not in html
+        assert "https://" in html
+    others = [b for b in proxy.bodies if _to(b) != DECLINED]
+    assert others
+    assert all(b.get("ConfigurationSetName") == "tracked" for b in others)
+    content = others[0]["Content"]
+    assert isinstance(content, dict)
+    assert "ses:tags" in part_text(parse(base64.b64decode(content["Raw"]["Data"])), "html")
+
+
+def _decline(world: World) -> None:
+    """One subscriber of the tracked list declines tracking (their own choice)."""
+    sid = world.add_one(DECLINED)
+    with transaction(world.engine) as session:
+        set_tracking_choice(session, subscriber_id=sid, choice=False, method="test")
 
 
 def _ok(runner: CliRunner, *args: str) -> dict[str, object]:
@@ -79,9 +119,11 @@ def test_send_issue_and_retry_take_the_tracking_set(
     world: World, tracked: FaultProxy, runner: CliRunner
 ) -> None:
     ids = world.add(4)
+    _decline(world)
     _ok(runner, "send", "issue", "--date", DAY)
-    assert len(tracked.bodies) == 4
+    assert len(tracked.bodies) == 5
     assert _sets(tracked) == {"tracked"}
+    _declined_copy_is_untracked(tracked)
     decision = _decision_of_last_run(world)
     assert decision["tracked"] is True
     assert decision["configuration_set"] == "tracked"
@@ -94,7 +136,7 @@ def test_send_issue_and_retry_take_the_tracking_set(
     assert "NEWSLETTER_SES_TRACKING_CONFIGURATION_SET is not set" in refused.stderr
     report = _ok(runner, "send", "retry", "--date", DAY)
     assert report["sent"] == 2
-    assert len(tracked.bodies) == 6
+    assert len(tracked.bodies) == 7
     assert _sets(tracked) == {"tracked"}
 
 
@@ -104,10 +146,12 @@ def test_local_workers_take_the_tracking_set(
     if world.engine.dialect.name != "postgresql":
         pytest.skip("several workers need PostgreSQL")
     world.add(30)
+    _decline(world)
     report = _ok(runner, "send", "issue", "--date", DAY, "--workers", "2", "--rate", "50")
-    assert report["sent"] == 30
-    assert len(tracked.bodies) == 30
+    assert report["sent"] == 31
+    assert len(tracked.bodies) == 31
     assert _sets(tracked) == {"tracked"}
+    _declined_copy_is_untracked(tracked)
 
 
 def test_send_work_reads_the_run_not_its_settings(
@@ -116,6 +160,7 @@ def test_send_work_reads_the_run_not_its_settings(
     if world.engine.dialect.name != "postgresql":
         pytest.skip("`send work` joins runs on PostgreSQL")
     ids = world.add(6)
+    _decline(world)
     # A run planned (as the fan-out plans one), then worked by `send work` from a process
     # configured with the plain set only: the run's decision wins.
     with make_transport(Settings(), concurrency=2) as transport:
@@ -130,14 +175,16 @@ def test_send_work_reads_the_run_not_its_settings(
     run = str(planned.run.run_id)
     work = runner.invoke(app, ["send", "work", "--date", DAY, "--run", run, "--json"])
     assert work.exit_code == 0, work.output
-    assert len(tracked.bodies) == len(ids)
+    assert len(tracked.bodies) == len(ids) + 1
     assert _sets(tracked) == {"tracked"}
+    _declined_copy_is_untracked(tracked)
 
 
 def test_the_sqs_worker_takes_the_planners_decision(
     world: World, tracked: FaultProxy, ses: Ses, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     world.add(7)
+    _decline(world)
     sqs, queue, dlq = make_queues(ses.endpoint)
     monkeypatch.setenv("NEWSLETTER_SEND_QUEUE_URL", queue)
     monkeypatch.setenv("NEWSLETTER_SEND_DEAD_LETTER_QUEUE_URL", dlq)
@@ -149,8 +196,9 @@ def test_the_sqs_worker_takes_the_planners_decision(
     monkeypatch.setenv("NEWSLETTER_SES_TRACKING_CONFIGURATION_SET", "")
     records = receive_records(sqs, queue, want=send["slices"])
     assert aws_handlers.send_worker({"Records": records}, None) == {"batchItemFailures": []}
-    assert len(tracked.bodies) == 7
+    assert len(tracked.bodies) == 8
     assert _sets(tracked) == {"tracked"}
+    _declined_copy_is_untracked(tracked)
 
 
 @pytest.mark.parametrize("path", ["issue", "retry", "daily"])
