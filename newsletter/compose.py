@@ -10,7 +10,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from newsletter.digest import Digest
-from newsletter.digest.model import clean_line
 from newsletter.digest.text import join_lines
 from newsletter.editions import get_edition
 from newsletter.editorial import IssueChange, Outline, OutlineSection, note_of, outline
@@ -21,6 +20,7 @@ from newsletter.models import DigestRecord, Edition, Issue, IssueStatus
 from newsletter.models.base import utcnow
 from newsletter.settings import Settings
 from newsletter.subject import clean_subject
+from newsletter.text import breaks_lines, plain_line
 
 PREHEADER_MAX = 110
 SUBJECT_MAX = 200
@@ -28,7 +28,7 @@ SUBJECT_MAX = 200
 
 def check_subject(subject: str) -> str:
     """A subject is one line (a line break would inject headers) and not empty."""
-    if any(c in subject for c in "\r\n\x00"):
+    if breaks_lines(subject):
         raise InputError("the subject must be one line (it contains a line break)")
     subject = subject.strip()
     if not subject:
@@ -54,7 +54,7 @@ def make_preheader(summary: str) -> str:
 def subject_of(title: str) -> str:
     """The subject made from a digest title: one line of plain text, markup and control
     characters removed (``<script>alert("x")</script>`` leaves nothing)."""
-    return clean_line(title)
+    return plain_line(title)
 
 
 def _preheader(summary: str, sections: list[dict[str, Any]]) -> str:

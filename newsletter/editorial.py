@@ -14,24 +14,22 @@ section, ``3.2`` its second block (an item or a text block), ``B1`` the first ad
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from newsletter.digest.model import clean_line
 from newsletter.errors import InputError
+from newsletter.text import breaks_lines, plain_line
 
 BLOCK_KINDS = ("notice", "sponsor")
 #: The preheader's length at most (inbox previews show about this much).
 PREHEADER_MAX = 110
-_SPACE = re.compile(r"\s+")
 NOTE_MAX = 2000
 BLOCK_MAX = 4000
 
 
 def _norm(text: str) -> str:
-    return _SPACE.sub(" ", clean_line(text)).strip().lower()[:120]
+    return plain_line(text).lower()[:120]
 
 
 @dataclass
@@ -130,7 +128,7 @@ def _keys(sections: Sequence[Mapping[str, Any]]) -> list[OutlineSection]:
             else:
                 texts += 1
                 first = str(block.get("markdown", "")).strip().splitlines()
-                label = clean_line(first[0])[:60] if first else ""
+                label = plain_line(first[0])[:60] if first else ""
                 section.parts.append(Part(f"{key}/x{texts}", "text", label, block))
         out.append(section)
     return out
@@ -318,7 +316,7 @@ def add_block(
             raise InputError(f"--at {at}: name a section (a block goes between sections)")
         after = place.key
     blocks.append(
-        {"id": new_id, "kind": kind, "title": clean_line(title), "markdown": text, "after": after}
+        {"id": new_id, "kind": kind, "title": plain_line(title), "markdown": text, "after": after}
     )
     edits["blocks"] = blocks
     return f"B{new_id}"
@@ -388,11 +386,11 @@ class IssueChange:
         returns one line per change, for people."""
         done = []
         for name, value in (("subject", self.subject), ("preheader", self.preheader)):
-            if value is not None and any(c in value for c in "\r\n\x00"):
+            if value is not None and breaks_lines(value):
                 # A line break in a header would inject another header.
                 raise InputError(f"the {name} must be one line (it contains a line break)")
         if self.subject is not None:
-            subject = clean_line(self.subject)
+            subject = plain_line(self.subject)
             if subject:
                 edits["subject"] = subject
                 done.append(f"subject: {subject}")
@@ -400,7 +398,7 @@ class IssueChange:
                 edits.pop("subject", None)
                 done.append("subject: the digest's title")
         if self.preheader is not None:
-            preheader = clean_line(self.preheader)[:PREHEADER_MAX]
+            preheader = plain_line(self.preheader)[:PREHEADER_MAX]
             if preheader:
                 edits["preheader"] = preheader
                 done.append(f"preheader: {preheader}")

@@ -26,20 +26,20 @@ from email.header import Header
 from email.utils import format_datetime, parseaddr
 
 from newsletter.errors import InputError
+from newsletter.text import breaks_lines, clean_line
 
 #: RFC 5322 line limit (without CRLF); longer lines must be encoded.
 MAX_LINE = 998
 _BASE64_LINE = 76
 #: Cuts base64 into lines of 76 (the last one shorter) in one C-level pass.
 _BASE64_LINES = re.compile(rb".{1,%d}" % _BASE64_LINE, re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SLUG = re.compile(r"[^a-z0-9-]+")
 #: RFC 5322 atext words separated by single spaces: a phrase that needs no quoting.
 _ATOMS = re.compile(r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+( [A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*")
 
 
 def _check_header_value(value: str, *, field: str) -> str:
-    if "\r" in value or "\n" in value or "\x00" in value:
+    if breaks_lines(value):
         raise InputError(f"{field} must be one line (it contains a line break)")
     return value
 
@@ -61,7 +61,7 @@ def encode_text_header(name: str, value: str) -> str:
 def encode_phrase(text: str, *, header: str) -> str:
     """A display name: as is when it is plain ASCII words, quoted with specials, else RFC 2047."""
     _check_header_value(text, field=header)
-    text = " ".join(_CONTROL.sub(" ", text).split())
+    text = clean_line(text)
     if not text:
         return ""
     if not _is_ascii(text):

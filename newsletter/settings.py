@@ -18,6 +18,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from pydantic_settings.exceptions import SettingsError
 
 from newsletter.errors import ConfigError
+from newsletter.text import has_controls
 
 #: Secret keys shorter than this are refused: they sign unsubscribe and confirm links.
 MIN_SECRET_KEY_LENGTH = 32
@@ -39,10 +40,6 @@ def check_hex_color(value: str, variable: str) -> str:
     if problem is not None:
         raise ConfigError(f"{variable} {problem}")
     return value.strip()
-
-
-#: C0 (tab and line breaks too: every setting is one line), DEL and C1.
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 #: A list setting: a JSON list (``["a", "b"]``) or comma-separated values (``a,b``), as
@@ -198,7 +195,8 @@ class Settings(BaseSettings):
             texts = [v for v in value if isinstance(v, str)]
         elif isinstance(value, dict):
             texts = [str(v) for kv in value.items() for v in kv]
-        if any(_CONTROLS.search(t) for t in texts):
+        # Tab and line breaks count too: every setting is one line.
+        if any(has_controls(t) for t in texts):
             raise ValueError("contains a control character (NUL, escape, line break, ...)")
         return value
 

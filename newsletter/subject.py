@@ -10,16 +10,15 @@ from __future__ import annotations
 import html
 import re
 
+from newsletter.text import clean_line, markdown_to_text, plain_line
+
 #: Longest subject we send; longer ones are cut at a word (or character) with "…".
 SUBJECT_LIMIT = 150
 ELLIPSIS = "…"
 
-_TAG = re.compile(r"<[^<>]{0,500}>")
-_MD_LINK = re.compile(r"!?\[([^\[\]]*)\]\([^()\s]*(?:\([^()\s]*\))?[^()\s]*\)")
-_MD_EMPHASIS = re.compile(r"(\*\*|__|\*|`+|~~)(?=\S)(.+?)(?<=\S)\1")
 _MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
-_SPACE = re.compile(r"[\s\u200b\u200c\u200d\u2028\u2029\ufeff]+")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+#: Zero-width spaces and the byte-order mark: invisible, so a subject treats them as spaces.
+_ZERO_WIDTH = re.compile(r"[\u200b\u200c\u200d\ufeff]")
 #: A cut may step back this far to end at a space.
 _WORD_BACKOFF = 20
 
@@ -33,15 +32,11 @@ def clean_subject(raw: str, *, limit: int = SUBJECT_LIMIT) -> str:
     20 characters before the limit (else at the limit) and ends in one "…". Never raises;
     the result may be empty (the caller decides whether that is an error).
     """
-    text = _CONTROL.sub("", raw)
-    text = _MD_HEADING.sub("", text.strip())
-    text = _MD_LINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    text = html.unescape(text)
-    text = _TAG.sub("", text)  # tags that were written as entities
-    for _ in range(3):  # nested emphasis such as ***x***
-        text = _MD_EMPHASIS.sub(r"\2", text)
-    text = _SPACE.sub(" ", _CONTROL.sub("", text)).strip()
+    text = _MD_HEADING.sub("", clean_line(raw))
+    # Markdown first (its escapes protect marks), then HTML: entities are decoded and
+    # tags written as entities are tags too.
+    text = markdown_to_text(text)
+    text = plain_line(_ZERO_WIDTH.sub(" ", html.unescape(text)))
     if len(text) <= limit:
         return text
     cut = text[: limit - 1]

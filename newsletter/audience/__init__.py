@@ -44,7 +44,6 @@ from newsletter.audience.subscribe import (
     subscription_status,
 )
 from newsletter.audience.unsubscribe import UNSUBSCRIBE_METHODS, unsubscribe
-from newsletter.feedback.suppression import record_bounce, record_complaint
 
 __all__ = [
     "EXPORT_COLUMNS",
@@ -81,8 +80,6 @@ __all__ = [
     "normalize_email",
     "parse_status",
     "read_subscriber_csv",
-    "record_bounce",
-    "record_complaint",
     "refusal_reason",
     "remove_list",
     "rename_list",

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.audience.csv_read import FORMULA_START
 from newsletter.audience.listing import StatusFilter, filtered_subscriptions
-from newsletter.audience.profile import strip_controls
 from newsletter.models import Subscriber
+from newsletter.text import clean_text
 
 EXPORT_COLUMNS = (
     "email",
@@ -36,7 +36,7 @@ class TextSink(Protocol):
 def _safe(value: object) -> str:
     """A cell for any spreadsheet: no control characters (but tab and line break, which CSV
     quotes), and a leading apostrophe before anything a spreadsheet would run as a formula."""
-    text = strip_controls("" if value is None else str(value), keep="\t\n")
+    text = clean_text("" if value is None else str(value))
     return f"'{text}" if text.startswith(FORMULA_START) else text
 
 

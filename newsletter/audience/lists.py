@@ -14,7 +14,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.audience.mailable import good_standing
-from newsletter.audience.profile import strip_controls
 from newsletter.audience.unsubscribe import unsubscribe
 from newsletter.errors import InputError, NotFoundError, StateError
 from newsletter.models import (
@@ -28,13 +27,14 @@ from newsletter.models import (
 )
 from newsletter.models.base import utcnow
 from newsletter.settings import Settings
+from newsletter.text import clean_text, remove_controls
 
 MAX_NAME_LENGTH = 100
 MAX_DESCRIPTION_LENGTH = 500
 
 
 def _checked_list_name(name: str) -> str:
-    cleaned = strip_controls(name).strip()
+    cleaned = remove_controls(name).strip()
     if not cleaned:
         raise InputError("a list needs a name")
     if len(cleaned) > MAX_NAME_LENGTH:
@@ -81,7 +81,7 @@ def create_list(session: Session, name: str, *, description: str = "") -> Mailin
     """A new list; :class:`StateError` if one with that name exists. A removed list of that
     name comes back (with its unsubscribes: nobody who left it is on it again)."""
     cleaned = _checked_list_name(name)
-    description = strip_controls(description, keep="\n\t").strip()
+    description = clean_text(description).strip()
     if len(description) > MAX_DESCRIPTION_LENGTH:
         raise InputError(f"description longer than {MAX_DESCRIPTION_LENGTH} characters")
     existing = _any_list(session, cleaned)

@@ -12,11 +12,10 @@ import re
 from collections.abc import Mapping
 
 from newsletter.errors import InputError
+from newsletter.text import breaks_lines, clean_line, clean_text, remove_controls
 
 MAX_NAME_LENGTH = 200
 MAX_LANGUAGE_LENGTH = 20
-
-_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 #: ISO 639-1: the two-letter language codes (a tag's first subtag must be one of them).
 ISO_639_1 = frozenset(
@@ -213,20 +212,14 @@ _TAG = re.compile(
 )
 
 
-def strip_controls(text: str, *, keep: str = "") -> str:
-    """``text`` without C0/C1 control characters and DEL, except those in ``keep``."""
-    if keep:
-        return "".join(c for c in text if c in keep or not _CONTROLS.match(c))
-    return _CONTROLS.sub("", text)
-
-
 def checked_name(raw: str) -> str:
-    """The name to store: ``raw`` stripped, without control characters (a tab counts as a
-    space). :class:`InputError` if too long or spread over several lines."""
-    if any(c in raw for c in "\r\n\x85\u2028\u2029"):
+    """The name to store: ``raw`` as one line (:func:`~newsletter.text.clean_line`: no
+    control characters, a run of spaces or tabs is one space). :class:`InputError` if too
+    long or spread over several lines."""
+    if breaks_lines(raw.replace("\x00", "")):  # a NUL is removed (below), not refused
         # A name goes into greetings and maybe headers: never let it carry a line break.
         raise InputError("name contains a line break")
-    name = strip_controls(raw.replace("\t", " ")).strip()
+    name = clean_line(raw)
     if len(name) > MAX_NAME_LENGTH:
         raise InputError(f"name longer than {MAX_NAME_LENGTH} characters")
     return name
@@ -243,7 +236,7 @@ def checked_language(raw: str) -> str:
         return ""
     found = _TAG.fullmatch(language)
     if found is None or found["lang"].lower() not in ISO_639_1:
-        shown = strip_controls(language)
+        shown = remove_controls(language)
         raise InputError(f"language {shown!r} is not a language tag such as zh-CN or en")
     return language
 
@@ -253,8 +246,8 @@ def checked_attributes(raw: Mapping[str, str]) -> dict[str, str]:
     line breaks); empty ones dropped."""
     attributes: dict[str, str] = {}
     for key, value in raw.items():
-        name = strip_controls(key).strip()
-        text = strip_controls(value, keep="\t\n").strip()
+        name = remove_controls(key).strip()
+        text = clean_text(value).strip()
         if name and text:
             attributes[name] = text
     return attributes

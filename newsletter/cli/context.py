@@ -10,8 +10,9 @@ import typer
 from typer._click.exceptions import UsageError  # Typer 0.2x vendors Click as typer._click
 from typer.core import TyperGroup
 
-from newsletter.cli.output import echo_error, masked, one_line
+from newsletter.cli.output import echo_error, masked
 from newsletter.errors import NewsletterError
+from newsletter.text import collapse_whitespace
 
 if TYPE_CHECKING:
     # Types only: SQLAlchemy and the settings are imported by the commands that use them,
@@ -44,7 +45,7 @@ def database_error_line(exc: SQLAlchemyError) -> str:
         first = first.split(" [SQL:", 1)[0]
     else:
         first = first.split("[SQL:", 1)[0].split("(Background on this error", 1)[0].strip()
-    first = masked(one_line(first))
+    first = masked(collapse_whitespace(first))
     return f"database error ({type(original).__name__}): {first}".rstrip(": ")
 
 

@@ -26,7 +26,7 @@ from newsletter.errors import InputError
 from newsletter.files import read_text_file, write_files
 from newsletter.lifecycle import shows_stored_rendering
 from newsletter.render import LintError, render_issue_mjml
-from newsletter.render.issue import lint_issue, render_lint_store_media, stored_rendering
+from newsletter.render.issue import lint_issue, render_store_and_lint, stored_rendering
 from newsletter.render.lint import image_report
 from newsletter.render.preview import open_browser, preview_copies, preview_source, start_preview
 
@@ -246,7 +246,7 @@ def render(
         if stored is not None and shows_stored_rendering(issue):
             rendered, warnings, media = lint_issue(session, issue, rt.settings)
         else:
-            rendered, warnings, media = render_lint_store_media(
+            rendered, warnings, media = render_store_and_lint(
                 session, issue, rt.settings, strict=strict
             )
         seen = issue_settings(rt.settings, issue)

@@ -30,7 +30,6 @@ __all__ = [
     "TextBlock",
     "detect_format",
     "load_digests",
-    "parse_digests",
     "parse_source",
     "read_digests",
 ]
@@ -178,13 +177,6 @@ def read_digests(
     return parse_source(
         data, source=source, suffix=path.suffix, date=date, drop_sections=drop_sections
     )
-
-
-def parse_digests(
-    data: bytes, *, source: str, suffix: str = "", date: dt.date | None = None
-) -> list[Digest]:
-    """The digests of raw bytes, warnings left out (:func:`parse_source` has them)."""
-    return parse_source(data, source=source, suffix=suffix, date=date).digests
 
 
 def load_digests(path: Path, *, date: dt.date | None = None) -> list[Digest]:

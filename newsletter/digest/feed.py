@@ -22,8 +22,9 @@ from newsletter.digest.document import Heading, Text, inline_text
 from newsletter.digest.html_reader import read_html
 from newsletter.digest.mapping import to_digest
 from newsletter.digest.model import Digest
-from newsletter.digest.text import find_date, plain
+from newsletter.digest.text import find_date
 from newsletter.errors import InputError
+from newsletter.text import markdown_to_text
 
 Report = Callable[[str], None]
 
@@ -48,7 +49,7 @@ def _entry_digest(
     report: Report,
     drop: Sequence[re.Pattern[str]],
 ) -> tuple[Digest, list[str]]:
-    title = plain(str(entry.get("title", "")))
+    title = markdown_to_text(str(entry.get("title", "")))
     content = entry.get("content") or []
     markup = str(content[0].get("value", "")) if content else str(entry.get("summary", ""))
     if not markup.strip():
@@ -73,7 +74,7 @@ def _entry_digest(
     if not digest.summary:
         description = entry.get("summary", "")
         if content and description and description != markup:
-            text = plain(str(description))
+            text = markdown_to_text(str(description))
             digest = digest.model_copy(update={"summary": text})
     return digest, dropped
 
@@ -95,14 +96,14 @@ def parse_feed(
         reason = parsed.get("bozo_exception")
         detail = f" ({str(reason).splitlines()[0][:100]})" if reason else ""
         raise InputError(f"not a digest feed: no entries{detail}", source=source)
-    channel = plain(str(parsed.get("feed", {}).get("title", "")))
+    channel = markdown_to_text(str(parsed.get("feed", {}).get("title", "")))
     digests: list[Digest] = []
     dropped: list[str] = []
     seen: set[str] = set()
     for n, entry in enumerate(entries, 1):
         where = f"{source}: entry {n}"
         if entry.get("title"):
-            where += f" ({plain(str(entry['title']))[:40]})"
+            where += f" ({markdown_to_text(str(entry['title']))[:40]})"
         guid = str(entry.get("id") or entry.get("link") or "")
         if guid and guid in seen:
             report(f"{where}: duplicate of an earlier entry (guid {guid[:80]!r}) skipped")

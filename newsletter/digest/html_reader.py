@@ -16,7 +16,7 @@ from typing import Any
 from lxml import etree, html
 
 from newsletter.digest import document as d
-from newsletter.digest.plain import INVISIBLE
+from newsletter.text import INVISIBLE
 
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 _CONTAINERS = frozenset(

@@ -19,8 +19,8 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 
 from newsletter.cjk_emphasis import cjk_emphasis
 from newsletter.digest import document as d
-from newsletter.digest.plain import INVISIBLE, strip_markup
 from newsletter.digest.repair import repair_markdown
+from newsletter.text import INVISIBLE, markup_to_text
 
 _BR = re.compile(r"^<br\s*/?>$", re.IGNORECASE)
 _TAG = re.compile(r"^<\s*(/?)\s*([a-zA-Z][a-zA-Z0-9-]*)")
@@ -152,7 +152,7 @@ def _blocks(nodes: list[SyntaxTreeNode], fallback: int) -> list[d.Block]:
             out.append(d.Rule(line))
         elif kind == "html_block":
             if not _COMMENT.match(node.content.strip()):
-                out.append(d.RawHtml(strip_markup(node.content).strip(), line))
+                out.append(d.RawHtml(markup_to_text(node.content).strip(), line))
         elif kind == "table":
             out.append(_table(node, line))
         elif node.children:

@@ -18,28 +18,13 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_SPACES = re.compile(r"\s+")
-_BAD_URL_CHAR = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")
+from newsletter.text import CONTROLS, clean_text, plain_line
 
-
-def clean_text(value: str) -> str:
-    """Text without control characters (tab and newline kept, CR dropped)."""
-    return _CONTROLS.sub("", value.replace("\r\n", "\n"))
-
-
-def clean_line(value: str) -> str:
-    """One line of plain text: controls and markup removed, whitespace collapsed."""
-    from newsletter.digest.plain import strip_markup
-
-    text = _CONTROLS.sub("", value)  # tab and newline stay, as spaces (below)
-    if "<" in text:
-        text = strip_markup(text)
-    return _SPACES.sub(" ", text).strip()
+_BAD_URL_CHAR = re.compile(f"[\\s{CONTROLS}]")
 
 
 Text = Annotated[str, AfterValidator(clean_text)]
-Line = Annotated[str, AfterValidator(clean_line)]
+Line = Annotated[str, AfterValidator(plain_line)]
 
 
 def _non_empty(value: str) -> str:

@@ -7,14 +7,11 @@ import re
 from urllib.parse import urlsplit
 
 from newsletter.digest import dates
+from newsletter.text import markdown_to_text
 
 _HEADLINE_SEP = " \t-–—|:：,，·・"
 _NOT_A_HEADLINE = re.compile(r"(日刊|日报|周刊|daily|digest|newsletter)?", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
-_MD_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
-_MD_MARK = re.compile(r"\*\*|__|`")
-_TAG = re.compile(r"<[^>]{0,200}>")
-_SPACES = re.compile(r"\s+")
 TITLE_MAX = 120
 TITLE_MIN = 12
 
@@ -76,20 +73,6 @@ def sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END.split(text) if s.strip()]
 
 
-_HARD_BREAK = re.compile(r"\\\n")
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
-
-
-def plain(markdown: str) -> str:
-    """Markdown (and stray tags) to one line of plain text, for titles and previews."""
-    text = _HARD_BREAK.sub("\n", markdown)
-    text = _MD_LINK.sub(lambda m: m[1], text)
-    text = _TAG.sub(" ", text)
-    text = _MD_MARK.sub("", text)
-    text = _ESCAPED.sub(r"\1", text)
-    return _SPACES.sub(" ", text).strip()
-
-
 def item_title(body: str) -> str:
     """An item title: its bold lead sentence if it starts with one, else its first sentence."""
     stripped = body.lstrip()
@@ -99,8 +82,8 @@ def item_title(body: str) -> str:
         rest = stripped[end + 2 :] if end > 2 else ""
         # A bold lead that ends a sentence, or its line, is the title.
         if lead and (lead[-1] in "。！？.!?" or rest.startswith(("\n", "\\\n")) or not rest):
-            return plain(lead)[:TITLE_MAX]
-    text = plain(body)
+            return markdown_to_text(lead)[:TITLE_MAX]
+    text = markdown_to_text(body)
     title = ""
     # A very short first sentence ("痛心！") says little: take the next one too.
     for part in sentences(text) or [text]:

@@ -6,6 +6,7 @@
   acted on; :func:`receive_notification` is what the web service and the Lambda call;
 - :mod:`~newsletter.feedback.suppression`: bounces and complaints as audience transitions;
 - :mod:`~newsletter.feedback.tracking`: per-list open and click tracking;
+- :mod:`~newsletter.feedback.rates`: bounce and complaint rates as SES counts them;
 - :mod:`~newsletter.feedback.guard`: the complaint and bounce rates a send must be under.
 """
 
@@ -13,7 +14,6 @@ from newsletter.feedback.apply import (
     FeedbackResult,
     apply_event,
     apply_notification,
-    attach_late_events,
     receive_notification,
 )
 from newsletter.feedback.events import SesEvent, parse_event
@@ -34,7 +34,6 @@ __all__ = [
     "SnsVerifier",
     "apply_event",
     "apply_notification",
-    "attach_late_events",
     "parse_body",
     "parse_event",
     "payload_from_lambda_record",

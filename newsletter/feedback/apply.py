@@ -7,7 +7,8 @@ brought it (the HTTP endpoint or the SNS Lambda, both through :func:`receive_not
    there means a replay, and nothing else happens;
 2. it is attached to the delivery whose ``message_id`` it names; an event for a message id
    no delivery carries is kept all the same (``delivery_id`` NULL), logged and reported
-   (:func:`attach_late_events` attaches it should the delivery record its id later);
+   (should the delivery record that id later, the reads join them by message id:
+   :func:`newsletter.feedback.rates.event_of_delivery`; nothing is repaired);
 3. a bounce or a complaint then acts on the addresses it names
    (:mod:`newsletter.feedback.suppression`): a permanent bounce makes the address
    ``bounced``; soft bounces are counted up to ``soft_limit``; a complaint unsubscribes the
@@ -23,13 +24,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Insert, exists, select, update
+from sqlalchemy import Engine, Insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from newsletter.audience.addresses import mask_email
-from newsletter.db import rowcount, transaction
+from newsletter.db import transaction
 from newsletter.errors import InputError
 from newsletter.feedback.events import SesEvent, UnrecordedEventError, parse_event
 from newsletter.feedback.sns import SnsMessage
@@ -217,27 +218,3 @@ def receive_notification(engine: Engine, message: SnsMessage, *, soft_limit: int
     except InputError as exc:
         log.warning("SNS notification %s ignored: %s", message.message_id, exc)
         return FeedbackResult(IGNORED)
-
-
-def attach_late_events(session: Session) -> int:
-    """Attach the kept events whose message id a delivery has recorded since; returns how many.
-
-    SES can publish a Send or Delivery event before the sender has written the message id
-    to the ledger; the reports call this first so such events count for their issue.
-    """
-    matching = (
-        select(Delivery.id)
-        .where(Delivery.message_id == DeliveryEvent.message_id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    result = session.execute(
-        update(DeliveryEvent)
-        .where(
-            DeliveryEvent.delivery_id.is_(None),
-            exists().where(Delivery.message_id == DeliveryEvent.message_id),
-        )
-        .values(delivery_id=matching)
-        .execution_options(synchronize_session=False)
-    )
-    return rowcount(result)

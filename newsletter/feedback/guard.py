@@ -19,8 +19,7 @@ from sqlalchemy.orm import Session
 from newsletter.audience.lists import find_list
 from newsletter.db import transaction
 from newsletter.errors import StateError
-from newsletter.models import GuardOverride, Issue
-from newsletter.reports.rates import (
+from newsletter.feedback.rates import (
     GMAIL_SPAM,
     SES_REVIEW_BOUNCE,
     Rates,
@@ -28,6 +27,7 @@ from newsletter.reports.rates import (
     rates_by_issue,
     total,
 )
+from newsletter.models import GuardOverride, Issue
 
 WINDOW_DAYS = 30
 COMPLAINT_LIMIT = GMAIL_SPAM

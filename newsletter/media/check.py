@@ -7,8 +7,8 @@ for that reader; the send is refused instead, naming the missing images.
 from __future__ import annotations
 
 from newsletter.errors import StateError
+from newsletter.htmlscan import scan_html
 from newsletter.media.store import MediaStore, media_store, name_in_store
-from newsletter.render.htmlscan import scan_html
 from newsletter.settings import Settings
 
 

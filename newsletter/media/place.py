@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from newsletter.render import markdown
+from newsletter.text import untrusted_text
+from newsletter.urls import safe_web_url
 
 if TYPE_CHECKING:
     from newsletter.media.stage import IssueMedia
@@ -36,10 +37,10 @@ class ImagePlacer:
         gives none)."""
         placed: list[dict[str, Any]] = []
         for image in raw_images:
-            url = markdown.safe_web_url(str(image.get("url", "")))
+            url = safe_web_url(str(image.get("url", "")))
             if url is None:
                 continue
-            alt = (markdown.clean_text(str(image.get("alt", ""))).strip() or title)[:ALT_MAX]
+            alt = (untrusted_text(str(image.get("alt", ""))).strip() or title)[:ALT_MAX]
             result = self.media.result(url) if self.media is not None else None
             if self.media is None or result is None or not result.stored:
                 placed.append({"url": url, "alt": alt, "width": None, "height": None})

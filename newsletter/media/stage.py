@@ -24,8 +24,8 @@ from newsletter.media.convert import Converted, DecodeError, convert_image
 from newsletter.media.fetch import FetchError, FetchLimits, fetch_image
 from newsletter.media.store import MediaStore, media_name, media_store, media_url
 from newsletter.models import Issue, MediaImage
-from newsletter.render import markdown
 from newsletter.settings import Settings
+from newsletter.urls import safe_web_url
 
 #: Images at most this many pixels each way are tracking pixels: dropped.
 PIXEL_MAX = 2
@@ -101,7 +101,7 @@ def issue_image_urls(issue: Issue) -> list[str]:
         blocks = section.get("blocks")
         for block in (section.get("items") or []) if blocks is None else blocks:
             for image in block.get("images") or []:
-                url = markdown.safe_web_url(str(image.get("url", "")))
+                url = safe_web_url(str(image.get("url", "")))
                 if url is not None:
                     urls.append(url)
     return urls

@@ -28,6 +28,8 @@ from newsletter.render.personalize import (
 from newsletter.render.strings import Strings, strings_for
 from newsletter.settings import Settings
 from newsletter.settings import check_hex_color as _color
+from newsletter.text import untrusted_text
+from newsletter.urls import safe_web_url
 
 if TYPE_CHECKING:
     from newsletter.media.stage import IssueMedia
@@ -62,12 +64,12 @@ class Brand:
 def brand(settings: Settings) -> Brand:
     """The branding from ``settings``; a malformed colour or logo URL is a :class:`ConfigError`."""
     logo = settings.logo_url.strip() or None
-    if logo is not None and markdown.safe_web_url(logo) is None:
+    if logo is not None and safe_web_url(logo) is None:
         raise ConfigError(f"NEWSLETTER_LOGO_URL must be an http(s) URL, got {logo!r}")
     return Brand(
-        name=markdown.clean_text(settings.newsletter_name).strip(),
+        name=untrusted_text(settings.newsletter_name).strip(),
         logo_url=logo,
-        postal_address=markdown.clean_text(settings.postal_address).strip(),
+        postal_address=untrusted_text(settings.postal_address).strip(),
         colors=Colors(
             brand=_color(settings.brand_color, "NEWSLETTER_BRAND_COLOR"),
             accent=_color(settings.accent_color, "NEWSLETTER_ACCENT_COLOR"),
@@ -120,7 +122,7 @@ def base_context(
         "s": strings,
         "brand": identity,
         "subject": subject,
-        "preheader": markdown.clean_text(" ".join(preheader.split())),
+        "preheader": untrusted_text(" ".join(preheader.split())),
         "preview_filler": _PREVIEW_FILLER,
         "test": test,
         "base_url": base_url,
@@ -152,15 +154,15 @@ def _number(value: Any) -> int | None:
 
 
 def _item(raw: dict[str, Any], placer: media_place.ImagePlacer) -> dict[str, Any]:
-    title = markdown.clean_text(str(raw.get("title", ""))).strip()
+    title = untrusted_text(str(raw.get("title", ""))).strip()
     body = str(raw.get("body", ""))
     number = _number(raw.get("number"))
     links = []
     for link in raw.get("links") or []:
-        url = markdown.safe_web_url(str(link.get("url", "")))
+        url = safe_web_url(str(link.get("url", "")))
         if url is None:
             continue
-        text = markdown.clean_text(str(link.get("text", ""))).strip() or url
+        text = untrusted_text(str(link.get("text", ""))).strip() or url
         links.append({"text": text, "url": url})
     body_text = markdown.to_text(body)
     # A numbered heading's title is not part of its body; a list entry's title is its lead.
@@ -231,10 +233,8 @@ def issue_sections(
     placer = placer or media_place.ImagePlacer(None)
     sections = []
     for raw_section in issue.sections:
-        name = markdown.clean_text(
-            str(raw_section.get("heading", raw_section.get("name", "")))
-        ).strip()
-        url = markdown.safe_web_url(str(raw_section.get("url") or ""))
+        name = untrusted_text(str(raw_section.get("heading", raw_section.get("name", "")))).strip()
+        url = safe_web_url(str(raw_section.get("url") or ""))
         depth = raw_section.get("depth")
         added = str(raw_section.get("added") or "")
         sections.append(
@@ -275,9 +275,7 @@ def issue_context(
     sections = issue_sections(issue, media_place.ImagePlacer(media))
     count = sum(1 for s in sections for b in s["blocks"] if b["kind"] == "item")
     summary = [
-        line.strip()
-        for line in markdown.clean_text(issue.summary or "").splitlines()
-        if line.strip()
+        line.strip() for line in untrusted_text(issue.summary or "").splitlines() if line.strip()
     ]
     name = ctx["brand"].name
     slug = edition_slug(issue)
@@ -289,9 +287,9 @@ def issue_context(
         # The public copy's sign-up link leads to this edition's form, in its language.
         subscribe_url=f"{ctx['base_url']}/subscribe?edition={slug}",
         summary_lines=summary,
-        headline=markdown.clean_text(" ".join((issue.headline or issue.subject or "").split())),
-        title=markdown.clean_text(" ".join((issue.subject or "").split())),
-        tagline=markdown.clean_text(" ".join((issue.tagline or "").split())),
+        headline=untrusted_text(" ".join((issue.headline or issue.subject or "").split())),
+        title=untrusted_text(" ".join((issue.subject or "").split())),
+        tagline=untrusted_text(" ".join((issue.tagline or "").split())),
         # The editor's note, under the headline, in both parts (sanitized like item bodies).
         note_html=Markup(markdown.to_html(note_of(issue.edits))),  # noqa: S704 (nh3-sanitized)
         note_text=markdown.to_text(note_of(issue.edits)),

@@ -77,30 +77,24 @@ def render_issue(
 def render_and_store(
     session: Session, issue: Issue, settings: Settings, *, strict: bool = False
 ) -> RenderedEmail:
-    """Render ``issue``, lint it, and store the result on the issue (status RENDERED).
+    """Render ``issue``, lint it, and store the result on the issue (status RENDERED); the
+    lint warnings are logged. What the send and the daily job call.
 
-    Lint warnings are logged; with ``strict`` they raise :class:`LintError` and nothing is
-    stored. Only a draft or rendered issue is rendered: an issue being sent or sent keeps
-    the bytes it was sent with (:class:`StateError`).
+    With ``strict`` lint warnings raise :class:`LintError` and nothing is stored. Only a
+    draft or rendered issue is rendered: an issue being sent or sent keeps the bytes it was
+    sent with (:class:`StateError`).
     """
-    rendered, warnings = render_lint_and_store(session, issue, settings, strict=strict)
+    rendered, warnings, _media = render_store_and_lint(session, issue, settings, strict=strict)
     for warning in warnings:
         log.warning("issue %s: %s", issue.date.isoformat(), warning)
     return rendered
 
 
-def render_lint_and_store(
-    session: Session, issue: Issue, settings: Settings, *, strict: bool = False
-) -> tuple[RenderedEmail, list[LintWarning]]:
-    """:func:`render_and_store` that returns the lint warnings instead of logging them."""
-    rendered, warnings, _media = render_lint_store_media(session, issue, settings, strict=strict)
-    return rendered, warnings
-
-
-def render_lint_store_media(
+def render_store_and_lint(
     session: Session, issue: Issue, settings: Settings, *, strict: bool = False
 ) -> tuple[RenderedEmail, list[LintWarning], IssueMedia | None]:
-    """:func:`render_lint_and_store` that also returns the image stage's result.
+    """:func:`render_and_store` that returns the lint warnings (not logged) and the image
+    stage's result, for a command that shows them.
 
     The image stage runs here, once per render (never per recipient): images are fetched,
     converted and stored, or reused when stored before.
@@ -143,11 +137,6 @@ def stored_rendering(issue: Issue) -> RenderedEmail | None:
     return RenderedEmail(
         subject=issue.rendered_subject, html=issue.rendered_html, text=issue.rendered_text or ""
     )
-
-
-def stored_or_render(issue: Issue, settings: Settings) -> RenderedEmail:
-    """The stored rendering of ``issue``, or a fresh one (not stored) when it has none."""
-    return stored_rendering(issue) or render_issue(issue, settings)
 
 
 def shown_rendering(issue: Issue, settings: Settings) -> RenderedEmail:

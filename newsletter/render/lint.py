@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
+from newsletter.htmlscan import scan_html
 from newsletter.identity import brand_problem, postal_address_problem
-from newsletter.render.htmlscan import scan_html
 from newsletter.render.personalize import UNSUBSCRIBE_URL_MARK
 from newsletter.render.rendered import RenderedEmail
 from newsletter.settings import Settings

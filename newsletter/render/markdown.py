@@ -11,51 +11,21 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from urllib.parse import urlsplit
 
 import nh3
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from newsletter.cjk_emphasis import cjk_emphasis
-from newsletter.render.personalize import scrub_markers
+from newsletter.text import untrusted_text
+from newsletter.urls import SCHEMES, safe_url
 
 ALLOWED_TAGS = frozenset(
     {"p", "br", "strong", "b", "em", "i", "a", "ul", "ol", "li", "code", "pre", "blockquote",
      "hr", "table", "thead", "tbody", "tr", "th", "td", "s"}
 )  # fmt: skip
 _ALLOWED_ATTRIBUTES = {"a": {"href"}, "ol": {"start"}}
-_SCHEMES = ("http", "https", "mailto")
 _BARE_ANCHOR = re.compile(r"<a>(.*?)</a>", re.DOTALL)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-
-
-def safe_url(url: str) -> str | None:
-    """``url`` when it is an absolute http(s) or mailto URL, else None."""
-    url = url.strip()
-    if not url or any(c.isspace() or ord(c) < 32 for c in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        return None
-    if scheme != "mailto" and not parts.netloc:
-        return None
-    return url
-
-
-def safe_web_url(url: str) -> str | None:
-    """``url`` when it is an absolute http(s) URL (images and item links), else None."""
-    ok = safe_url(url)
-    return ok if ok is not None and not ok.lower().startswith("mailto:") else None
-
-
-def clean_text(value: str) -> str:
-    """Untrusted plain text made safe to template: no control characters, no markers."""
-    return scrub_markers(_CONTROL.sub("", value))
 
 
 @lru_cache(maxsize=1)
@@ -78,12 +48,12 @@ def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
 
 def to_html(body: str) -> str:
     """Sanitized HTML for an item body in Markdown (bold, emphasis, links, lists, code)."""
-    raw = _parser().render(clean_text(body))
+    raw = _parser().render(untrusted_text(body))
     cleaned = nh3.clean(
         raw,
         tags=set(ALLOWED_TAGS),
         attributes={k: set(v) for k, v in _ALLOWED_ATTRIBUTES.items()},
-        url_schemes=set(_SCHEMES),
+        url_schemes=set(SCHEMES),
         link_rel=None,
         strip_comments=True,
         attribute_filter=_attribute_filter,
@@ -119,7 +89,7 @@ def to_text(body: str) -> str:
 
     Links with a refused scheme keep their text only, as in the HTML part.
     """
-    tokens = _parser().parse(clean_text(body))
+    tokens = _parser().parse(untrusted_text(body))
     blocks: list[str] = []
     lists: list[list[int]] = []  # per open list: [next number] (ordered) or [] (bullets)
     quote = 0

@@ -17,6 +17,7 @@ import re
 from newsletter.render.localized import AUDIENCE_END, LANG_END, PUBLIC_ONLY, RECIPIENT_ONLY
 from newsletter.render.rendered import RenderedEmail
 from newsletter.render.strings import language_key, strings_for
+from newsletter.text import clean_line, remove_controls, scrub_markers
 
 #: Stands for the recipient's unsubscribe URL (the footer link, in both parts).
 UNSUBSCRIBE_URL_MARK = "__NEWSLETTER_UNSUBSCRIBE_URL__"
@@ -32,18 +33,16 @@ NAME_MARK = "__NEWSLETTER_RECIPIENT_NAME__"
 MARKERS = (UNSUBSCRIBE_URL_MARK, GREETING_MARK, NAME_MARK, PREFERENCES_URL_MARK)
 
 NAME_MAX = 80
-_CONTROL_OR_SPACE = re.compile(r"[\s\x00-\x1f\x7f-\x9f\u2028\u2029]+")
 _AUDIENCE_SPAN = re.compile(
     r"__NEWSLETTER_FOR_(RECIPIENT|PUBLIC)__(.*?)" + re.escape(AUDIENCE_END), re.DOTALL
 )
 _LANG_SPAN = re.compile(r"__NEWSLETTER_LANG_([A-Z]+)__(.*?)" + re.escape(LANG_END), re.DOTALL)
 _HTML_LANG = re.compile(r"<html\b[^>]*?\slang=\"([^\"]*)\"", re.IGNORECASE)
-_ANY_MARK = re.compile(r"__NEWSLETTER_[A-Z_]+__")
 
 
 def display_name(name: str) -> str:
     """A display name fit for one line of text: no control characters, no line breaks."""
-    return _CONTROL_OR_SPACE.sub(" ", name).strip()[:NAME_MAX].strip()
+    return clean_line(name)[:NAME_MAX].strip()
 
 
 def rendering_language(rendered: RenderedEmail) -> str:
@@ -100,8 +99,9 @@ def personalize(
         rendered = localize(rendered, language="")
     who = display_name(name)
     greeting = strings_for(rendered.language).greeting(who)
-    url = _CONTROL_OR_SPACE.sub("", unsubscribe_url)  # a URL has no spaces or line breaks
-    prefs = _CONTROL_OR_SPACE.sub("", preferences_url) or url
+    # A URL has no spaces or line breaks.
+    url = "".join(remove_controls(unsubscribe_url).split())
+    prefs = "".join(remove_controls(preferences_url).split()) or url
     # Passes over each part, as before languages: a localized copy has no NAME_MARK.
     page = rendered.html.replace(UNSUBSCRIBE_URL_MARK, html.escape(url, quote=True)).replace(
         GREETING_MARK, html.escape(greeting, quote=True)
@@ -111,13 +111,6 @@ def personalize(
         page = page.replace(PREFERENCES_URL_MARK, html.escape(prefs, quote=True))
         text = text.replace(PREFERENCES_URL_MARK, prefs)
     return RenderedEmail(subject=rendered.subject, html=page, text=text, language=rendered.language)
-
-
-def scrub_markers(value: str) -> str:
-    """``value`` without any of our markers, so untrusted content cannot pose as one."""
-    while _ANY_MARK.search(value):
-        value = _ANY_MARK.sub("", value)
-    return value
 
 
 def archive_copy(

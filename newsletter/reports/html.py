@@ -16,15 +16,15 @@ from lxml import etree
 from markupsafe import Markup
 from pygal.style import Style
 
-from newsletter.reports.issue import IssueReport
-from newsletter.reports.listing import ListReport
-from newsletter.reports.rates import (
+from newsletter.feedback.rates import (
     GMAIL_SPAM,
     SES_PAUSE_BOUNCE,
     SES_PAUSE_COMPLAINT,
     SES_REVIEW_BOUNCE,
     SES_REVIEW_COMPLAINT,
 )
+from newsletter.reports.issue import IssueReport
+from newsletter.reports.listing import ListReport
 
 _STYLE = Style(
     background="white",

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from newsletter.editions import get_edition
 from newsletter.errors import NotFoundError
-from newsletter.feedback.apply import attach_late_events
 from newsletter.feedback.events import PERMANENT
+from newsletter.feedback.rates import Rates, event_of_delivery, percent
 from newsletter.models import (
     Delivery,
     DeliveryEvent,
@@ -31,7 +31,6 @@ from newsletter.models import (
     SendRun,
     SubscriberEvent,
 )
-from newsletter.reports.rates import Rates, percent
 from newsletter.sending.breaker import PAUSED
 
 
@@ -136,10 +135,10 @@ def _event_counts(session: Session, issue_id: int) -> list[tuple[Any, ...]]:
             select(
                 DeliveryEvent.type,
                 hard,
-                func.count(distinct(DeliveryEvent.delivery_id)),
+                func.count(distinct(Delivery.id)),
                 func.count(),
             )
-            .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+            .join(Delivery, event_of_delivery())
             .where(Delivery.issue_id == issue_id)
             .group_by(DeliveryEvent.type, hard)
         ).all()
@@ -149,8 +148,8 @@ def _event_counts(session: Session, issue_id: int) -> list[tuple[Any, ...]]:
 def _links(session: Session, issue_id: int) -> list[LinkClicks]:
     name = case((DeliveryEvent.link_tag != "", DeliveryEvent.link_tag), else_=DeliveryEvent.link)
     rows = session.execute(
-        select(name, func.count(distinct(DeliveryEvent.delivery_id)), func.count())
-        .join(Delivery, Delivery.id == DeliveryEvent.delivery_id)
+        select(name, func.count(distinct(Delivery.id)), func.count())
+        .join(Delivery, event_of_delivery())
         .where(Delivery.issue_id == issue_id, DeliveryEvent.type == DeliveryEventType.CLICK)
         .group_by(name)
     ).all()
@@ -166,7 +165,6 @@ def issue_report(session: Session, *, date: dt.date, edition: str | None = None)
     if issue is None:
         where = "" if chosen.is_default else f" in edition {chosen.slug!r}"
         raise NotFoundError(f"no issue for {date.isoformat()}{where}")
-    attach_late_events(session)
     list_rows = session.execute(
         select(MailingList.id, MailingList.name)
         .where(MailingList.id.in_(select(Delivery.list_id).where(Delivery.issue_id == issue.id)))

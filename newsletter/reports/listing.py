@@ -15,24 +15,30 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.lists import get_list
-from newsletter.feedback.apply import attach_late_events
-from newsletter.models import DeliveryEvent, EventKind, GuardOverride, Issue, SubscriberEvent
-from newsletter.models import Subscription as Sub
-from newsletter.reports.rates import (
+from newsletter.feedback.rates import (
     GMAIL_SPAM,
     SES_PAUSE_BOUNCE,
     SES_PAUSE_COMPLAINT,
     SES_REVIEW_BOUNCE,
     SES_REVIEW_COMPLAINT,
     Rates,
+    event_of_delivery,
     percent,
     rates_by_issue,
     total,
 )
+from newsletter.models import (
+    DeliveryEvent,
+    EventKind,
+    GuardOverride,
+    Issue,
+    SubscriberEvent,
+)
+from newsletter.models import Subscription as Sub
 
 THRESHOLDS: dict[str, Fraction] = {
     "ses_review_bounce": SES_REVIEW_BOUNCE,
@@ -211,7 +217,6 @@ def list_report(
 ) -> ListReport:
     """The report of the list called ``list_name`` over the ``days`` days up to ``now``."""
     mailing_list = get_list(session, list_name)
-    attach_late_events(session)
     until = now or dt.datetime.now(dt.UTC)
     since = until - dt.timedelta(days=days)
     report = ListReport(mailing_list.name, days, since, until)
@@ -254,6 +259,7 @@ def list_report(
             .select_from(DeliveryEvent)
             .where(
                 DeliveryEvent.delivery_id.is_(None),
+                ~exists().where(event_of_delivery()),
                 DeliveryEvent.received_at >= since,
                 DeliveryEvent.received_at < until,
             )

@@ -21,11 +21,10 @@ from newsletter.audience import (
     import_subscribers,
     parse_status,
     read_subscriber_csv,
-    record_bounce,
-    record_complaint,
     unsubscribe,
 )
 from newsletter.errors import InputError
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import (
     MailingList,
     Subscriber,

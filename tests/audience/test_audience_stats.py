@@ -15,12 +15,11 @@ from newsletter.audience import (
     list_subscribers,
     list_summaries,
     parse_status,
-    record_bounce,
-    record_complaint,
     subscriber_stats,
     unsubscribe,
 )
 from newsletter.errors import NotFoundError
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import Issue, SubscriberEvent
 
 MakeIssue = Callable[[dt.date], Issue]

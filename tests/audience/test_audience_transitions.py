@@ -19,12 +19,11 @@ from newsletter.audience import (
     import_subscribers,
     is_mailable,
     read_subscriber_csv,
-    record_bounce,
-    record_complaint,
     request_subscription,
     unsubscribe,
 )
 from newsletter.errors import InputError, NotFoundError
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import (
     Delivery,
     Issue,

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from newsletter import optin
-from newsletter.audience import add_subscriber, create_list, record_bounce, unsubscribe
+from newsletter.audience import add_subscriber, create_list, unsubscribe
+from newsletter.feedback.suppression import record_bounce
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, read_token
 from newsletter.transport import (

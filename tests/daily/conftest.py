@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine
 
-from newsletter.audience import add_subscriber, record_bounce, unsubscribe
+from newsletter.audience import add_subscriber, unsubscribe
 from newsletter.db import transaction
+from newsletter.feedback.suppression import record_bounce
 from tests.support.servers import serving
 
 READERS = ["reader1@example.com", "reader2@example.com", "reader3@example.org"]

@@ -13,7 +13,7 @@ from playwright.sync_api import Browser
 from typer.testing import CliRunner
 
 from newsletter.cli import app
-from newsletter.render.htmlscan import scan_html
+from newsletter.htmlscan import scan_html
 from newsletter.settings import Settings
 from tests.editorial.conftest import FIXED
 from tests.support.mail import part_text, read_outbox

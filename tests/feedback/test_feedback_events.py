@@ -9,11 +9,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from starlette.testclient import TestClient
 
 from newsletter.db import transaction
-from newsletter.feedback import attach_late_events
+from newsletter.feedback.rates import event_of_delivery
+from newsletter.models import Delivery, DeliveryEvent
 from newsletter.settings import Settings
 from subscribers import lambda_handlers
 from tests.support.factories import Person, add_issue, add_person
@@ -196,7 +197,7 @@ def test_the_same_bounce_published_twice_with_two_sns_ids_counts_once(
     assert len(event_rows(engine)) == 1
 
 
-def test_an_event_for_an_unknown_message_is_kept_and_attached_when_the_delivery_appears(
+def test_an_event_for_an_unknown_message_is_kept_and_joined_when_the_delivery_appears(
     client: TestClient, engine: Engine, sns_signer: SnsSigner
 ) -> None:
     person = add_person(engine, "early@example.com")
@@ -207,9 +208,9 @@ def test_an_event_for_an_unknown_message_is_kept_and_attached_when_the_delivery_
     assert [r[2] for r in event_rows(engine)] == [None]
     delivery_id = add_delivery(engine, person, issue_id, message_id="0100-late")
     with transaction(engine) as session:
-        assert attach_late_events(session) == 1
-        assert attach_late_events(session) == 0
-    assert [r[2] for r in event_rows(engine)] == [delivery_id]
+        joined = session.scalars(select(Delivery.id).join(DeliveryEvent, event_of_delivery())).all()
+    assert joined == [delivery_id]
+    assert [r[2] for r in event_rows(engine)] == [None]  # joined when read, never repaired
 
 
 def test_a_lambda_record_with_a_bad_signature_changes_nothing(

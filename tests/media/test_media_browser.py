@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from newsletter import compose, db
 from newsletter.digest import load_digests
-from newsletter.render.issue import render_lint_store_media
+from newsletter.render.issue import render_store_and_lint
 from newsletter.render.personalize import archive_copy
 from newsletter.settings import Settings
 from tests.support.image_server import ImageServer, serve_images
@@ -45,7 +45,7 @@ def sample_html(
     (digest,) = load_digests(local_sample_digest(image_server.url, tmp_path / "digest.md"))
     issue = compose.issue_from_digest(digest)
     with db.transaction(engine) as session:
-        rendered, warnings, _ = render_lint_store_media(session, issue, settings)
+        rendered, warnings, _ = render_store_and_lint(session, issue, settings)
     assert [w for w in warnings if w.code in ("image", "img-format", "img-alt")] == []
     return archive_copy(rendered, archive_url="https://news.example.com/archive").html
 

@@ -13,12 +13,12 @@ from sqlalchemy import Engine, func, select
 
 from newsletter import db
 from newsletter.errors import StateError
+from newsletter.htmlscan import Element, scan_html
 from newsletter.media.check import check_issue_media
 from newsletter.media.stage import IssueMedia, prepare_issue_media
 from newsletter.media.store import media_store, name_in_store
 from newsletter.models import Issue, MediaImage
-from newsletter.render.htmlscan import Element, scan_html
-from newsletter.render.issue import render_lint_store_media
+from newsletter.render.issue import render_store_and_lint
 from newsletter.render.lint import LintWarning, image_report
 from newsletter.render.rendered import RenderedEmail
 from newsletter.settings import Settings
@@ -29,7 +29,7 @@ Rendered = tuple[RenderedEmail, list[LintWarning], IssueMedia | None]
 
 def _render(engine: Engine, issue: Issue, settings: Settings) -> Rendered:
     with db.transaction(engine) as session:
-        return render_lint_store_media(session, issue, settings)
+        return render_store_and_lint(session, issue, settings)
 
 
 def _item_images(html: str) -> list[Element]:

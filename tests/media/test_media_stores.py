@@ -15,11 +15,11 @@ from sqlalchemy import Engine
 
 from newsletter import db
 from newsletter.errors import StateError
+from newsletter.htmlscan import scan_html
 from newsletter.media.check import check_issue_media
 from newsletter.media.store import CACHE_CONTROL, LocalMediaStore, media_name, media_store
 from newsletter.models import Issue
-from newsletter.render.htmlscan import scan_html
-from newsletter.render.issue import render_lint_store_media
+from newsletter.render.issue import render_store_and_lint
 from newsletter.settings import Settings
 from tests.support.image_server import IMAGES, ImageServer
 from tests.support.serve import start_serve, stop_serve, wait_until_serving
@@ -68,7 +68,7 @@ def test_s3_store_holds_the_issue_images(
 ) -> None:
     urls = [f"{image_server.url}/news-1.avif", f"{image_server.url}/logo.png"]
     with db.transaction(engine) as session:
-        rendered, warnings, _ = render_lint_store_media(session, image_issue(urls), s3_settings)
+        rendered, warnings, _ = render_store_and_lint(session, image_issue(urls), s3_settings)
     assert [w for w in warnings if w.code == "image"] == []
     srcs = [i.get("src") for i in scan_html(rendered.html).find("img")]
     prefix = f"{moto_s3}/{BUCKET}/media/"

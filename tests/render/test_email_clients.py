@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.htmlscan import scan_html
 from newsletter.models import Issue
 from newsletter.render import render_issue
-from newsletter.render.htmlscan import scan_html
 from newsletter.render.personalize import archive_copy, localize, personalize
 from newsletter.settings import Settings
 

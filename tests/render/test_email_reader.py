@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import Engine
 
 from newsletter.digest import load_digests
-from newsletter.render.htmlscan import scan_html
+from newsletter.htmlscan import scan_html
 from newsletter.settings import Settings
 from tests.support.identity import TEST_POSTAL_ADDRESS
 from tests.support.sent_sample import SAMPLE, Reader, Sent, send_sample

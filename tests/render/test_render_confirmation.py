@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from newsletter.errors import InputError
+from newsletter.htmlscan import scan_html
 from newsletter.optin import render_confirmation
 from newsletter.render import UNSUBSCRIBE_URL_MARK, lint_email
-from newsletter.render.htmlscan import scan_html
 from newsletter.settings import Settings
 
 CONFIRM = "https://news.example.com/confirm?token=a.b-c&list=daily"

@@ -7,9 +7,9 @@ import datetime as dt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from newsletter.htmlscan import scan_html
 from newsletter.models import Issue, IssueStatus
 from newsletter.render import render_issue
-from newsletter.render.htmlscan import scan_html
 from newsletter.render.markdown import to_html
 from newsletter.settings import Settings
 

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from newsletter.errors import ConfigError, InputError
+from newsletter.htmlscan import Element, scan_html
 from newsletter.models import Issue
 from newsletter.render import (
     NAME_MARK,
@@ -16,7 +17,6 @@ from newsletter.render import (
     RenderedEmail,
     render_issue,
 )
-from newsletter.render.htmlscan import Element, scan_html
 from newsletter.render.personalize import GREETING_MARK, localize
 from newsletter.settings import Settings
 from tests.support.inert import assert_no_active_content

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.render.htmlscan import scan_html
-from newsletter.render.markdown import safe_url, safe_web_url, to_html, to_text
+from newsletter.htmlscan import scan_html
+from newsletter.render.markdown import to_html, to_text
 from newsletter.render.personalize import NAME_MARK, UNSUBSCRIBE_URL_MARK
+from newsletter.urls import safe_url, safe_web_url
 
 HOSTILE = [
     "<script>alert(1)</script>",

@@ -6,6 +6,7 @@ import html
 
 import pytest
 
+from newsletter.htmlscan import scan_html
 from newsletter.models import Issue
 from newsletter.render import (
     NAME_MARK,
@@ -14,7 +15,6 @@ from newsletter.render import (
     personalize,
     render_issue,
 )
-from newsletter.render.htmlscan import scan_html
 from newsletter.render.personalize import GREETING_MARK, archive_copy, display_name
 from newsletter.render.pipeline import mjml_to_html
 from newsletter.settings import Settings

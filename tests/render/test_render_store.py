@@ -14,7 +14,7 @@ from newsletter.errors import StateError
 from newsletter.items import store_digest
 from newsletter.models import IssueStatus
 from newsletter.render import LintError, render_and_store, render_issue
-from newsletter.render.issue import stored_or_render, stored_rendering
+from newsletter.render.issue import stored_rendering
 from newsletter.settings import Settings
 from tests.support.paths import SAMPLES
 
@@ -40,7 +40,7 @@ def test_render_and_store_keeps_the_bytes(engine: Engine, settings: Settings) ->
         assert issue.status == IssueStatus.RENDERED
         assert issue.rendered_at is not None
         assert stored_rendering(issue) == rendered
-        assert stored_or_render(issue, settings) == rendered
+        assert stored_rendering(issue) == rendered
         assert render_issue(issue, settings) == rendered  # same bytes from the stored issue
         # A rendered issue may be rendered again.
         again = render_and_store(session, issue, settings)

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
-from newsletter.audience import record_bounce, record_complaint, unsubscribe
+from newsletter.audience import unsubscribe
 from newsletter.db import transaction
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import DeliveryState, IssueStatus
 from newsletter.sending import Backoff, SendOptions, Tuning, send_issue
 from newsletter.settings import Settings

@@ -10,9 +10,10 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
-from newsletter.audience import record_bounce, record_complaint, unsubscribe
+from newsletter.audience import unsubscribe
 from newsletter.db import transaction
 from newsletter.errors import ConfigError, StateError
+from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import (
     DeliveryState,
     Issue,

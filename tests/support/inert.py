@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from newsletter.render.htmlscan import scan_html
+from newsletter.htmlscan import scan_html
 
 #: Elements that run or embed something.
 ACTIVE_ELEMENTS = ("script", "iframe", "object", "embed")

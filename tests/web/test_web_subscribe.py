@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import Engine
 from starlette.testclient import TestClient
 
-from newsletter.audience import record_bounce, unsubscribe
+from newsletter.audience import unsubscribe
 from newsletter.db import transaction
+from newsletter.feedback.suppression import record_bounce
 from newsletter.models import EventKind
 from newsletter.settings import Settings
 from subscribers.app import create_app

@@ -5,6 +5,12 @@ only (SES's reputation metric ignores soft ones), the complaint rate every messa
 a complaint. Each message counts once however many events it drew. Rates are kept as exact
 fractions, so that 30 complaints in 10,000 messages is 0.30% and at the 0.3% threshold, not
 a float a hair under it.
+
+An event belongs to a delivery by the delivery id :func:`~newsletter.feedback.apply.apply_event`
+set, or, for an event SES published before the ledger recorded the message id, by the
+message id: :func:`event_of_delivery` joins them when they are read; nothing is repaired.
+Rates live here, with the feedback stage, because the send guard (here) and the reports
+(above the send) both read them.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ import datetime as dt
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.feedback.events import PERMANENT
@@ -53,8 +59,22 @@ class Rates:
         return Fraction(self.complained, self.sent) if self.sent else None
 
 
+def event_of_delivery() -> ColumnElement[bool]:
+    """The join of ``delivery_events`` to ``deliveries``: by the delivery id the event was
+    recorded with, else (an event that came before the ledger had its message id) by the
+    SES message id."""
+    return or_(
+        DeliveryEvent.delivery_id == Delivery.id,
+        and_(
+            DeliveryEvent.delivery_id.is_(None),
+            DeliveryEvent.message_id != "",  # an event that names no message joins nothing
+            DeliveryEvent.message_id == Delivery.message_id,
+        ),
+    )
+
+
 def _has(kind: DeliveryEventType, *, hard: bool = False) -> Select[int]:
-    where = [DeliveryEvent.delivery_id == Delivery.id, DeliveryEvent.type == kind]
+    where = [event_of_delivery(), DeliveryEvent.type == kind]
     if hard:
         where.append(DeliveryEvent.bounce_type == PERMANENT)
     return select(DeliveryEvent.id).where(and_(*where))
