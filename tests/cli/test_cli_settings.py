@@ -45,7 +45,7 @@ def _wrong_value(name: str) -> str:
         return "maybe"
     if annotation is int:
         return "many"
-    if annotation is float:
+    if annotation is float or annotation == float | None:
         return "fast"
     assert annotation in (str, Path), (name, annotation)
     if name.endswith("_color"):

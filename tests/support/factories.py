@@ -52,6 +52,8 @@ def all_settings_env(settings: Settings) -> dict[str, str]:
     must see exactly ``settings``)."""
     env: dict[str, str] = {}
     for name, value in settings.model_dump(mode="json").items():
+        if value is None:  # unset: the default applies
+            continue
         env[f"NEWSLETTER_{name.upper()}"] = value if isinstance(value, str) else json.dumps(value)
     return env
 
