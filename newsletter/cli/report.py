@@ -101,13 +101,15 @@ def list_(
     rt = runtime(ctx)
     name = list_name or rt.settings.default_list
     with transaction(rt.engine()) as session:
-        report = list_report(session, list_name=name, days=days)
+        report = list_report(session, list_name=name, days=days, settings=rt.settings)
     data = report.as_dict()
     if _html_or_json(html=html, page=lambda: list_html(report), data=data, as_json=as_json):
         return
     subs = data["subscribers"]
+    sent_by = f" (edition {', '.join(report.editions)})" if report.editions else ""
     typer.echo(
-        f"{report.list_name}, last {days} days: {subs['active_start']} active at the start, "
+        f"{report.list_name}{sent_by}, last {days} days: "
+        f"{subs['active_start']} active at the start, "
         f"{subs['new']} new, {subs['unsubscribed']} unsubscribed, {subs['active_end']} now"
     )
     print_table(

@@ -19,6 +19,7 @@ from sqlalchemy import distinct, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from newsletter.audience.lists import get_list
+from newsletter.editions import list_editions, list_name_of
 from newsletter.feedback.rates import (
     GMAIL_SPAM,
     SES_PAUSE_BOUNCE,
@@ -39,6 +40,7 @@ from newsletter.models import (
     SubscriberEvent,
 )
 from newsletter.models import Subscription as Sub
+from newsletter.settings import Settings
 
 THRESHOLDS: dict[str, Fraction] = {
     "ses_review_bounce": SES_REVIEW_BOUNCE,
@@ -127,6 +129,8 @@ class ListReport:
     issues: list[IssueRates] = field(default_factory=list)
     forced: list[str] = field(default_factory=list)
     unattached_events: int = 0
+    #: The editions that send to the list (their slugs).
+    editions: list[str] = field(default_factory=list)
 
     @property
     def totals(self) -> Rates:
@@ -143,6 +147,7 @@ class ListReport:
         totals = self.totals
         return {
             "list": self.list_name,
+            "editions": self.editions,
             "days": self.days,
             "since": self.since.isoformat(timespec="seconds"),
             "until": self.until.isoformat(timespec="seconds"),
@@ -213,13 +218,23 @@ def _growth(
 
 
 def list_report(
-    session: Session, *, list_name: str, days: int = 90, now: dt.datetime | None = None
+    session: Session,
+    *,
+    list_name: str,
+    days: int = 90,
+    now: dt.datetime | None = None,
+    settings: Settings | None = None,
 ) -> ListReport:
-    """The report of the list called ``list_name`` over the ``days`` days up to ``now``."""
+    """The report of the list called ``list_name`` over the ``days`` days up to ``now``
+    (with ``settings``, it names the editions that send to the list)."""
     mailing_list = get_list(session, list_name)
     until = now or dt.datetime.now(dt.UTC)
     since = until - dt.timedelta(days=days)
     report = ListReport(mailing_list.name, days, since, until)
+    if settings is not None:
+        report.editions = [
+            e.slug for e in list_editions(session) if list_name_of(settings, e) == mailing_list.name
+        ]
     report.active_start, report.growth = _growth(
         session, list_id=mailing_list.id, since=since, until=until
     )

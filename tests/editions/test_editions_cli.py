@@ -111,3 +111,17 @@ def test_a_slug_is_taken_once(runner: CliRunner, cli_env: Settings) -> None:
     again = runner.invoke(app, CN_ADD)
     assert again.exit_code == 2
     assert "edition 'cn' exists" in again.stderr
+
+
+def test_report_list_names_the_editions_of_the_list(runner: CliRunner, cli_env: Settings) -> None:
+    assert runner.invoke(app, EN_ADD).exit_code == 0
+    assert runner.invoke(app, ["lists", "create", "en-daily"]).exit_code == 0
+    assert runner.invoke(app, ["lists", "create", "daily"]).exit_code == 0
+    data = _json(runner, "report", "list", "--list", "en-daily")
+    assert isinstance(data, dict)
+    assert data["editions"] == ["en"]
+    text = runner.invoke(app, ["report", "list", "--list", "en-daily"])
+    assert "en-daily (edition en)" in text.stdout
+    default = _json(runner, "report", "list")
+    assert isinstance(default, dict)
+    assert default["editions"] == ["default"]
