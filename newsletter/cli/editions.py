@@ -3,6 +3,7 @@ remove)."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from newsletter import db
 from newsletter.cli.context import runtime
 from newsletter.cli.output import print_json, print_table
 from newsletter.editions import (
+    FIELDS,
     EditionChange,
     add_edition,
     edition_dict,
@@ -73,8 +75,13 @@ def _welcome(text: str | None, path: Path | None) -> str | None:
     return read_text_file(path) if path is not None else text
 
 
-def _change(**values: Any) -> EditionChange:
-    # Options not given stay as they are; an empty string puts the setting back in charge.
+def _change_of(options: Mapping[str, Any]) -> EditionChange:
+    """The edition fields that `add` and `update` were given (their options, by name: one
+    per field, but ``--drop-section`` repeated and the welcome as text or a file). Options
+    not given stay as they are; an empty string puts the setting back in charge."""
+    values = {field: options.get(field) for field in FIELDS}
+    values["drop_sections"] = options["drop_section"]
+    values["welcome"] = _welcome(options["welcome"], options["welcome_file"])
     return EditionChange({k: v for k, v in values.items() if v is not None})
 
 
@@ -111,23 +118,8 @@ def add(
     as_json: JsonOpt = False,
 ) -> None:
     """Add an edition; what it leaves unset comes from the NEWSLETTER_* settings."""
+    change = _change_of(locals())
     rt = runtime(ctx)
-    change = _change(
-        name=name,
-        language=language,
-        list_name=list_name,
-        source=source,
-        timezone=timezone,
-        send_at=send_at,
-        sender=sender,
-        reply_to=reply_to,
-        brand_color=brand_color,
-        accent_color=accent_color,
-        logo_url=logo_url,
-        postal_address=postal_address,
-        drop_sections=drop_section,
-        welcome=_welcome(welcome, welcome_file),
-    )
     with db.transaction(rt.engine()) as session:
         data = edition_dict(add_edition(session, slug, change=change), rt.settings)
     if as_json:
@@ -163,23 +155,8 @@ def update(
     as_json: JsonOpt = False,
 ) -> None:
     """Change an edition; an option given as "" goes back to the NEWSLETTER_* setting."""
+    change = _change_of(locals())
     rt = runtime(ctx)
-    change = _change(
-        name=name,
-        language=language,
-        list_name=list_name,
-        source=source,
-        timezone=timezone,
-        send_at=send_at,
-        sender=sender,
-        reply_to=reply_to,
-        brand_color=brand_color,
-        accent_color=accent_color,
-        logo_url=logo_url,
-        postal_address=postal_address,
-        drop_sections=drop_section,
-        welcome=_welcome(welcome, welcome_file),
-    )
     with db.transaction(rt.engine()) as session:
         edition = update_edition(
             session, slug, change=change, new_slug=new_slug, make_default=make_default
