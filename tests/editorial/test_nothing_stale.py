@@ -109,6 +109,23 @@ def _change_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("NEWSLETTER_BASE_URL", NEW_BASE)
 
 
+@pytest.fixture
+def rendered_then_changed(
+    runner: CliRunner,
+    cli_env: Settings,
+    readers: list[str],
+    day_files: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The day imported, composed and rendered; then the postal address, the name, the
+    sender and the base URL changed (the stored rendering bakes in the old ones)."""
+    original, _ = day_files
+    _ok(runner, "items", "import", str(original))
+    _ok(runner, "issue", "compose", "--date", DAY)
+    _ok(runner, "issue", "render", "--date", DAY, "--out", str(original.with_suffix(".html")))
+    _change_settings(monkeypatch)
+
+
 def _assert_new_identity(messages: list[str]) -> None:
     assert messages
     for html in messages:
@@ -121,14 +138,9 @@ def test_settings_changed_after_the_render_reach_the_email(
     runner: CliRunner,
     cli_env: Settings,
     readers: list[str],
-    day_files: tuple[Path, Path],
+    rendered_then_changed: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original, _ = day_files
-    _ok(runner, "items", "import", str(original))
-    _ok(runner, "issue", "compose", "--date", DAY)
-    _ok(runner, "issue", "render", "--date", DAY, "--out", str(original.with_suffix(".html")))
-    _change_settings(monkeypatch)
     shown = runner.invoke(app, ["issue", "show", "--date", DAY])
     assert "stale: NEWSLETTER_NEWSLETTER_NAME changed" in shown.stdout
     assert "NEWSLETTER_POSTAL_ADDRESS changed" in shown.stdout
@@ -149,14 +161,9 @@ def test_daily_renders_a_stale_rendering_again(
     runner: CliRunner,
     cli_env: Settings,
     readers: list[str],
-    day_files: tuple[Path, Path],
+    rendered_then_changed: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original, _ = day_files
-    _ok(runner, "items", "import", str(original))
-    _ok(runner, "issue", "compose", "--date", DAY)
-    _ok(runner, "issue", "render", "--date", DAY, "--out", str(original.with_suffix(".html")))
-    _change_settings(monkeypatch)
     result = json.loads(_ok(runner, "daily", "--date", DAY, "--json"))
     assert "NEWSLETTER_POSTAL_ADDRESS changed" in result["rerendered"]
     _assert_new_identity(_html(cli_env.file_outbox))
@@ -167,14 +174,9 @@ def test_workers_and_retry_send_the_fresh_rendering(
     cli_env: Settings,
     engine: Engine,
     readers: list[str],
-    day_files: tuple[Path, Path],
+    rendered_then_changed: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    original, _ = day_files
-    _ok(runner, "items", "import", str(original))
-    _ok(runner, "issue", "compose", "--date", DAY)
-    _ok(runner, "issue", "render", "--date", DAY, "--out", str(original.with_suffix(".html")))
-    _change_settings(monkeypatch)
     # Two worker processes on PostgreSQL (SQLite runs one): each sends the fresh rendering.
     report = json.loads(_ok(runner, "send", "issue", "--date", DAY, "--workers", "2", "--json"))
     assert report["rerendered"]
@@ -190,16 +192,11 @@ def test_the_sqs_worker_sends_the_fresh_rendering(
     cli_env: Settings,
     ses: Ses,
     readers: list[str],
-    day_files: tuple[Path, Path],
+    rendered_then_changed: None,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from newsletter.aws import handlers as aws_handlers
 
-    original, _ = day_files
-    _ok(runner, "items", "import", str(original))
-    _ok(runner, "issue", "compose", "--date", DAY)
-    _ok(runner, "issue", "render", "--date", DAY, "--out", str(original.with_suffix(".html")))
-    _change_settings(monkeypatch)
     sqs, queue, dlq = make_queues(ses.endpoint)
     for key, value in {
         "NEWSLETTER_SEND_QUEUE_URL": queue,
