@@ -247,18 +247,27 @@ def request_subscription(
         return AddResult(subscriber, subscription, "pending")
     if existing.status is not SubscriptionStatus.UNSUBSCRIBED:
         return AddResult(subscriber, existing, "already")
-    if not _move(
+    if not _back_to_pending(
+        session, existing, method=FORM_METHOD, detail="signed up again after unsubscribing"
+    ):
+        return AddResult(subscriber, existing, "already")
+    return AddResult(subscriber, existing, "reactivated_pending")
+
+
+def _back_to_pending(
+    session: Session, subscription: Subscription, *, method: str, detail: str
+) -> bool:
+    """unsubscribed → pending (a fresh double opt-in is needed), event ``subscribed``."""
+    return _move(
         session,
-        existing,
+        subscription,
         from_status=SubscriptionStatus.UNSUBSCRIBED,
         to_status=SubscriptionStatus.PENDING,
         confirmed_at=None,
         kind=EventKind.SUBSCRIBED,
-        method=FORM_METHOD,
-        detail="signed up again after unsubscribing",
-    ):
-        return AddResult(subscriber, existing, "already")
-    return AddResult(subscriber, existing, "reactivated_pending")
+        method=method,
+        detail=detail,
+    )
 
 
 def refusal_reason(session: Session, result: AddResult, *, email: str) -> str:
@@ -294,15 +303,8 @@ def resubscribe(
     existing = _subscription(session, subscriber_id, list_id)
     if existing is None or existing.status is not SubscriptionStatus.UNSUBSCRIBED:
         return "unchanged"
-    moved = _move(
-        session,
-        existing,
-        from_status=SubscriptionStatus.UNSUBSCRIBED,
-        to_status=SubscriptionStatus.PENDING,
-        confirmed_at=None,
-        kind=EventKind.SUBSCRIBED,
-        method=method,
-        detail="subscribed again after unsubscribing",
+    moved = _back_to_pending(
+        session, existing, method=method, detail="subscribed again after unsubscribing"
     )
     return "pending" if moved else "unchanged"
 
