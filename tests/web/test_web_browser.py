@@ -12,13 +12,11 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize
 from sqlalchemy import Engine
 
@@ -26,12 +24,11 @@ from newsletter.models import EventKind
 from newsletter.sending import SendOptions, send_issue
 from newsletter.settings import Settings
 from newsletter.transport import FileTransport
-from subscribers.app import create_app
 from tests.support.audience import db_state, events_of
 from tests.support.factories import add_person, publish_sample
 from tests.support.mail import part_text, read_outbox
 from tests.support.paths import ARTIFACTS
-from tests.support.ports import free_port
+from tests.support.serve import app_on_loopback
 
 pytestmark = pytest.mark.browser
 
@@ -49,22 +46,8 @@ def page(browser: Browser) -> Iterator[Page]:
 @pytest.fixture
 def served(settings: Settings, engine: Engine) -> Iterator[Settings]:
     """The app on a real uvicorn server on loopback; returns the settings pointing at it."""
-    port = free_port()
-    live = settings.model_copy(update={"base_url": f"http://127.0.0.1:{port}"})
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(live, engine=engine), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield live
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_on_loopback(settings, engine=engine) as live:
+        yield live
 
 
 _emails = read_outbox

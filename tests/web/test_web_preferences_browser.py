@@ -11,14 +11,12 @@ Screenshots go to test-artifacts/ (``web-preferences-*``, ``web-deadend-*``,
 from __future__ import annotations
 
 import datetime as dt
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
 
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, Page, ViewportSize
 from sqlalchemy import Engine
 
@@ -28,13 +26,12 @@ from newsletter.media.store import LocalMediaStore, media_name
 from newsletter.models import Issue, IssueStatus, Subscriber
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose
-from subscribers.app import create_app
 from tests.support.audience import confirm_token, db_state, events_of, person_token
 from tests.support.factories import Person, add_person
 from tests.support.mail import read_outbox
 from tests.support.media_images import picture
 from tests.support.paths import ARTIFACTS
-from tests.support.ports import free_port
+from tests.support.serve import app_on_loopback
 
 pytestmark = pytest.mark.browser
 
@@ -48,24 +45,8 @@ Scheme = Literal["light", "dark"]
 def served(settings: Settings, engine: Engine, tmp_path: Path) -> Iterator[Settings]:
     """The app on a real uvicorn server on loopback (http, like `make demo`), with a local
     media store; returns the settings pointing at it."""
-    port = free_port()
-    live = settings.model_copy(
-        update={"base_url": f"http://127.0.0.1:{port}", "media_dir": tmp_path / "media"}
-    )
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(live, engine=engine), host="127.0.0.1", port=port, log_level="warning"
-        )
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "the server did not start"
-        time.sleep(0.05)
-    yield live
-    server.should_exit = True
-    thread.join(timeout=10)
+    with app_on_loopback(settings, engine=engine, media_dir=tmp_path / "media") as live:
+        yield live
 
 
 def _tab(browser: Browser, *, scheme: Scheme, viewport: ViewportSize = PHONE) -> Page:
