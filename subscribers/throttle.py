@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 class SignupThrottle:
     """At most ``limit`` sign-ups per key (an address hash, a client) in any ``window_seconds``;
-    thread-safe, bounded memory. (The send's pace is :mod:`newsletter.sending.ratelimit`.)"""
+    thread-safe, bounded memory. (The send's pace is :mod:`newsletter.sending.worker.rate`.)"""
 
     def __init__(
         self,

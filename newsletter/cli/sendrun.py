@@ -23,7 +23,7 @@ from rich.progress import (
 from newsletter.cli.output import print_json
 from newsletter.sending import SendReport, Snapshot, StopKind, StopSignal
 from newsletter.sending.run import ProgressCallback
-from newsletter.sending.worker import WorkResult
+from newsletter.sending.worker.work import WorkResult
 from newsletter.settings import Settings
 from newsletter.transport import Transport, make_transport
 

@@ -10,15 +10,15 @@ shares of the run's rate (:mod:`.shares`, :mod:`.ratelimit`); the send threads
 (:mod:`.pool`); and the SQS fan-out on AWS (:mod:`.fanout`).
 """
 
-from newsletter.sending.backoff import Backoff
 from newsletter.sending.lock import SendLockedError
 from newsletter.sending.options import SendOptions, Tuning, UncertainPolicy
 from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
 from newsletter.sending.run import join_send, retry_issue, send_issue
 from newsletter.sending.status import SendStatus, send_status
-from newsletter.sending.stop import StopKind, StopSignal
-from newsletter.sending.tally import Snapshot
 from newsletter.sending.testsend import TestCopy, send_test
+from newsletter.sending.worker.backoff import Backoff
+from newsletter.sending.worker.stop import StopKind, StopSignal
+from newsletter.sending.worker.tally import Snapshot
 
 __all__ = [
     "Backoff",

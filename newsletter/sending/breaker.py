@@ -29,7 +29,7 @@ from newsletter.models import (
     SendRunStatus,
 )
 from newsletter.models.base import utcnow
-from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.worker.stop import StopKind, StopSignal
 from newsletter.settings import Settings
 
 #: What a paused run's reason starts with (``send status`` and the reports show it).

@@ -30,8 +30,8 @@ from newsletter.sending.options import SendOptions, Tuning
 from newsletter.sending.report import SendReport
 from newsletter.sending.run import close_if_complete, plan_send
 from newsletter.sending.slices import Taken, slice_exists
-from newsletter.sending.stop import StopSignal
-from newsletter.sending.worker import running_run, work
+from newsletter.sending.worker.stop import StopSignal
+from newsletter.sending.worker.work import running_run, work
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 

@@ -15,7 +15,7 @@ the only rows whose fate is unknown after a crash are those left ``sending``: th
 marked ``uncertain`` and, by default, sent again.
 
 Every transition has one owner here: a statement builder (``*_statement``) that the
-per-message path (:mod:`newsletter.sending.driver`) compiles once and executes on the
+per-message path (:mod:`newsletter.sending.worker.driver`) compiles once and executes on the
 driver's cursor, or a function running it through SQLAlchemy. All on short transactions.
 """
 

@@ -7,11 +7,11 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from newsletter.sending.backoff import Backoff
 from newsletter.sending.lock import HEARTBEAT_EVERY, STALE_AFTER
-from newsletter.sending.ratelimit import MARGIN
-from newsletter.sending.shares import SHARE_EVERY, WORKER_STALE_AFTER
 from newsletter.sending.slices import SLICE_ROWS
+from newsletter.sending.worker.backoff import Backoff
+from newsletter.sending.worker.rate import MARGIN
+from newsletter.sending.worker.shares import SHARE_EVERY, WORKER_STALE_AFTER
 
 #: Rows read per query inside a slice.
 BATCH_SIZE = 1000

@@ -9,7 +9,7 @@ from typing import Any
 
 from newsletter.models import SendRunStatus
 from newsletter.sending.options import UncertainPolicy
-from newsletter.sending.tally import Snapshot
+from newsletter.sending.worker.tally import Snapshot
 from newsletter.transport import SendQuota
 
 

@@ -66,9 +66,9 @@ from newsletter.sending.lock import RunLock, acquire, finished_run, make_owner, 
 from newsletter.sending.options import Mode, SendOptions, UncertainPolicy
 from newsletter.sending.personal import IssueMailer
 from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
-from newsletter.sending.stop import StopKind, StopSignal
-from newsletter.sending.tally import Snapshot, Tally
-from newsletter.sending.worker import RunFacts, WorkResult, running_run, work
+from newsletter.sending.worker.stop import StopKind, StopSignal
+from newsletter.sending.worker.tally import Snapshot, Tally
+from newsletter.sending.worker.work import RunFacts, WorkResult, running_run, work
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 

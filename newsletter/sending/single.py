@@ -6,7 +6,7 @@ import random
 import time
 from collections.abc import Callable
 
-from newsletter.sending.backoff import Backoff
+from newsletter.sending.worker.backoff import Backoff
 from newsletter.transport import OutgoingMessage, TransientError, Transport
 
 ATTEMPTS = 4

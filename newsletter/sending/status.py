@@ -18,7 +18,7 @@ from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus
 from newsletter.models.base import utcnow
 from newsletter.sending import ledger, slices
 from newsletter.sending.lock import worker_is_dead
-from newsletter.sending.shares import WORKER_STALE_AFTER
+from newsletter.sending.worker.shares import WORKER_STALE_AFTER
 from newsletter.settings import Settings
 
 RUNS_SHOWN = 10

@@ -16,7 +16,7 @@ from newsletter.daily import run_daily
 from newsletter.errors import InputError, NotFoundError
 from newsletter.models import Delivery, DeliveryState, Issue, IssueStatus
 from newsletter.sending import StopSignal
-from newsletter.sending.stop import StopKind
+from newsletter.sending.worker.stop import StopKind
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage
 from newsletter.transport.base import Closing

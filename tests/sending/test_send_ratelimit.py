@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from newsletter.sending.ratelimit import MARGIN, SendRateLimiter
+from newsletter.sending.worker.rate import MARGIN, SendRateLimiter
 from tests.support.sending import max_in_window
 
 

@@ -19,13 +19,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from newsletter.errors import NewsletterError
-from newsletter.sending.backoff import Backoff
-from newsletter.sending.budget import Budget
 from newsletter.sending.ledger import Job, Result, Verdict
-from newsletter.sending.ratelimit import SendRateLimiter
-from newsletter.sending.stop import StopKind, StopSignal
-from newsletter.sending.tally import Tally
-from newsletter.sending.writer import Claimed, LedgerWriter
+from newsletter.sending.worker.backoff import Backoff
+from newsletter.sending.worker.budget import Budget
+from newsletter.sending.worker.rate import SendRateLimiter
+from newsletter.sending.worker.stop import StopKind, StopSignal
+from newsletter.sending.worker.tally import Tally
+from newsletter.sending.worker.writer import Claimed, LedgerWriter
 from newsletter.transport import (
     AccountError,
     OutgoingMessage,

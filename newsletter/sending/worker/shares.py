@@ -34,9 +34,9 @@ from newsletter.db import transaction
 from newsletter.models import SendRun, SendWorker
 from newsletter.models.base import utcnow
 from newsletter.sending.lock import worker_is_dead
-from newsletter.sending.ratelimit import SendRateLimiter
-from newsletter.sending.stop import StopKind, StopSignal
-from newsletter.sending.tally import Tally
+from newsletter.sending.worker.rate import SendRateLimiter
+from newsletter.sending.worker.stop import StopKind, StopSignal
+from newsletter.sending.worker.tally import Tally
 
 log = logging.getLogger(__name__)
 

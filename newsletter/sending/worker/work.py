@@ -28,18 +28,18 @@ from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceS
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import ledger, slices
 from newsletter.sending.breaker import Breaker, BreakerLimits
-from newsletter.sending.budget import Budget
 from newsletter.sending.decision import RunDecision, read_decision
 from newsletter.sending.lock import RunLock, make_owner
 from newsletter.sending.options import Tuning
 from newsletter.sending.personal import IssueMailer
-from newsletter.sending.pool import PoolConfig, WorkerPool
-from newsletter.sending.ratelimit import SendRateLimiter
-from newsletter.sending.shares import ShareConfig, ShareKeeper, dead_workers, register
 from newsletter.sending.slices import Slice, Taken
-from newsletter.sending.stop import StopKind, StopSignal
-from newsletter.sending.tally import Tally
-from newsletter.sending.writer import LedgerWriter
+from newsletter.sending.worker.budget import Budget
+from newsletter.sending.worker.pool import PoolConfig, WorkerPool
+from newsletter.sending.worker.rate import SendRateLimiter
+from newsletter.sending.worker.shares import ShareConfig, ShareKeeper, dead_workers, register
+from newsletter.sending.worker.stop import StopKind, StopSignal
+from newsletter.sending.worker.tally import Tally
+from newsletter.sending.worker.writer import LedgerWriter
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 

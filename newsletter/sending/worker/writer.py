@@ -22,9 +22,9 @@ import time
 from sqlalchemy import Engine, PoolProxiedConnection
 
 from newsletter.sending import ledger
-from newsletter.sending.driver import LedgerStatements
 from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock
-from newsletter.sending.stop import StopKind, StopSignal
+from newsletter.sending.worker.driver import LedgerStatements
+from newsletter.sending.worker.stop import StopKind, StopSignal
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The rate limiter shared by the send threads of one worker: never more than ``rate`` a
 second. With several workers, ``rate`` is this worker's share of the run's rate
-(:mod:`newsletter.sending.shares` changes it with :meth:`SendRateLimiter.set_rate`).
+(:mod:`newsletter.sending.worker.shares` changes it with :meth:`SendRateLimiter.set_rate`).
 
 Two rules together (the first gives an even pace, the second the guarantee):
 
