@@ -39,8 +39,8 @@ from newsletter.lifecycle import is_out, needs_rendering, out_clause
 from newsletter.models import Edition, Issue
 from newsletter.render import render_and_store
 from newsletter.sending import SendOptions, SendReport, StopSignal, send_issue
-from newsletter.sending.lock import finished_run
 from newsletter.sending.run import ProgressCallback
+from newsletter.sending.runs import finished_run
 from newsletter.settings import Settings
 from newsletter.sources import load_source
 from newsletter.transport import Transport, make_transport

@@ -75,6 +75,10 @@ class SendRun(Base):
     running_issue_id: Mapped[int | None] = mapped_column(unique=True, default=None)
     #: Messages a second for the whole run (None: no limit), shared by its live workers.
     rate: Mapped[float | None] = mapped_column(default=None)
+    #: The run's rate clock: the wall-clock time (Unix seconds) of its next free send slot.
+    #: Workers take slots from it in small blocks (:mod:`newsletter.sending.worker.rate`),
+    #: so together they never go over ``rate`` and one's unused pace goes to the others.
+    rate_next: Mapped[float | None] = mapped_column(default=None)
     #: What is left of the provider's 24-hour quota for this run (None: no limit); workers
     #: take from it in small grants, so the budget is the run's, not a worker's.
     quota_left: Mapped[float | None] = mapped_column(default=None)
@@ -98,7 +102,7 @@ class SliceState(enum.StrEnum):
 
 
 class SendWorker(Base):
-    """One worker process (or Lambda invocation) working a run, with its share of the rate."""
+    """One worker process (or Lambda invocation) working a run, with its heartbeat and counts."""
 
     __tablename__ = "send_workers"
 
@@ -107,9 +111,10 @@ class SendWorker(Base):
     owner: Mapped[str] = mapped_column(String(200), default="")
     started_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     heartbeat_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    #: The rate this worker may use now (messages a second); None while the run has no limit.
+    #: The rate this worker drew from the run's clock over its last heartbeat (messages a
+    #: second); None while the run has no limit.
     share: Mapped[float | None] = mapped_column(default=None)
-    #: False once the worker ended (its share is free).
+    #: False once the worker ended.
     live: Mapped[bool] = mapped_column(default=True)
     sent: Mapped[int] = mapped_column(default=0)
     failed: Mapped[int] = mapped_column(default=0)

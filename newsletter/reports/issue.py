@@ -28,10 +28,10 @@ from newsletter.models import (
     Issue,
     ListTracking,
     MailingList,
-    SendRun,
     SubscriberEvent,
 )
 from newsletter.sending.breaker import PAUSED
+from newsletter.sending.runs import last_run
 
 
 @dataclass(frozen=True)
@@ -170,9 +170,8 @@ def issue_report(session: Session, *, date: dt.date, edition: str | None = None)
         .where(MailingList.id.in_(select(Delivery.list_id).where(Delivery.issue_id == issue.id)))
         .order_by(MailingList.name)
     ).all()
-    latest = session.scalar(
-        select(SendRun.stop_reason).where(SendRun.issue_id == issue.id).order_by(SendRun.id.desc())
-    )
+    last = last_run(session, issue_id=issue.id)
+    latest = last.stop_reason if last is not None else None
     report = IssueReport(
         paused=latest if latest and latest.startswith(PAUSED) else "",
         edition=chosen.slug,

@@ -10,10 +10,10 @@ shares of the run's rate (:mod:`.shares`, :mod:`.ratelimit`); the send threads
 (:mod:`.pool`); and the SQS fan-out on AWS (:mod:`.fanout`).
 """
 
-from newsletter.sending.lock import SendLockedError
 from newsletter.sending.options import SendOptions, Tuning, UncertainPolicy
 from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
 from newsletter.sending.run import join_send, retry_issue, send_issue
+from newsletter.sending.runs import SendLockedError
 from newsletter.sending.status import SendStatus, send_status
 from newsletter.sending.testsend import TestCopy, send_test
 from newsletter.sending.worker.backoff import Backoff

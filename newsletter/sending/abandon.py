@@ -19,9 +19,9 @@ from newsletter.db import rowcount, transaction
 from newsletter.editions import edition_settings, get_edition, list_name_of
 from newsletter.errors import StateError
 from newsletter.lifecycle import mark_sent, start_sending
-from newsletter.models import Delivery, DeliveryState, SendRun, SendRunStatus
+from newsletter.models import Delivery, DeliveryState
 from newsletter.models.base import utcnow
-from newsletter.sending.lock import make_owner
+from newsletter.sending import runs
 from newsletter.settings import Settings
 
 ABANDONED = "abandoned by the operator"
@@ -56,7 +56,7 @@ def abandon_send(
         issue = get_issue(session, date, edition=chosen)
         name = list_name or list_name_of(edition_settings(settings, chosen), chosen)
         mailing_list = get_list(session, name)
-        running = session.scalar(select(SendRun.id).where(SendRun.running_issue_id == issue.id))
+        running = runs.running_run_id(session, issue_id=issue.id)
         if running is not None:
             raise StateError(
                 f"run {running} of the issue of {date.isoformat()} is running: stop it first"
@@ -76,18 +76,8 @@ def abandon_send(
             .execution_options(synchronize_session=False)
         )
         now = utcnow()
-        session.add(
-            SendRun(
-                issue_id=issue.id,
-                list_id=mailing_list.id,
-                status=SendRunStatus.FINISHED,
-                owner=make_owner(),
-                started_at=now,
-                heartbeat_at=now,
-                finished_at=now,
-                stop_reason=note,
-                mode="abandon",
-            )
+        runs.record_closed_run(
+            session, issue_id=issue.id, list_id=mailing_list.id, mode="abandon", reason=note
         )
         start_sending(issue)
         mark_sent(issue, now=now)

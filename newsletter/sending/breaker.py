@@ -17,7 +17,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from sqlalchemy import Engine, distinct, func, select, update
+from sqlalchemy import Engine, distinct, func, select
 
 from newsletter.feedback.rates import event_of_delivery
 from newsletter.models import (
@@ -25,10 +25,9 @@ from newsletter.models import (
     DeliveryEvent,
     DeliveryEventType,
     DeliveryState,
-    SendRun,
-    SendRunStatus,
 )
 from newsletter.models.base import utcnow
+from newsletter.sending import runs
 from newsletter.sending.worker.stop import StopKind, StopSignal
 from newsletter.settings import Settings
 
@@ -124,22 +123,6 @@ def verdict(found: Figures, limits: BreakerLimits) -> str | None:
     return "; ".join(problems) or None
 
 
-def pause_run(engine: Engine, *, run_id: int, reason: str) -> bool:
-    """Stop the run as paused (the first worker to see it does); True if this call did."""
-    with engine.begin() as conn:
-        result = conn.execute(
-            update(SendRun)
-            .where(SendRun.id == run_id, SendRun.status == SendRunStatus.RUNNING)
-            .values(
-                status=SendRunStatus.STOPPED,
-                running_issue_id=None,
-                finished_at=utcnow(),
-                stop_reason=reason[:2000],
-            )
-        )
-        return bool(result.rowcount)
-
-
 def pause_reason(problem: str, *, date: str, edition: str, window_seconds: float) -> str:
     """The run's stop reason: the figures, the limit, and the way on."""
     flag = "" if edition in ("", "default") else f" --edition {edition}"
@@ -181,7 +164,7 @@ class Breaker:
         if problem is None:
             return None
         reason = pause_reason(problem, window_seconds=self._limits.window_seconds, **self._describe)
-        pause_run(self._engine, run_id=self._run_id, reason=reason)
+        runs.pause_run(self._engine, run_id=self._run_id, reason=reason)
         self._stop.stop(StopKind.PAUSED, reason)
         return reason
 

@@ -29,9 +29,9 @@ from newsletter.errors import StateError
 from newsletter.sending.options import SendOptions, Tuning
 from newsletter.sending.report import SendReport
 from newsletter.sending.run import close_if_complete, plan_send
-from newsletter.sending.slices import Taken, slice_exists
+from newsletter.sending.runs import Taken, list_slices, running_run, slice_exists
 from newsletter.sending.worker.stop import StopSignal
-from newsletter.sending.worker.work import running_run, work
+from newsletter.sending.worker.work import work
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 
@@ -75,7 +75,7 @@ def fan_out(
     """Plan the send and put one message per slice on ``settings.send_queue_url``."""
     if not settings.send_queue_url:
         raise StateError("NEWSLETTER_SEND_QUEUE_URL is not set: there is no queue to fan out to")
-    planned = plan_send(
+    report, run = plan_send(
         engine,
         settings,
         transport,
@@ -85,8 +85,8 @@ def fan_out(
         ),
     )
     bodies = [
-        json.dumps({"run": planned.run.run_id, "slice": s.id, "date": planned.run.issue_date})
-        for s in planned.slices
+        json.dumps({"run": run.run_id, "slice": s.id, "date": run.issue_date})
+        for s in list_slices(engine, run_id=run.run_id)
     ]
     for start in range(0, len(bodies), SQS_BATCH):
         chunk = bodies[start : start + SQS_BATCH]
@@ -97,7 +97,6 @@ def fan_out(
         if answer.get("Failed"):
             # The run is planned: the next daily run resumes it (send issue takes it over).
             raise StateError(f"SQS refused slice messages: {answer['Failed'][0]}")
-    report = planned.report
     report.workers = settings.send_worker_concurrency
     log.info(
         "send of %s fanned out: %d slices, %d to send", report.date, len(bodies), report.to_send

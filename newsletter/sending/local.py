@@ -35,8 +35,9 @@ def _child(
 ) -> None:
     """One worker process: join run ``run_id`` and work it until no slice is left."""
     from newsletter import db
+    from newsletter.sending.runs import running_run
     from newsletter.sending.worker.stop import StopKind, StopSignal
-    from newsletter.sending.worker.work import running_run, work
+    from newsletter.sending.worker.work import work
     from newsletter.transport import make_transport
 
     stop = StopSignal()

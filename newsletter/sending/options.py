@@ -7,11 +7,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field
 
-from newsletter.sending.lock import HEARTBEAT_EVERY, STALE_AFTER
-from newsletter.sending.slices import SLICE_ROWS
+from newsletter.sending.runs import HEARTBEAT_EVERY, SLICE_ROWS, STALE_AFTER
 from newsletter.sending.worker.backoff import Backoff
 from newsletter.sending.worker.rate import MARGIN
-from newsletter.sending.worker.shares import SHARE_EVERY, WORKER_STALE_AFTER
 
 #: Rows read per query inside a slice.
 BATCH_SIZE = 1000
@@ -37,10 +35,9 @@ class Tuning:
 
     batch_size: int = BATCH_SIZE
     slice_rows: int = SLICE_ROWS
-    share_every: float = SHARE_EVERY
-    worker_stale_after: float = WORKER_STALE_AFTER
-    stale_after: float = STALE_AFTER
+    #: Seconds between two heartbeats of a worker, and how old one makes it (or its run) dead.
     heartbeat_every: float = HEARTBEAT_EVERY
+    stale_after: float = STALE_AFTER
     backoff: Backoff = field(default_factory=Backoff)
     max_attempts: int | None = None
     seed: int | None = None

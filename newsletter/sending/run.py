@@ -29,7 +29,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
@@ -49,26 +49,31 @@ from newsletter.models import (
     Edition,
     Issue,
     IssueStatus,
-    SendRun,
+    MailingList,
     SendRunStatus,
-    SendSlice,
-    SendWorker,
     SliceState,
 )
 from newsletter.models.base import utcnow
 from newsletter.render import RenderedEmail, render_and_store, render_issue
 from newsletter.render.issue import stored_rendering
-from newsletter.sending import ledger, slices
+from newsletter.sending import ledger, runs
 from newsletter.sending.breaker import PAUSED
 from newsletter.sending.decision import RunDecision, decide
 from newsletter.sending.local import start_workers
-from newsletter.sending.lock import RunLock, acquire, finished_run, make_owner, release
 from newsletter.sending.options import Mode, SendOptions, UncertainPolicy
 from newsletter.sending.personal import IssueMailer
 from newsletter.sending.report import ProgressCallback, RatePlan, SendReport
+from newsletter.sending.runs import (
+    RunFacts,
+    acquire,
+    finished_run,
+    make_owner,
+    release,
+    running_run,
+)
 from newsletter.sending.worker.stop import StopKind, StopSignal
 from newsletter.sending.worker.tally import Snapshot, Tally
-from newsletter.sending.worker.work import RunFacts, WorkResult, running_run, work
+from newsletter.sending.worker.work import WorkResult, work
 from newsletter.settings import Settings
 from newsletter.transport import Transport
 
@@ -261,12 +266,7 @@ def _prepare(
                     "deferred and failed messages"
                 )
         if mode is Mode.SEND and not dry_run and not scope.force:
-            last = session.scalar(
-                select(SendRun)
-                .where(SendRun.issue_id == issue.id, SendRun.list_id == mailing_list.id)
-                .order_by(SendRun.id.desc())
-                .limit(1)
-            )
+            last = runs.last_run(session, issue_id=issue.id, list_id=mailing_list.id)
             if last is not None and last.stop_reason.startswith(PAUSED):
                 # A paused send goes on only when the operator says so.
                 raise StateError(f"the last send of {date.isoformat()} was {last.stop_reason}")
@@ -363,7 +363,7 @@ def _run(
     if dry_run:
         return _dry_run(engine, settings, report, prep=prep)
 
-    lock = _lock_and_settle(
+    run = _lock_and_settle(
         engine,
         report,
         prep=prep,
@@ -373,12 +373,12 @@ def _run(
         wait=settings.reconcile_wait,
     )
     try:
-        facts = _plan(
+        _plan(
             engine,
             report,
             prep=prep,
             mode=mode,
-            lock=lock,
+            run=run,
             rows_per_slice=options.tuning.slice_rows,
         )
         tally = Tally(report.to_send)
@@ -386,7 +386,7 @@ def _run(
             engine,
             settings,
             transport,
-            facts=facts,
+            facts=run,
             workers=workers,
             concurrency=concurrency,
             options=options,
@@ -403,9 +403,9 @@ def _run(
         results = []
     except BaseException as exc:
         stop.stop(StopKind.ERROR, f"unexpected error: {exc!r}")
-        _finish(engine, report, stop=stop, prep=prep, mode=mode, lock=lock, results=[])
+        _finish(engine, report, stop=stop, prep=prep, mode=mode, run=run, results=[])
         raise
-    _finish(engine, report, stop=stop, prep=prep, mode=mode, lock=lock, results=results)
+    _finish(engine, report, stop=stop, prep=prep, mode=mode, run=run, results=results)
     return report
 
 
@@ -415,14 +415,14 @@ def _plan(
     *,
     prep: _Prepared,
     mode: Mode,
-    lock: RunLock,
+    run: RunFacts,
     rows_per_slice: int,
-) -> RunFacts:
+) -> None:
     if mode is Mode.SEND:
         ledger.plan_rows(engine, issue_id=prep.issue_id, list_id=prep.list_id)
-    made = slices.make_slices(
+    made = runs.make_slices(
         engine,
-        run_id=lock.run_id,
+        run_id=run.run_id,
         issue_id=prep.issue_id,
         list_id=prep.list_id,
         rows_per_slice=rows_per_slice,
@@ -431,26 +431,6 @@ def _plan(
     report.to_send = ledger.count_mailable_queued(
         engine, issue_id=prep.issue_id, list_id=prep.list_id
     )
-    return RunFacts(
-        run_id=lock.run_id,
-        issue_id=prep.issue_id,
-        issue_date=prep.issue_date,
-        list_id=prep.list_id,
-        list_name=prep.list_name,
-        owner=lock.owner,
-        rate=report.rate.effective,
-        quota_left=report.rate.remaining_24h,
-        decision=prep.decision,
-    )
-
-
-@dataclass(frozen=True)
-class PlannedRun:
-    """A run planned for workers elsewhere (SQS): its report so far and its slices."""
-
-    report: SendReport
-    run: RunFacts
-    slices: list[slices.Slice]
 
 
 def plan_send(
@@ -460,7 +440,7 @@ def plan_send(
     *,
     options: SendOptions,
     rows_per_slice: Callable[[float | None], int],
-) -> PlannedRun:
+) -> tuple[SendReport, RunFacts]:
     """Steps 1-3 of a send only: the run locked, its rows and slices planned, nothing sent.
 
     ``rows_per_slice`` sizes slices from the run's rate. The run stays ``running``, its
@@ -482,7 +462,7 @@ def plan_send(
         uncertain_policy=options.uncertain.value,
         rerendered=prep.rerendered,
     )
-    lock = _lock_and_settle(
+    run = _lock_and_settle(
         engine,
         report,
         prep=prep,
@@ -491,25 +471,18 @@ def plan_send(
         options=options,
         wait=settings.reconcile_wait,
     )
-    facts = _plan(
+    _plan(
         engine,
         report,
         prep=prep,
         mode=Mode.SEND,
-        lock=lock,
+        run=run,
         rows_per_slice=rows_per_slice(plan.effective),
     )
-    with engine.connect() as conn:
-        made = [
-            slices.Slice(r.id, r.first_subscriber_id, r.last_subscriber_id, r.rows)
-            for r in conn.execute(
-                select(SendSlice).where(SendSlice.run_id == lock.run_id).order_by(SendSlice.id)
-            )
-        ]
     counts = ledger.state_counts(engine, issue_id=prep.issue_id)
     report.ledger = {s.value: n for s, n in counts.items()}
     report.issue_status = IssueStatus.SENDING.value
-    return PlannedRun(report, facts, made)
+    return report, run
 
 
 def close_if_complete(engine: Engine, *, run: RunFacts) -> bool:
@@ -518,23 +491,21 @@ def close_if_complete(engine: Engine, *, run: RunFacts) -> bool:
     Called by a worker after each slice it finishes (the SQS path, where no process waits
     for the end); harmless when another worker finished it first.
     """
-    counts = slices.slice_counts(engine, run_id=run.run_id)
+    counts = runs.slice_counts(engine, run_id=run.run_id)
     if counts[SliceState.OPEN] or counts[SliceState.TAKEN]:
         return False
-    with engine.connect() as conn:
-        mode = conn.execute(select(SendRun.mode).where(SendRun.id == run.run_id)).scalar_one()
+    mode = run.mode
     ledger.skip_unmailable(engine, issue_id=run.issue_id, list_id=run.list_id)
     with transaction(engine) as session:
         issue = session.get(Issue, run.issue_id)
         assert issue is not None
         if mode == Mode.SEND.value:
             mark_sent(issue, now=utcnow())
-    lock = RunLock(run.run_id, run.issue_id, run.list_id, run.owner)
-    release(engine, lock, status=SendRunStatus.FINISHED)
+    release(engine, run, status=SendRunStatus.FINISHED)
     return True
 
 
-def _await_events(engine: Engine, *, issue_id: int, run_id: int, seconds: float) -> int:
+def _await_events(engine: Engine, *, run: RunFacts, seconds: float) -> int:
     """Wait up to ``seconds`` while rows of the issue are left ``sending`` (no live run owns
     them: this run holds the lock), keeping this run's heartbeat; returns how many of them
     SES's events settled as sent meanwhile."""
@@ -542,7 +513,7 @@ def _await_events(engine: Engine, *, issue_id: int, run_id: int, seconds: float)
     def unsettled() -> int:
         with engine.connect() as conn:
             query = select(func.count()).where(
-                Delivery.issue_id == issue_id, Delivery.state == DeliveryState.SENDING
+                Delivery.issue_id == run.issue_id, Delivery.state == DeliveryState.SENDING
             )
             return int(conn.execute(query).scalar() or 0)
 
@@ -550,8 +521,7 @@ def _await_events(engine: Engine, *, issue_id: int, run_id: int, seconds: float)
     deadline = time.monotonic() + seconds
     while left and time.monotonic() < deadline:
         time.sleep(min(RECONCILE_POLL, max(0.0, deadline - time.monotonic())))
-        with engine.begin() as conn:
-            conn.execute(update(SendRun).where(SendRun.id == run_id).values(heartbeat_at=utcnow()))
+        runs.beat_run(engine, run)
         left = unsettled()
     if start:
         log.info("%d of %d uncertain rows settled by SES events", start - left, start)
@@ -567,29 +537,27 @@ def _lock_and_settle(
     plan: RatePlan,
     options: SendOptions,
     wait: float = 0.0,
-) -> RunLock:
+) -> RunFacts:
     with transaction(engine) as session:
         issue = session.get(Issue, prep.issue_id)
         assert issue is not None
-        lock = acquire(
+        mailing_list = session.get(MailingList, prep.list_id)
+        assert mailing_list is not None
+        run = acquire(
             session,
             issue=issue,
-            list_id=prep.list_id,
+            mailing_list=mailing_list,
             owner=make_owner(),
+            rate=plan.effective,
+            quota_left=plan.remaining_24h,
+            mode=mode.value,
+            uncertain_policy=options.uncertain.value,
+            decision=prep.decision,
             stale_after=options.tuning.stale_after,
         )
-        run = session.get(SendRun, lock.run_id)
-        assert run is not None
-        run.rate = plan.effective
-        run.quota_left = plan.remaining_24h
-        run.uncertain_policy = options.uncertain.value
-        run.mode = mode.value
-        run.decision = prep.decision.as_json() if prep.decision is not None else None
     # Rows a crash left 'sending': SES's events for them (a Send event for every message it
     # took) settle them as sent; wait a bounded time for those, then resend only the rest.
-    report.reconciled = _await_events(
-        engine, issue_id=prep.issue_id, run_id=lock.run_id, seconds=wait
-    )
+    report.reconciled = _await_events(engine, run=run, seconds=wait)
     with transaction(engine) as session:
         issue = session.get(Issue, prep.issue_id)
         assert issue is not None
@@ -602,15 +570,15 @@ def _lock_and_settle(
                 session, issue_id=prep.issue_id, list_id=prep.list_id
             )
         start_sending(issue)
-    report.run_id = lock.run_id
-    report.took_over = lock.took_over
+    report.run_id = run.run_id
+    report.took_over = run.took_over
     if report.uncertain:
         log.warning(
             "%d messages were left 'sending' by a crashed run (%s)",
             report.uncertain,
             "sending them again" if resend else "leaving them",
         )
-    return lock
+    return run
 
 
 def _work(
@@ -698,25 +666,16 @@ def _with_watch(
 
 
 def _run_snapshot(engine: Engine, facts: RunFacts, *, total: int) -> Snapshot:
-    with engine.connect() as conn:
-        row = conn.execute(
-            select(
-                func.coalesce(func.sum(SendWorker.sent), 0),
-                func.coalesce(func.sum(SendWorker.failed), 0),
-                func.coalesce(func.sum(SendWorker.deferred), 0),
-                func.coalesce(func.sum(SendWorker.skipped), 0),
-                func.coalesce(func.sum(SendWorker.share), 0.0),
-            ).where(SendWorker.run_id == facts.run_id)
-        ).one()
+    totals = runs.worker_totals(engine, run_id=facts.run_id)
     return Snapshot(
         total=total,
-        sent=int(row[0]),
-        failed=int(row[1]),
-        deferred=int(row[2]),
-        skipped=int(row[3]),
+        sent=totals.sent,
+        failed=totals.failed,
+        deferred=totals.deferred,
+        skipped=totals.skipped,
         retries=0,
         elapsed=0.0,
-        rate=float(row[4] or 0.0),
+        rate=totals.share or 0.0,
     )
 
 
@@ -727,21 +686,14 @@ def _finish(
     stop: StopSignal,
     prep: _Prepared,
     mode: Mode,
-    lock: RunLock,
+    run: RunFacts,
     results: list[WorkResult],
 ) -> None:
     started = time.monotonic()
     try:
-        with engine.connect() as conn:
-            totals = conn.execute(
-                select(
-                    func.coalesce(func.sum(SendWorker.sent), 0),
-                    func.coalesce(func.sum(SendWorker.failed), 0),
-                    func.coalesce(func.sum(SendWorker.deferred), 0),
-                    func.coalesce(func.sum(SendWorker.skipped), 0),
-                ).where(SendWorker.run_id == lock.run_id)
-            ).one()
-        report.sent, report.failed, report.deferred, report.skipped = (int(v) for v in totals)
+        totals = runs.worker_totals(engine, run_id=run.run_id)
+        report.sent, report.failed = totals.sent, totals.failed
+        report.deferred, report.skipped = totals.deferred, totals.skipped
         for r in results:
             report.retries += r.retries
             report.lost_results += r.lost_results
@@ -750,7 +702,7 @@ def _finish(
             report.uncertain_subscriber_ids += r.uncertain_subscriber_ids[: max(0, room)]
             report.elapsed = max(report.elapsed, r.elapsed)
             report.achieved_rate = max(report.achieved_rate, r.achieved_rate)
-        counts = slices.slice_counts(engine, run_id=lock.run_id)
+        counts = runs.slice_counts(engine, run_id=run.run_id)
         unfinished = counts[SliceState.OPEN] + counts[SliceState.TAKEN]
         if unfinished and not stop.is_set:
             stop.stop(StopKind.ERROR, f"{unfinished} slices were left unfinished")
@@ -761,7 +713,7 @@ def _finish(
             report.status = SendRunStatus.STOPPED.value
             report.stop_kind = stop.kind.value if stop.kind else ""
             report.stop_reason = stop.reason
-            release(engine, lock, status=SendRunStatus.STOPPED, reason=stop.reason)
+            release(engine, run, status=SendRunStatus.STOPPED, reason=stop.reason)
             left = ledger.count_mailable_queued(
                 engine, issue_id=prep.issue_id, list_id=prep.list_id
             )
@@ -774,7 +726,7 @@ def _finish(
                 assert issue is not None
                 if mode is Mode.SEND:
                     mark_sent(issue, now=utcnow())
-            release(engine, lock, status=SendRunStatus.FINISHED)
+            release(engine, run, status=SendRunStatus.FINISHED)
             report.status = SendRunStatus.FINISHED.value
             left = 0
         # What this run sends to: those it tried, and those still waiting when it stopped

@@ -8,17 +8,15 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from newsletter.compose import get_issue
 from newsletter.db import transaction
 from newsletter.editions import get_edition
 from newsletter.freshness import stale_reason
-from newsletter.models import DeliveryState, MailingList, SendRun, SendRunStatus, SendWorker
+from newsletter.models import DeliveryState, SendRunStatus
 from newsletter.models.base import utcnow
-from newsletter.sending import ledger, slices
-from newsletter.sending.lock import worker_is_dead
-from newsletter.sending.worker.shares import WORKER_STALE_AFTER
+from newsletter.sending import ledger, runs
 from newsletter.settings import Settings
 
 RUNS_SHOWN = 10
@@ -116,12 +114,10 @@ class SendStatus:
 def _workers(engine: Engine, run_id: int) -> list[WorkerInfo]:
     now = utcnow()
     with transaction(engine) as session:
-        rows = session.scalars(
-            select(SendWorker).where(SendWorker.run_id == run_id).order_by(SendWorker.id)
-        )
+        rows = runs.worker_rows(session, run_id=run_id)
         out = []
         for w in rows:
-            dead = worker_is_dead(w, now=now, stale_after=WORKER_STALE_AFTER)
+            dead = runs.worker_is_dead(w, now=now, stale_after=runs.STALE_AFTER)
             out.append(
                 WorkerInfo(
                     id=w.id,
@@ -157,14 +153,8 @@ def send_status(
         issue = get_issue(session, date, edition=get_edition(session, edition))
         edition_slug = issue.edition.slug
         stale = stale_reason(issue, settings) if settings is not None else None
-        rows = session.execute(
-            select(SendRun, MailingList.name)
-            .join(MailingList, MailingList.id == SendRun.list_id)
-            .where(SendRun.issue_id == issue.id)
-            .order_by(SendRun.id.desc())
-            .limit(RUNS_SHOWN)
-        ).all()
-        runs = [
+        rows = runs.recent_runs(session, issue_id=issue.id, limit=RUNS_SHOWN)
+        recent = [
             RunInfo(
                 id=r.id,
                 list_name=name,
@@ -179,13 +169,13 @@ def send_status(
         ]
         issue_id, issue_status = issue.id, issue.status.value
     counts = ledger.state_counts(engine, issue_id=issue_id)
-    running = next((r for r in runs if r.status == SendRunStatus.RUNNING.value), None)
+    running = next((r for r in recent if r.status == SendRunStatus.RUNNING.value), None)
     sending = counts[DeliveryState.SENDING]
-    latest = running or (runs[0] if runs else None)
+    latest = running or (recent[0] if recent else None)
     return SendStatus(
         workers=_workers(engine, latest.id) if latest else [],
         slices=(
-            {k.value: v for k, v in slices.slice_counts(engine, run_id=latest.id).items()}
+            {k.value: v for k, v in runs.slice_counts(engine, run_id=latest.id).items()}
             if latest
             else {}
         ),
@@ -199,5 +189,5 @@ def send_status(
         uncertain_open=0 if running else sending,
         uncertain_settled=ledger.uncertain_count(engine, issue_id=issue_id),
         running=running,
-        runs=runs,
+        runs=recent,
     )

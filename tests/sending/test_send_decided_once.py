@@ -164,7 +164,7 @@ def test_send_work_reads_the_run_not_its_settings(
     # A run planned (as the fan-out plans one), then worked by `send work` from a process
     # configured with the plain set only: the run's decision wins.
     with make_transport(Settings(), concurrency=2) as transport:
-        planned = plan_send(
+        _, planned = plan_send(
             world.engine,
             Settings(),
             transport,
@@ -172,7 +172,7 @@ def test_send_work_reads_the_run_not_its_settings(
             rows_per_slice=lambda rate: 100,
         )
     monkeypatch.setenv("NEWSLETTER_SES_TRACKING_CONFIGURATION_SET", "")
-    run = str(planned.run.run_id)
+    run = str(planned.run_id)
     work = runner.invoke(app, ["send", "work", "--date", DAY, "--run", run, "--json"])
     assert work.exit_code == 0, work.output
     assert len(tracked.bodies) == len(ids) + 1

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from newsletter.audience import unsubscribe
 from newsletter.db import transaction
@@ -18,6 +19,7 @@ from newsletter.models import (
     DeliveryState,
     Issue,
     IssueStatus,
+    MailingList,
     SendRun,
     SendRunStatus,
 )
@@ -34,7 +36,7 @@ from newsletter.sending import (
     send_issue,
     send_status,
 )
-from newsletter.sending.lock import acquire
+from newsletter.sending.runs import RunFacts, acquire
 from newsletter.settings import Settings
 from newsletter.tokens import TokenPurpose, read_token
 from newsletter.transport import (
@@ -212,13 +214,30 @@ def test_second_send_of_a_sent_issue_refuses(world: World) -> None:
     assert transport.sent == []
 
 
+def _stage_run(session: Session, issue: Issue, world: World, *, owner: str) -> RunFacts:
+    """A running send of the issue held by ``owner`` (another process or host)."""
+    mailing_list = session.get(MailingList, world.list_id)
+    assert mailing_list is not None
+    return acquire(
+        session,
+        issue=issue,
+        mailing_list=mailing_list,
+        owner=owner,
+        rate=None,
+        quota_left=None,
+        mode="send",
+        uncertain_policy="resend",
+        decision=None,
+    )
+
+
 def test_a_concurrent_send_refuses_with_a_clear_message(world: World) -> None:
     world.add(3)
     with transaction(world.engine) as session:
         issue = session.get(Issue, world.issue_id)
         assert issue is not None
         # A live run elsewhere: another host, a fresh heartbeat.
-        acquire(session, issue=issue, list_id=world.list_id, owner="other-host:123:abcd")
+        _stage_run(session, issue, world, owner="other-host:123:abcd")
     transport = MemoryTransport()
     with pytest.raises(SendLockedError, match="another send of the issue of 2025-08-14 is running"):
         run(world, transport)
@@ -231,7 +250,7 @@ def test_a_stale_lock_is_taken_over(world: World) -> None:
     with transaction(world.engine) as session:
         issue = session.get(Issue, world.issue_id)
         assert issue is not None
-        lock = acquire(session, issue=issue, list_id=world.list_id, owner="other-host:123:abcd")
+        lock = _stage_run(session, issue, world, owner="other-host:123:abcd")
         run_row = session.get(SendRun, lock.run_id)
         assert run_row is not None
         run_row.heartbeat_at = utcnow() - dt.timedelta(minutes=10)
@@ -257,7 +276,7 @@ def test_rows_left_sending_by_a_crash_are_reported_and_handled(
     with transaction(world.engine) as session:
         issue = session.get(Issue, world.issue_id)
         assert issue is not None
-        lock = acquire(session, issue=issue, list_id=world.list_id, owner="other-host:9:dead")
+        lock = _stage_run(session, issue, world, owner="other-host:9:dead")
         stale = session.get(SendRun, lock.run_id)
         assert stale is not None
         stale.heartbeat_at = utcnow() - dt.timedelta(hours=1)

@@ -1,4 +1,4 @@
-"""The per-message statements, run on the raw DBAPI cursor: claims, results, heartbeat.
+"""The per-message statements, run on the raw DBAPI cursor: claims and results.
 
 These run for every message, and SQLAlchemy's per-execution work (about as much CPU as
 the database's own work here) would be paid by the process that also builds and sends
@@ -13,13 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Dialect, UpdateBase, bindparam, update
+from sqlalchemy import Dialect, UpdateBase
 
-from newsletter.models import SendRun
 from newsletter.models.base import utcnow
 from newsletter.sending import ledger
 from newsletter.sending.ledger import STATE_OF, Result, Verdict
-from newsletter.sending.lock import RunLock
 
 #: Most sent rows written by one statement (the statement is compiled once per size).
 SENT_CHUNK = 16
@@ -99,20 +97,10 @@ class DriverStatement:
 
 
 class LedgerStatements:
-    """The ledger's per-message statements (:mod:`.ledger`) compiled for one dialect, plus the
-    run heartbeat. Build once per send; each statement of a given size compiles once."""
+    """The ledger's per-message statements (:mod:`.ledger`) compiled for one dialect.
+    Build once per send; each statement of a given size compiles once."""
 
     def __init__(self, dialect: Dialect) -> None:
-        beat = (
-            update(SendRun)
-            .where(
-                SendRun.id == bindparam("r_id"), SendRun.running_issue_id == bindparam("r_issue")
-            )
-            .values(heartbeat_at=bindparam("r_now"))
-        )
-        self.heartbeat_stmt = DriverStatement(
-            beat, dialect, dynamic=frozenset({"r_id", "r_issue", "r_now"})
-        )
         self._dialect = dialect
         self._skip_locked = dialect.name == "postgresql"
         self._claim_stmts: dict[int, DriverStatement] = {}
@@ -148,13 +136,6 @@ class LedgerStatements:
         execution per row (the driver gives up the interpreter lock once per execution, and
         the writer shares it with every worker)."""
         return self._sized(self._sent_stmts, count, ledger.sent_statement, ("d_id", "d_mid"))
-
-    def heartbeat(self, cursor: Any, lock: RunLock) -> bool:
-        """Refresh the run's heartbeat; False when the lock was taken over (stop at once)."""
-        st = self.heartbeat_stmt
-        values = {"r_id": lock.run_id, "r_issue": lock.issue_id, "r_now": utcnow()}
-        cursor.execute(st.sql, st.params(values))
-        return bool(cursor.rowcount == 1)
 
     def claim(self, cursor: Any, delivery_ids: Sequence[int]) -> tuple[set[int], set[int]]:
         """Claim queued rows whose subscriber is still mailable: (claimed ids, skipped ids).

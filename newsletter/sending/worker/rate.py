@@ -1,25 +1,29 @@
-"""The rate limiter shared by the send threads of one worker: never more than ``rate`` a
-second. With several workers, ``rate`` is this worker's share of the run's rate
-(:mod:`newsletter.sending.worker.shares` changes it with :meth:`SendRateLimiter.set_rate`).
+"""The run's rate, shared by all its workers: send slots handed out from one clock.
 
-Two rules together (the first gives an even pace, the second the guarantee):
+A run's rate is one schedule of send slots ``(1 + margin) / rate`` seconds apart. The
+schedule lives in one place, the run's clock (``send_runs.rate_next``, see
+:func:`newsletter.sending.runs.take_slots`): a worker takes the next block of slots (a tenth
+of a second's worth) with one atomic statement that moves the clock past them. Blocks never
+overlap, so the slots of all workers together are never closer than one interval, whatever
+the number of workers; and a worker that is slow (or starved of CPU, or waiting on its
+slice) simply takes fewer blocks, so the others use its pace: nothing is set aside per
+worker, nothing is lent back, the run's pace is used in full.
 
-* pacing: grants follow an ideal schedule ``(1 + margin) / rate`` apart; the schedule does
-  not drift when a sleep overshoots (grants catch up on up to :data:`CATCH_UP` seconds of
-  lateness), so the achieved rate stays at ``rate / (1 + margin)``, and an idle spell builds
-  up no burst;
-* window: no grant is made while ``floor(rate)`` grants (at least one) already fall within
-  the last ``1 + margin`` seconds.
+Inside a worker, :class:`SendRateLimiter` gives its send threads the block's slots in order,
+each at its time. A slot whose time passed by more than ``late`` seconds is given up rather
+than used (the next one is taken): a late send would crowd the next slot's, possibly
+another worker's.
 
-Why the margin: requests leave a worker a little after their grant, each with its own delay.
-If the pace were exactly ``rate``, a request delayed by a millisecond more than the one
-``rate`` places after it would put ``rate + 1`` requests into one second *as the provider
-sees them*. With a window of ``1 + margin`` seconds, the provider sees at most ``rate`` in
-any second as long as those delays differ by less than ``margin`` seconds (4% of the rate
-buys 40 ms: on a busy machine, 20 ms was seen to be too little).
+Why this never goes over the rate in any second as the provider sees it: sends happen at
+their slot time plus a delay ``d`` with ``0 <= d <= late``; a one-second window then holds
+sends of slots from a span of at most ``1 + late`` seconds, which holds at most
+``floor((1 + late) * rate / (1 + margin)) + 1 <= rate`` slots when ``late < margin``. What is
+left, ``margin - late`` seconds, absorbs the differences in how long requests take to reach
+the provider. The achieved rate is ``rate / (1 + margin)``: 0.98 of it with the default 2 %.
 
-Grants are made one at a time, in order, under a lock: a waiting worker holds the lock while
-it sleeps, which is fine because every other worker would have to wait for its turn anyway.
+The schedule is on the wall clock (Unix time), the one clock that processes on one host, and
+machines synchronised by NTP (Lambda's are), share. A limiter with no run (tests, one
+process) keeps its schedule in memory (:class:`LocalClock`).
 """
 
 from __future__ import annotations
@@ -29,102 +33,120 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from typing import Protocol
 
-#: Default share of the rate kept free to absorb request delays (see the module docstring).
-MARGIN = 0.04
-#: How often a paused limiter (no share, or its lease ran out) looks again.
-PAUSED_POLL = 0.05
-#: How far behind its schedule the pacing may fall and still catch up (late wake-ups under
-#: load); more than that, e.g. after an idle spell, is forgotten rather than sent as a burst.
-CATCH_UP = 0.05
+#: Default share of the rate kept free to absorb differences in request delays.
+MARGIN = 0.02
+#: A slot more than this late is given up (must be less than the margin: see above).
+LATE = 0.01
+#: Seconds of slots a worker takes from the run's clock at a time.
+BLOCK_SECONDS = 0.1
+
+
+class SlotClock(Protocol):
+    """Where a limiter takes its slots from: one clock for everyone who shares the rate."""
+
+    def take(self, count: int, *, interval: float, now: float) -> float:
+        """Reserve ``count`` slots ``interval`` apart, none before ``now``; the first's time.
+
+        Slots reserved by any caller never overlap another caller's: the clock moves past
+        them atomically.
+        """
+        ...
+
+
+class LocalClock:
+    """A rate clock held in memory: for one process that shares its rate with nobody."""
+
+    def __init__(self) -> None:
+        self._next = -math.inf
+        self._lock = threading.Lock()
+
+    def take(self, count: int, *, interval: float, now: float) -> float:
+        """See :meth:`SlotClock.take`."""
+        with self._lock:
+            start = max(self._next, now)
+            self._next = start + count * interval
+            return start
+
+
+def _plain_sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
 
 
 class SendRateLimiter:
-    """Grants at most ``rate`` units per second (``None``: no limit; 0: none). Thread-safe.
+    """Grants at most ``rate`` units (recipients) a second, shared through ``slots``.
 
-    ``clock`` and ``sleep`` are injectable for tests; ``sleep`` returns True when the wait
-    was cut short (the send is stopping), and then :meth:`acquire` grants nothing. A lease
-    (:meth:`renew`) bounds how long grants go on without news from the run: a worker that
-    cannot reach the database stops using its share before the others count it as free.
+    ``None``: no limit (no slot is ever taken). ``clock`` is the schedule's time scale (wall
+    clock by default) and ``sleep`` returns True when the wait was cut short (the send is
+    stopping), and then :meth:`acquire` grants nothing. Thread-safe: grants are made in slot
+    order under a lock (a thread waiting for its slot holds it, as every thread after it
+    must wait longer anyway).
     """
 
     def __init__(
         self,
         rate: float | None,
         *,
+        slots: SlotClock | None = None,
         margin: float = MARGIN,
-        clock: Callable[[], float] = time.monotonic,
+        late: float = LATE,
+        clock: Callable[[], float] = time.time,
         sleep: Callable[[float], bool] | None = None,
     ) -> None:
-        if rate is not None and rate < 0:
-            raise ValueError("rate must not be negative (None means no limit)")
-        if margin < 0:
-            raise ValueError("margin must not be negative")
-        self._span = 1.0 + margin
+        if rate is not None and rate <= 0:
+            raise ValueError("rate must be positive (None means no limit)")
+        if not 0 <= late < margin or margin >= 1:
+            raise ValueError("need 0 <= late < margin < 1")
+        self.rate = rate
+        self._slots = slots if slots is not None else LocalClock()
         self._clock = clock
         self._sleep = sleep or _plain_sleep
+        self._late = late
+        # Whole messages: 14.5 a second is at most 14 in any second.
+        pace = (math.floor(rate) if rate >= 1 else rate) if rate else 0.0
+        self._interval = (1.0 + margin) / pace if pace else 0.0
+        self._block = max(1, math.ceil(rate * BLOCK_SECONDS)) if rate else 0
+        self._queue: deque[float] = deque()
         self._lock = threading.Lock()
-        self._next = -math.inf
-        self._window: deque[float] = deque()
-        self._lease_until = math.inf
-        self._set(rate)
+        self._granted = 0
+        self._given_up = 0
 
     @property
-    def span(self) -> float:
-        """The window of the guarantee, in seconds (1 + margin)."""
-        return self._span
+    def interval(self) -> float:
+        """Seconds between two slots of the run's schedule."""
+        return self._interval
 
-    def _set(self, rate: float | None) -> None:
-        self.rate = rate
-        self._interval = self._span / rate if rate else 0.0
-        self._cap = max(1, math.floor(rate)) if rate else 0
-
-    def set_rate(self, rate: float | None) -> None:
-        """Change the rate from the next grant on (0 pauses). Grants already made stay in
-        the window, so a lower rate holds at once for every window that ends after it."""
-        with self._lock:
-            self._set(rate)
-
-    def renew(self, until: float) -> None:
-        """Grant only until ``until`` (on :attr:`clock`'s scale) unless renewed again."""
-        self._lease_until = until
+    def counts(self) -> tuple[int, int]:
+        """Units granted and slots given up (late) so far."""
+        return self._granted, self._given_up
 
     def acquire(self, units: int = 1) -> bool:
-        """Wait for ``units`` (recipients); False if the wait was interrupted."""
-        if self.rate is None and self._lease_until == math.inf:
-            return True
-        while True:
-            with self._lock:
-                now = self._clock()
-                if self.rate != 0 and now < self._lease_until:
-                    return self._grant(units, now)
-            # Paused: wait without the lock, so that set_rate can resume it.
-            if self._sleep(PAUSED_POLL):
-                return False
-
-    def _grant(self, units: int, now: float) -> bool:
+        """Wait for ``units`` slots; False if the wait was interrupted (nothing granted)."""
         if self.rate is None:
             return True
-        due = max(self._next, now - CATCH_UP)
-        window = self._window
-        # Forget grants older than the window; if it is full, wait until the oldest
-        # ones that must leave to make room for ``units`` more have left.
-        while window and window[0] <= now - self._span:
-            window.popleft()
-        excess = len(window) + units - self._cap
-        if excess > 0:
-            due = max(due, window[min(excess, len(window)) - 1] + self._span)
-        if due > now:
-            if self._sleep(due - now):
-                return False
+        with self._lock:
+            # A message to several recipients waits for the last of its slots.
+            due = -math.inf
+            for _ in range(units):
+                due = self._next_slot()
             now = self._clock()
-        # The next slot follows the ideal schedule, not the (possibly late) wake-up.
-        self._next = due + units * self._interval
-        for _ in range(units):
-            window.append(now)
-        return True
+            if due > now and self._sleep(due - now):
+                return False
+            self._granted += units
+            return True
 
-
-def _plain_sleep(seconds: float) -> bool:
-    time.sleep(seconds)
-    return False
+    def _next_slot(self) -> float:
+        """The next slot not yet late (taking more from the run's clock when needed)."""
+        while True:
+            now = self._clock()
+            if len(self._queue) <= self._block // 2:
+                # Take the next block before this one runs out, so that one worker alone
+                # keeps the schedule without a gap for the statement's round trip.
+                start = self._slots.take(self._block, interval=self._interval, now=now)
+                self._queue.extend(start + i * self._interval for i in range(self._block))
+            slot = self._queue.popleft()
+            if slot >= now - self._late:
+                return slot
+            self._given_up += 1

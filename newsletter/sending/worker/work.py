@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
@@ -24,19 +24,18 @@ from newsletter.db import transaction
 from newsletter.editions import issue_settings
 from newsletter.errors import StateError
 from newsletter.feedback.tracking import configuration_set_for, is_tracked, tag_links
-from newsletter.models import Issue, MailingList, SendRun, SendRunStatus, SliceState
+from newsletter.models import Issue, SliceState
+from newsletter.models.base import utcnow
 from newsletter.render.issue import stored_rendering
-from newsletter.sending import ledger, slices
+from newsletter.sending import ledger, runs
 from newsletter.sending.breaker import Breaker, BreakerLimits
-from newsletter.sending.decision import RunDecision, read_decision
-from newsletter.sending.lock import RunLock, make_owner
 from newsletter.sending.options import Tuning
 from newsletter.sending.personal import IssueMailer
-from newsletter.sending.slices import Slice, Taken
+from newsletter.sending.runs import RunFacts, Slice, Taken, make_owner
 from newsletter.sending.worker.budget import Budget
+from newsletter.sending.worker.heartbeat import Heartbeat
 from newsletter.sending.worker.pool import PoolConfig, WorkerPool
 from newsletter.sending.worker.rate import SendRateLimiter
-from newsletter.sending.worker.shares import ShareConfig, ShareKeeper, dead_workers, register
 from newsletter.sending.worker.stop import StopKind, StopSignal
 from newsletter.sending.worker.tally import Tally
 from newsletter.sending.worker.writer import LedgerWriter
@@ -47,22 +46,6 @@ log = logging.getLogger(__name__)
 
 #: How long a worker with nothing to take waits before it looks again (for dead workers).
 IDLE_POLL = 0.5
-
-
-@dataclass(frozen=True)
-class RunFacts:
-    """What a worker reads from the run's record."""
-
-    run_id: int
-    issue_id: int
-    issue_date: str
-    list_id: int
-    list_name: str
-    owner: str
-    rate: float | None
-    quota_left: float | None
-    #: What the planner decided for every worker (None: a run planned before it was stored).
-    decision: RunDecision | None = None
 
 
 @dataclass
@@ -87,69 +70,6 @@ class WorkResult:
     slice_answer: str = ""
 
 
-def running_run(
-    engine: Engine, *, issue_id: int | None = None, run_id: int | None = None
-) -> RunFacts:
-    """The running send of the issue (or the run ``run_id``); :class:`StateError` if none."""
-    with transaction(engine) as session:
-        query = select(SendRun).where(SendRun.status == SendRunStatus.RUNNING)
-        if run_id is not None:
-            query = select(SendRun).where(SendRun.id == run_id)
-        elif issue_id is not None:
-            query = query.where(SendRun.issue_id == issue_id)
-        run = session.scalar(query.order_by(SendRun.id.desc()).limit(1))
-        if run is None or run.status is not SendRunStatus.RUNNING:
-            what = f"run {run_id}" if run_id is not None else "the issue"
-            raise StateError(
-                f"no send of {what} is running: start one with `newsletter send issue`"
-            )
-        issue = session.get(Issue, run.issue_id)
-        assert issue is not None
-        mailing_list = session.get(MailingList, run.list_id)
-        assert mailing_list is not None
-        return RunFacts(
-            run_id=run.id,
-            issue_id=run.issue_id,
-            issue_date=issue.date.isoformat(),
-            list_id=run.list_id,
-            list_name=mailing_list.name,
-            owner=run.owner,
-            rate=run.rate,
-            quota_left=run.quota_left,
-            decision=read_decision(run),
-        )
-
-
-def _draw(engine: Engine, run_id: int) -> Callable[[int], int]:
-    def draw(n: int) -> int:
-        # Atomic: the run's quota never goes below zero, whatever the number of workers.
-        with engine.begin() as conn:
-            left = conn.execute(
-                select(SendRun.quota_left).where(SendRun.id == run_id).with_for_update()
-            ).scalar_one()
-            got = int(min(n, left or 0))
-            if got:
-                conn.execute(
-                    update(SendRun)
-                    .where(SendRun.id == run_id)
-                    .values(quota_left=SendRun.quota_left - got)
-                )
-            return got
-
-    return draw
-
-
-def _give_back(engine: Engine, run_id: int, n: int) -> None:
-    if n <= 0:
-        return
-    with engine.begin() as conn:
-        conn.execute(
-            update(SendRun)
-            .where(SendRun.id == run_id, SendRun.quota_left.is_not(None))
-            .values(quota_left=SendRun.quota_left + n)
-        )
-
-
 def work(
     engine: Engine,
     settings: Settings,
@@ -171,7 +91,7 @@ def work(
     """
     started = time.monotonic()
     owner = make_owner()
-    worker_id = register(engine, run_id=run.run_id, owner=owner)
+    worker_id = runs.register_worker(engine, run_id=run.run_id, owner=owner)
     result = WorkResult(worker_id=worker_id)
     with transaction(engine) as session:
         issue = session.get(Issue, run.issue_id)
@@ -201,13 +121,11 @@ def work(
             )
             declined = (rendered, plain_set)
             rendered = dataclasses.replace(rendered, html=tag_links(rendered.html))
-        run_row = session.get(SendRun, run.run_id)
-        assert run_row is not None
         breaker = Breaker(
             engine,
             run_id=run.run_id,
             issue_id=run.issue_id,
-            since=run_row.started_at,
+            since=run.started_at or utcnow(),
             limits=BreakerLimits.read(decision.breaker if decision else None, settings),
             describe={"date": run.issue_date, "edition": issue.edition.slug},
             stop=stop,
@@ -224,23 +142,24 @@ def work(
         list_name=run.list_name,
     )
     tally = tally or Tally()
-    limiter = SendRateLimiter(run.rate, margin=tuning.rate_margin, sleep=stop.wait)
-    keeper = ShareKeeper(
+    slots = runs.RunSlots(engine, run_id=run.run_id)
+    limiter = SendRateLimiter(run.rate, slots=slots, margin=tuning.rate_margin, sleep=stop.wait)
+    heartbeat = Heartbeat(
         engine,
-        config=ShareConfig(
-            run_id=run.run_id,
-            worker_id=worker_id,
-            rate=run.rate,
-            every=tuning.share_every,
-            stale_after=tuning.worker_stale_after,
-        ),
+        run=run,
+        worker_id=worker_id,
         limiter=limiter,
         tally=tally,
         stop=stop,
+        every=tuning.heartbeat_every,
+        stale_after=tuning.stale_after,
     )
-    lock = RunLock(run.run_id, run.issue_id, run.list_id, owner)
-    writer = LedgerWriter(engine, lock=lock, stop=stop, heartbeat_every=tuning.heartbeat_every)
-    budget = Budget(None) if run.quota_left is None else Budget(0, draw=_draw(engine, run.run_id))
+    writer = LedgerWriter(engine, stop=stop)
+    budget = (
+        Budget(None)
+        if run.quota_left is None
+        else Budget(0, draw=lambda n: runs.draw_quota(engine, run_id=run.run_id, count=n))
+    )
     pool = WorkerPool(
         config=PoolConfig(
             concurrency=concurrency,
@@ -257,7 +176,7 @@ def work(
         tally=tally,
         seed=tuning.seed,
     )
-    keeper.start()
+    heartbeat.start()
     writer.start()
     pool.start()
     try:
@@ -287,9 +206,9 @@ def work(
         raise
     finally:
         writer.close()
-        keeper.close(reason=stop.reason)
+        heartbeat.close(reason=stop.reason)
         try:
-            _give_back(engine, run.run_id, budget.unused())
+            runs.give_back_quota(engine, run_id=run.run_id, count=budget.unused())
         except SQLAlchemyError as exc:
             log.error("cannot give the unused quota back to the run: %s", exc)
     snap = tally.snapshot()
@@ -317,16 +236,16 @@ def _slices_loop(
     wait_for_others: bool,
 ) -> None:
     while not stop.is_set:
-        dead = dead_workers(engine, run_id=run.run_id, stale_after=tuning.worker_stale_after)
+        dead = runs.dead_workers(engine, run_id=run.run_id, stale_after=tuning.stale_after)
         if slice_id is not None:
-            taken = slices.take_slice(
+            taken = runs.take_slice(
                 engine, run_id=run.run_id, slice_id=slice_id, worker_id=worker_id, dead=dead
             )
             result.slice_answer = taken.taken.value
         else:
-            found = slices.take_next(engine, run_id=run.run_id, worker_id=worker_id, dead=dead)
+            found = runs.take_next(engine, run_id=run.run_id, worker_id=worker_id, dead=dead)
             if found is None:
-                counts = slices.slice_counts(engine, run_id=run.run_id)
+                counts = runs.slice_counts(engine, run_id=run.run_id)
                 if wait_for_others and counts[SliceState.TAKEN] and not stop.wait(IDLE_POLL):
                     continue
                 return
@@ -340,7 +259,7 @@ def _slices_loop(
         writer.sync()
         # Stopped part-way: the slice is open again (its rows are still queued).
         done = done and not stop.is_set
-        slices.release_slice(engine, slice_id=taken.slice.id, worker_id=worker_id, done=done)
+        runs.release_slice(engine, slice_id=taken.slice.id, worker_id=worker_id, done=done)
         if done:
             result.slices_done += 1
         if slice_id is not None:

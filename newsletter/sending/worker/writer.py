@@ -4,8 +4,8 @@ A worker hands over a claim and waits until it is committed (a message is never 
 its row says ``sending`` in the database); results are handed over without waiting. The
 writer commits whatever has arrived in one transaction: under load, the claims and results
 of all workers share a commit (group commit), which keeps the database cost per message
-small on PostgreSQL and avoids lock contention between writers on SQLite. The same thread
-refreshes the run's heartbeat and notices when the lock was taken over.
+small on PostgreSQL and avoids lock contention between writers on SQLite. (The heartbeat is
+not the writer's: :mod:`.heartbeat` keeps it.)
 
 A result that was handed over but not yet committed when the process dies leaves its row
 ``sending``: exactly the uncertain case the next run reports.
@@ -17,12 +17,10 @@ import enum
 import logging
 import queue
 import threading
-import time
 
 from sqlalchemy import Engine, PoolProxiedConnection
 
 from newsletter.sending import ledger
-from newsletter.sending.lock import HEARTBEAT_EVERY, RunLock
 from newsletter.sending.worker.driver import LedgerStatements
 from newsletter.sending.worker.stop import StopKind, StopSignal
 
@@ -82,14 +80,10 @@ class LedgerWriter:
         self,
         engine: Engine,
         *,
-        lock: RunLock,
         stop: StopSignal,
-        heartbeat_every: float = HEARTBEAT_EVERY,
     ) -> None:
         self._engine = engine
-        self._lock = lock
         self._stop = stop
-        self._heartbeat_every = heartbeat_every
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ledger-writer", daemon=True)
         #: Held around every write transaction of this process's send.
@@ -129,13 +123,9 @@ class LedgerWriter:
             self._raw = None
 
     def _run(self) -> None:
-        last_beat = time.monotonic()
         closing = False
         while not closing:
-            try:
-                ops = [self._queue.get(timeout=self._heartbeat_every)]
-            except queue.Empty:
-                ops = []
+            ops = [self._queue.get()]
             while len(ops) < GROUP_MAX:
                 try:
                     ops.append(self._queue.get_nowait())
@@ -145,11 +135,8 @@ class LedgerWriter:
             claims = [op for op in ops if isinstance(op, _Claim) and not isinstance(op, _Barrier)]
             barriers = [op for op in ops if isinstance(op, _Barrier)]
             results = [op for op in ops if isinstance(op, ledger.Result)]
-            beat = time.monotonic() - last_beat >= self._heartbeat_every
-            if claims or results or beat:
-                self._write(claims, results, beat=beat)
-                if beat:
-                    last_beat = time.monotonic()
+            if claims or results:
+                self._write(claims, results)
             for b in barriers:
                 b.set(Claimed.YES)
 
@@ -158,13 +145,12 @@ class LedgerWriter:
             self._raw = self._engine.raw_connection()
         return self._raw
 
-    def _write(self, claims: list[_Claim], results: list[ledger.Result], *, beat: bool) -> None:
+    def _write(self, claims: list[_Claim], results: list[ledger.Result]) -> None:
         # Once a stop is asked for, no new message is started; results are still written.
         granting = not self._stop.is_set
         ids = [c.delivery_id for c in claims] if granting else []
         granted: set[int] = set()
         skipped: set[int] = set()
-        alive = True
         try:
             with self.write_lock:
                 raw = self._connection()
@@ -174,8 +160,6 @@ class LedgerWriter:
                         self._statements.apply(cursor, results)
                     if ids:
                         granted, skipped = self._statements.claim(cursor, ids)
-                    if beat:
-                        alive = self._statements.heartbeat(cursor, self._lock)
                     raw.commit()
                 except BaseException:
                     raw.rollback()
@@ -201,8 +185,3 @@ class LedgerWriter:
                 c.set(Claimed.NOT_MAILABLE)
             else:
                 c.set(Claimed.TAKEN)
-        if not alive:
-            self._stop.stop(
-                StopKind.LOCK_LOST,
-                "another run took over this send (this one's heartbeat was too old)",
-            )
