@@ -3,7 +3,7 @@
 The core starts them itself (``multiprocessing`` with a fresh interpreter each: the parent
 has threads, so no fork), hands each the parent's :class:`Settings` object and tuning, and
 each joins the run by its id and works it like any other worker (it reads the run's
-decisions, takes slices, keeps its share of the rate). SIGTERM or Ctrl-C stop a child
+decisions, takes slices and its slots of the run's rate clock). SIGTERM or Ctrl-C stop a child
 cleanly (it gives its slice back); its exit code says how it ended and, when it stopped, its
 last words reach the parent through a queue.
 """
