@@ -212,18 +212,31 @@ def acquire(
         raise SendLockedError(
             f"another send of the issue of {issue.date.isoformat()} started at the same moment"
         ) from None
+    return _facts(
+        run, issue=issue, list_name=mailing_list.name, decision=decision, took_over=took_over
+    )
+
+
+def _facts(
+    run: SendRun,
+    *,
+    issue: Issue,
+    list_name: str,
+    decision: RunDecision | None,
+    took_over: str = "",
+) -> RunFacts:
     return RunFacts(
         run_id=run.id,
         issue_id=issue.id,
         issue_date=issue.date.isoformat(),
-        list_id=list_id,
-        list_name=mailing_list.name,
-        owner=owner,
-        rate=rate,
-        quota_left=quota_left,
+        list_id=run.list_id,
+        list_name=list_name,
+        owner=run.owner,
+        rate=run.rate,
+        quota_left=run.quota_left,
         decision=decision,
-        mode=mode,
-        started_at=now,
+        mode=run.mode,
+        started_at=run.started_at,
         took_over=took_over,
     )
 
@@ -476,6 +489,16 @@ class WorkerCounts:
     #: Messages a second drawn from the run's rate clock since the last beat (None: no limit).
     share: float | None
 
+    def columns(self) -> dict[str, float | int | None]:
+        """The worker row's columns these counts set."""
+        return {
+            "sent": self.sent,
+            "failed": self.failed,
+            "deferred": self.deferred,
+            "skipped": self.skipped,
+            "share": self.share,
+        }
+
 
 def beat(
     engine: Engine, *, run_id: int, issue_id: int | None, worker_id: int, counts: WorkerCounts
@@ -490,14 +513,7 @@ def beat(
         conn.execute(
             update(SendWorker)
             .where(SendWorker.id == worker_id)
-            .values(
-                heartbeat_at=now,
-                share=counts.share,
-                sent=counts.sent,
-                failed=counts.failed,
-                deferred=counts.deferred,
-                skipped=counts.skipped,
-            )
+            .values(heartbeat_at=now, **counts.columns())
         )
         if issue_id is None:
             return True
@@ -527,13 +543,9 @@ def end_worker(engine: Engine, *, worker_id: int, counts: WorkerCounts, reason: 
             .where(SendWorker.id == worker_id)
             .values(
                 live=False,
-                share=None,
                 heartbeat_at=utcnow(),
-                sent=counts.sent,
-                failed=counts.failed,
-                deferred=counts.deferred,
-                skipped=counts.skipped,
                 stop_reason=reason[:2000],
+                **{**counts.columns(), "share": None},
             )
         )
 
@@ -653,19 +665,7 @@ def running_run(
         assert issue is not None
         mailing_list = session.get(MailingList, run.list_id)
         assert mailing_list is not None
-        return RunFacts(
-            run_id=run.id,
-            issue_id=run.issue_id,
-            issue_date=issue.date.isoformat(),
-            list_id=run.list_id,
-            list_name=mailing_list.name,
-            owner=run.owner,
-            rate=run.rate,
-            quota_left=run.quota_left,
-            decision=read_decision(run),
-            mode=run.mode,
-            started_at=run.started_at,
-        )
+        return _facts(run, issue=issue, list_name=mailing_list.name, decision=read_decision(run))
 
 
 # Reading and closing runs beyond the lock

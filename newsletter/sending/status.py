@@ -1,5 +1,6 @@
 """`send status`: the ledger of one issue by state, the uncertain rows, its send runs, the
-workers of the latest run (heartbeats, the pace each drew, counts), its slices, the dead-letter queue."""
+workers of the latest run (heartbeats, the pace each drew, counts), its slices, the
+dead-letter queue."""
 
 from __future__ import annotations
 

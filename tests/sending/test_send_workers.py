@@ -54,11 +54,12 @@ def _ses_settings(world: World, proxy: FaultProxy) -> Settings:
     )
 
 
-@pytest.mark.parametrize("workers", [2, 4])
+@pytest.mark.parametrize("workers", [1, 2, 4])
 def test_workers_send_each_recipient_exactly_one_message_within_the_rate(
     world: World, ses: Ses, fault_proxy: ProxyFactory, workers: int
 ) -> None:
-    _postgres(world)
+    if workers > 1:
+        _postgres(world)
     ids = world.add_bulk(5000)
     proxy = fault_proxy(_never)
     proxy.keep_bodies = False
