@@ -61,7 +61,7 @@ def main() -> None:
             report = send_issue(engine, settings, transport, options=options)
         finally:
             sys.setprofile(None)
-            threading.setprofile(None)  # type: ignore[arg-type]
+            threading.setprofile(None)
         assert report.sent == args.messages, report
     per_message = {key for key, n in calls.items() if n >= args.messages}
     modules = sorted({m for m, _ in per_message})
