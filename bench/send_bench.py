@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 
 import boto3
 from botocore.config import Config
+from sqlalchemy import select
 
 from newsletter import db
 from newsletter.audience import get_list
@@ -50,6 +51,7 @@ from newsletter.compose import compose_issue, get_issue
 from newsletter.digest import load_digests
 from newsletter.items import store_digest
 from newsletter.models import (
+    Delivery,
     MailingList,
 )
 from newsletter.models.base import utcnow
@@ -57,12 +59,13 @@ from newsletter.render import render_and_store
 from newsletter.render.issue import stored_rendering
 from newsletter.sending import SendOptions, send_issue
 from newsletter.sending.fanout import slice_rows
-from newsletter.sending.ledger import Job
+from newsletter.sending.ledger import Job, Result, Verdict, plan_rows
 from newsletter.sending.personal import IssueMailer
+from newsletter.sending.worker.driver import LedgerStatements
 from newsletter.settings import Settings
 from newsletter.transport import OutgoingMessage, SendQuota
 from newsletter.transport.base import Closing
-from newsletter.transport.ses import SesTransport
+from newsletter.transport.ses import SesTransport, client_config
 from tests.support.factories import insert_active_subscribers
 
 if TYPE_CHECKING:
@@ -166,11 +169,11 @@ class Endpoint:
         self.proc.join(10)
 
 
-def ses_client(endpoint: str, *, concurrency: int) -> SESV2Client:
-    """A sesv2 client configured as the production transport configures its own."""
-    config = Config(
-        max_pool_connections=concurrency, retries={"total_max_attempts": 1, "mode": "standard"}
-    )
+def ses_client(endpoint: str, *, concurrency: int, validation: bool = True) -> SESV2Client:
+    """A sesv2 client configured as the production transport configures its own, except for
+    botocore's parameter validation: on by default (boto3's default, the bare loop's), off
+    for the transport (as in production, see ``newsletter.transport.ses.client_config``)."""
+    config = client_config(concurrency).merge(Config(parameter_validation=validation))
     # Dummy credentials: the local endpoint checks no signature.
     session = boto3.session.Session(
         aws_access_key_id="bench",
@@ -181,7 +184,8 @@ def ses_client(endpoint: str, *, concurrency: int) -> SESV2Client:
 
 def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
     """The production transport, pointed at the endpoint."""
-    return SesTransport(client=ses_client(endpoint, concurrency=concurrency), endpoint_url=endpoint)
+    client = ses_client(endpoint, concurrency=concurrency, validation=False)
+    return SesTransport(client=client, endpoint_url=endpoint)
 
 
 # --- databases ------------------------------------------------------------------------------
@@ -228,6 +232,11 @@ def seeded(folder: Path, name: str, subscribers: int) -> Iterator[str]:
 
 def prebuilt_message(url: str) -> OutgoingMessage:
     """One recipient's real message, as the pipeline builds it."""
+    return issue_mailer(url).message(Job(1, 1, "reader1@example.com", "Reader 1"))
+
+
+def issue_mailer(url: str) -> IssueMailer:
+    """The seeded issue's mailer, as a send makes it."""
     engine = db.make_engine(url)
     settings = settings_for(url)
     with db.transaction(engine) as session:
@@ -244,20 +253,36 @@ def prebuilt_message(url: str) -> OutgoingMessage:
             list_name=mailing_list.name,
         )
     engine.dispose()
-    return mailer.message(Job(1, 1, "reader1@example.com", "Reader 1"))
+    return mailer
 
 
-def bare_loop(endpoint: str, message: OutgoingMessage, *, count: int, concurrency: int) -> float:
-    """Messages per second of plain ``send_email`` calls from ``concurrency`` threads."""
-    client = ses_client(endpoint, concurrency=concurrency)
+def bare_send(client: SESV2Client, message: OutgoingMessage) -> None:
+    """The bare loop's call: ``send_email`` with the message's envelope, raw bytes and tags."""
+    client.send_email(
+        FromEmailAddress=message.sender,
+        Destination={"ToAddresses": list(message.recipients)},
+        Content={"Raw": {"Data": message.raw}},
+        EmailTags=[{"Name": n, "Value": v} for n, v in message.tags],
+    )
+
+
+def bare_loop(
+    endpoint: str,
+    message: OutgoingMessage,
+    *,
+    count: int,
+    concurrency: int,
+    validation: bool = True,
+) -> float:
+    """Messages per second of plain ``send_email`` calls from ``concurrency`` threads.
+
+    ``validation``: botocore's parameter validation (boto3's default: on; the issue's
+    baseline). Off, the loop is what the transport's client does per call.
+    """
+    client = ses_client(endpoint, concurrency=concurrency, validation=validation)
 
     def one(_: int) -> None:
-        client.send_email(
-            FromEmailAddress=message.sender,
-            Destination={"ToAddresses": list(message.recipients)},
-            Content={"Raw": {"Data": message.raw}},
-            EmailTags=[{"Name": n, "Value": v} for n, v in message.tags],
-        )
+        bare_send(client, message)
 
     one(0)  # connect, warm up
     start = time.perf_counter()
@@ -283,11 +308,79 @@ def pipeline(url: str, endpoint: str, *, concurrency: int, rate: float | None) -
     return {"sent": report.sent, "elapsed": elapsed, "rate": report.sent / elapsed}
 
 
+def _thread_us(fn: Callable[[int], object], count: int) -> float:
+    """This thread's CPU time per call of ``fn(i)``, i in range(count), in µs (best of 3)."""
+    fn(0)
+    best = float("inf")
+    for _ in range(3):
+        start = time.thread_time()
+        for i in range(count):
+            fn(i)
+        best = min(best, time.thread_time() - start)
+    return round(best / count * 1e6, 1)
+
+
+def stages(folder: Path, endpoint: str, *, count: int) -> dict[str, float]:
+    """What each stage costs per message, single-threaded (CPU µs of the calling thread).
+
+    ``build``: the recipient's message (token, personalization, MIME); ``ledger``: one claim
+    committed, then its sent result committed, on the driver cursor (the writer's statements;
+    the writer groups them under load, so this is its cost without grouping);
+    ``transport``: our ``SesTransport.send``; ``bare_call``: the bare loop's ``send_email``
+    with boto3's default validation, ``bare_call_no_validation`` without.
+    """
+    with seeded(folder, "stages", count) as url:
+        mailer = issue_mailer(url)
+        jobs = [Job(i, i, f"reader{i}@example.com", f"Reader {i}") for i in range(1, count + 1)]
+        message = mailer.message(jobs[0])
+        out = {"build": _thread_us(lambda i: mailer.message(jobs[i]), count)}
+        engine = db.make_engine(url)
+        with db.transaction(engine) as session:
+            issue_id = get_issue(session, DATE).id
+            list_id = get_list(session, "daily").id
+        plan_rows(engine, issue_id=issue_id, list_id=list_id)
+        with engine.connect() as conn:
+            ids = list(conn.execute(select(Delivery.id).order_by(Delivery.id)).scalars())
+        statements = LedgerStatements(engine.dialect)
+        raw = engine.raw_connection()
+        cursor = raw.cursor()
+        pending = iter(ids)
+
+        def ledger_one(_: int) -> None:
+            delivery_id = next(pending)
+            statements.claim(cursor, [delivery_id])
+            raw.commit()
+            statements.apply(cursor, [Result(delivery_id, Verdict.SENT, message_id="m")])
+            raw.commit()
+
+        out["ledger"] = _thread_us(ledger_one, (len(ids) - 1) // 3)
+        cursor.close()
+        raw.close()
+        engine.dispose()
+    transport = ses_transport(endpoint, concurrency=1)
+    out["transport"] = _thread_us(lambda _: transport.send(message), count)
+    transport.close()
+    for name, validation in (("bare_call", True), ("bare_call_no_validation", False)):
+        client = ses_client(endpoint, concurrency=1, validation=validation)
+        out[name] = _thread_us(lambda _: bare_send(client, message), count)  # noqa: B023
+        client.close()
+    return out
+
+
 def throughput(folder: Path, *, count: int, concurrency: int, repeat: int) -> dict[str, Any]:
+    """The pipeline's rate against the bare loop's, alternated ``repeat`` times.
+
+    Each run measures the bare loop with boto3's default validation (the issue's
+    baseline), the pipeline, and the bare loop without validation (as our transport's
+    client); the ratios are per run, since the shared machine's load moves between runs.
+    """
     endpoint = Endpoint()
     try:
+        per_stage = stages(folder, endpoint.url, count=min(count, 1000))
+        print(f"  per message, one thread (CPU µs): {per_stage}", flush=True)
         ours: list[float] = []
         bare: list[float] = []
+        bare_off: list[float] = []
         size = 0
         for n in range(repeat):
             with seeded(folder, f"throughput{n}", count) as url:
@@ -295,20 +388,36 @@ def throughput(folder: Path, *, count: int, concurrency: int, repeat: int) -> di
                 size = len(message.raw)
                 bare.append(bare_loop(endpoint.url, message, count=count, concurrency=concurrency))
                 ours.append(pipeline(url, endpoint.url, concurrency=concurrency, rate=None)["rate"])
+                bare_off.append(
+                    bare_loop(
+                        endpoint.url,
+                        message,
+                        count=count,
+                        concurrency=concurrency,
+                        validation=False,
+                    )
+                )
                 print(
-                    f"  run {n + 1}: bare {bare[-1]:.0f}/s, pipeline {ours[-1]:.0f}/s", flush=True
+                    f"  run {n + 1}: bare {bare[-1]:.0f}/s, pipeline {ours[-1]:.0f}/s, "
+                    f"bare without validation {bare_off[-1]:.0f}/s "
+                    f"(load {os.getloadavg()[0]:.2f})",
+                    flush=True,
                 )
     finally:
         endpoint.close()
-    best_ours, best_bare = max(ours), max(bare)
     return {
         "messages": count,
         "concurrency": concurrency,
         "message_bytes": size,
+        "stages_us": per_stage,
         "bare_per_s": [round(b) for b in bare],
         "pipeline_per_s": [round(o) for o in ours],
-        "ratio_best": round(best_ours / best_bare, 3),
+        "bare_no_validation_per_s": [round(b) for b in bare_off],
+        "ratio_best": round(max(ours) / max(bare), 3),
         "ratio_per_run": [round(o / b, 3) for o, b in zip(ours, bare, strict=True)],
+        "ratio_no_validation_per_run": [
+            round(o / b, 3) for o, b in zip(ours, bare_off, strict=True)
+        ],
     }
 
 

@@ -3,7 +3,11 @@
 One client is shared by all send workers (boto3 clients are thread-safe); its connection
 pool is sized to the number of workers so that none waits for a connection. botocore's own
 retries are switched off: the send pipeline retries with backoff itself, so that every
-attempt passes through its rate limiter and is counted.
+attempt passes through its rate limiter and is counted. botocore's parameter validation is
+switched off too: :meth:`SesTransport.send` builds every request itself from a typed
+:class:`OutgoingMessage`, so the shape is fixed by this module (a test validates it against
+the service model), and checking it again on every call costs CPU the send shares with
+every other worker thread (see bench/README.md, "Sending").
 
 Region and credentials come the standard AWS way (environment, profile, instance role);
 ``NEWSLETTER_SES_ENDPOINT_URL`` points the client at a local SES such as moto's server.
@@ -125,6 +129,21 @@ def classify_botocore_error(exc: BotoCoreError) -> TransportError:
     return PermanentError(f"SES client error: {exc}")
 
 
+def client_config(concurrency: int) -> Config:
+    """The botocore configuration of the send's clients (see the module docstring).
+
+    ``concurrency`` connections in the pool; one attempt per call; no parameter validation
+    (our own code guarantees the request's shape).
+    """
+    return Config(
+        max_pool_connections=max(1, concurrency),
+        retries={"total_max_attempts": 1, "mode": "standard"},
+        connect_timeout=CONNECT_TIMEOUT,
+        read_timeout=READ_TIMEOUT,
+        parameter_validation=False,
+    )
+
+
 def is_aws_endpoint(endpoint_url: str) -> bool:
     """True for the default endpoint and real AWS hosts; False for a local emulator."""
     if not endpoint_url:
@@ -156,12 +175,7 @@ class SesTransport(Closing):
     @classmethod
     def from_settings(cls, settings: Settings, *, concurrency: int) -> SesTransport:
         """Clients for ``settings``, with a connection pool of ``concurrency`` connections."""
-        config = Config(
-            max_pool_connections=max(1, concurrency),
-            retries={"total_max_attempts": 1, "mode": "standard"},
-            connect_timeout=CONNECT_TIMEOUT,
-            read_timeout=READ_TIMEOUT,
-        )
+        config = client_config(concurrency)
         session = boto3.session.Session()
         endpoint = settings.ses_endpoint_url or None
         region = settings.ses_region or None

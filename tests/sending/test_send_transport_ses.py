@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from botocore.awsrequest import AWSResponse, HTTPHeaders
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from newsletter.errors import ConfigError
@@ -214,3 +216,91 @@ def test_file_transport_writes_one_eml_per_message(tmp_path: Path) -> None:
     to = {parse(f.read_bytes())["To"].addresses[0].addr_spec for f in files}
     assert to == {"a@example.com", "b@example.com"}
     assert transport.quota() is None
+
+
+def _ses_offline(monkeypatch: pytest.MonkeyPatch, settings: Settings) -> SesTransport:
+    """A transport made from ``settings`` whose calls botocore builds completely and a
+    ``before-call`` handler then answers (no HTTP)."""
+    for key, value in AWS_ENV.items():
+        monkeypatch.setenv(key, value)
+    transport = SesTransport.from_settings(settings, concurrency=3)
+    calls = itertools.count(1)
+
+    def answer(**_: Any) -> tuple[AWSResponse, dict[str, Any]]:
+        return AWSResponse("", 200, HTTPHeaders(), None), {"MessageId": f"id-{next(calls)}"}
+
+    # A before-call handler's answer stands for the HTTP exchange (botocore's contract;
+    # the stubs type handlers as returning None).
+    hook: Any = answer
+    transport._client.meta.events.register("before-call.sesv2.SendEmail", hook)
+    return transport
+
+
+def test_transport_client_skips_botocore_validation(monkeypatch: pytest.MonkeyPatch) -> None:
+    # send() builds every request itself; botocore's per-call validation is redundant there.
+    transport = _ses_offline(monkeypatch, ses_settings("http://127.0.0.1:9"))
+    client = transport._client
+    # A request botocore's validation would refuse goes through: nothing checked it.
+    # (With validation: "Invalid type for parameter FromEmailAddress", "Missing Content".)
+    wrong: Any = 12345
+    assert client.send_email(FromEmailAddress=wrong)["MessageId"]  # type: ignore[call-arg]
+    config: Any = client.meta.config
+    assert config.max_pool_connections == 3
+    assert config.retries == {"total_max_attempts": 1, "mode": "standard"}
+    transport.close()
+
+
+@pytest.mark.parametrize(
+    ("configuration_set", "tags", "per_message_set"),
+    [
+        ("", {}, None),
+        ("newsletter", {"app": "newsletter", "env": "prod-1"}, None),
+        ("newsletter", {}, "tracked"),
+        ("", {"app": "x"}, ""),
+    ],
+)
+def test_every_request_is_valid_for_the_service_model(
+    monkeypatch: pytest.MonkeyPatch,
+    configuration_set: str,
+    tags: dict[str, str],
+    per_message_set: str | None,
+) -> None:
+    """With botocore's validation off, the shape is ours to keep: check it against the
+    SendEmail input shape, as botocore would have on every call."""
+    from botocore.validate import ParamValidator
+
+    settings = ses_settings(
+        "http://127.0.0.1:9", ses_configuration_set=configuration_set, ses_message_tags=tags
+    )
+    one = message()
+    many = OutgoingMessage(
+        "news@example.com",
+        ("a@example.com", "b@example.com"),
+        one.raw,
+        (("issue", "2025-08-14"), ("delivery", "42")),
+        per_message_set,
+    )
+    bare = OutgoingMessage("news@example.com", ("a@example.com",), one.raw)
+    transport = _ses_offline(monkeypatch, settings)
+    requests: list[dict[str, Any]] = []
+
+    def keep(params: dict[str, Any], **_: Any) -> None:
+        requests.append(dict(params))
+
+    transport._client.meta.events.register("provide-client-params.sesv2.SendEmail", keep)
+    for sent in (one, many, bare):
+        transport.send(sent)
+    transport.close()
+    assert len(requests) == 3
+    shape = transport._client.meta.service_model.operation_model("SendEmail").input_shape
+    assert shape is not None
+    validator = ParamValidator()
+    for params in requests:
+        report = validator.validate(params, shape)
+        assert not report.has_errors(), report.generate_report()
+    assert requests[1]["Destination"] == {"ToAddresses": ["a@example.com", "b@example.com"]}
+    expected_set = configuration_set if per_message_set is None else per_message_set
+    assert requests[1].get("ConfigurationSetName", "") == expected_set
+    # The check has teeth: what botocore would refuse, it refuses.
+    wrong = dict(requests[0], EmailTags=[{"Name": "n", "Value": 1}])
+    assert validator.validate(wrong, shape).has_errors()
