@@ -16,11 +16,10 @@ import queue
 import random
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from newsletter.errors import NewsletterError
 from newsletter.sending.ledger import Job, Result, Verdict
-from newsletter.sending.worker.backoff import Backoff
+from newsletter.sending.options import Tuning
 from newsletter.sending.worker.budget import Budget
 from newsletter.sending.worker.rate import SendRateLimiter
 from newsletter.sending.worker.stop import StopKind, StopSignal
@@ -41,24 +40,15 @@ _STOPPED = "not sent: the send stopped"
 _NO_QUOTA = "not sent: the 24-hour quota is used up"
 
 
-@dataclass(frozen=True)
-class PoolConfig:
-    """How the workers behave."""
-
-    concurrency: int
-    max_attempts: int
-    backoff: Backoff
-    #: Called when the 24-hour budget runs out; returns the stop reason to report.
-    quota_reason: Callable[[], str]
-
-
 class WorkerPool:
     """``concurrency`` threads fed through a small bounded queue (memory stays flat)."""
 
     def __init__(
         self,
         *,
-        config: PoolConfig,
+        tuning: Tuning,
+        concurrency: int,
+        quota_reason: Callable[[], str],
         transport: Transport,
         build: Callable[[Job], OutgoingMessage],
         writer: LedgerWriter,
@@ -66,9 +56,13 @@ class WorkerPool:
         budget: Budget,
         stop: StopSignal,
         tally: Tally,
-        seed: int | None = None,
     ) -> None:
-        self._config = config
+        """``tuning.max_attempts`` must be set (the caller resolves the settings' default);
+        ``quota_reason`` is called when the 24-hour budget runs out, for the stop reason."""
+        assert tuning.max_attempts is not None
+        self._max_attempts = tuning.max_attempts
+        self._backoff = tuning.backoff
+        self._quota_reason = quota_reason
         self._transport = transport
         self._build = build
         self._writer = writer
@@ -76,14 +70,14 @@ class WorkerPool:
         self._budget = budget
         self._stop = stop
         self._tally = tally
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=config.concurrency * 4)
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=concurrency * 4)
         self._idle = threading.Condition()
         self._pending = 0
-        self._rng = random.Random(seed)  # noqa: S311 (jitter, not secrets)
+        self._rng = random.Random(tuning.seed)  # noqa: S311 (jitter, not secrets)
         self._rng_lock = threading.Lock()
         self._threads = [
             threading.Thread(target=self._loop, name=f"send-worker-{n}", daemon=True)
-            for n in range(config.concurrency)
+            for n in range(concurrency)
         ]
 
     def start(self) -> None:
@@ -151,7 +145,7 @@ class WorkerPool:
 
     def _delay(self, attempt: int, *, throttled: bool) -> float:
         with self._rng_lock:
-            return self._config.backoff.delay(attempt, throttled=throttled, rng=self._rng)
+            return self._backoff.delay(attempt, throttled=throttled, rng=self._rng)
 
     def _send(self, job: Job) -> None:
         try:
@@ -166,7 +160,7 @@ class WorkerPool:
             elif answer is Claimed.NOT_MAILABLE:
                 self._tally.add(skipped=1)
             return
-        for attempt in range(1, self._config.max_attempts + 1):
+        for attempt in range(1, self._max_attempts + 1):
             if self._stop.is_set:
                 return
             answer = self._writer.claim(job.delivery_id)
@@ -182,7 +176,7 @@ class WorkerPool:
                 return
             if not self._budget.take():
                 self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
-                self._stop.stop(StopKind.QUOTA, self._config.quota_reason())
+                self._stop.stop(StopKind.QUOTA, self._quota_reason())
                 return
             used = False
             try:
@@ -198,7 +192,7 @@ class WorkerPool:
         try:
             message_id = self._transport.send(message)
         except TransientError as exc:
-            last = attempt == self._config.max_attempts
+            last = attempt == self._max_attempts
             verdict = Verdict.DEFERRED if last else Verdict.REQUEUED
             note = f"attempt {attempt}: {exc}"
             self._writer.record(Result(job.delivery_id, verdict, error=note))

@@ -35,7 +35,7 @@ from newsletter.sending.personal import IssueMailer
 from newsletter.sending.runs import RunFacts, Slice, Taken, make_owner
 from newsletter.sending.worker.budget import Budget
 from newsletter.sending.worker.heartbeat import Heartbeat
-from newsletter.sending.worker.pool import PoolConfig, WorkerPool
+from newsletter.sending.worker.pool import WorkerPool
 from newsletter.sending.worker.rate import SendRateLimiter
 from newsletter.sending.worker.stop import StopKind, StopSignal
 from newsletter.sending.worker.tally import Tally
@@ -164,12 +164,11 @@ def work(
         else Budget(0, draw=lambda n: runs.draw_quota(engine, run_id=run.run_id, count=n))
     )
     pool = WorkerPool(
-        config=PoolConfig(
-            concurrency=concurrency,
-            max_attempts=tuning.max_attempts or settings.send_max_attempts,
-            backoff=tuning.backoff,
-            quota_reason=quota_reason or (lambda: "the 24-hour sending quota is used up"),
+        tuning=dataclasses.replace(
+            tuning, max_attempts=tuning.max_attempts or settings.send_max_attempts
         ),
+        concurrency=concurrency,
+        quota_reason=quota_reason or (lambda: "the 24-hour sending quota is used up"),
         transport=transport,
         build=mailer.message,
         writer=writer,
@@ -177,7 +176,6 @@ def work(
         budget=budget,
         stop=stop,
         tally=tally,
-        seed=tuning.seed,
     )
     heartbeat.start()
     writer.start()
