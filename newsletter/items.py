@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from newsletter.compose import follow_import
-from newsletter.digest import Digest, DigestItem
 from newsletter.editions import get_edition
-from newsletter.freshness import digest_hash
 from newsletter.models import DigestRecord, Edition, Item
+
+if TYPE_CHECKING:
+    from newsletter.digest import Digest
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,12 @@ def store_digest(
     the same edition again replaces it, never duplicates; another edition's day is never
     touched. Composed issues keep their own snapshot and are not changed.
     """
+    # Imported here, not with the module: `items list` reads items and needs none of the
+    # compose step (the editorial outline, the digest models, the freshness hashes).
+    from newsletter.compose import follow_import
+    from newsletter.digest import DigestItem
+    from newsletter.freshness import digest_hash
+
     edition = edition or get_edition(session)
     same_day = (Item.edition_id == edition.id) & (Item.date == digest.date)
     replaced = session.scalar(select(func.count()).select_from(Item).where(same_day)) or 0

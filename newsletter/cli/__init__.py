@@ -5,8 +5,9 @@ Every :class:`~newsletter.errors.NewsletterError` becomes one line on stderr and
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import typer
 
@@ -63,7 +64,20 @@ class NewsletterGroup(LazyGroup):
     }
 
 
-app = typer.Typer(
+class NewsletterApp(typer.Typer):
+    """The Typer app, run as a program (the ``newsletter`` script, ``python -m newsletter``)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # Pydantic looks for plugins (an entry-point scan of every installed distribution)
+        # the first time it builds a validator; the command uses none, so a process started
+        # as the command skips that scan unless the user set the variable (set it to "" to
+        # keep plugins on). Here, not at import: importing newsletter.cli (tests, CliRunner)
+        # leaves the environment alone. Child processes (send workers) inherit it.
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
+        return super().__call__(*args, **kwargs)
+
+
+app = NewsletterApp(
     cls=NewsletterGroup,
     help="The daily digest newsletter: import, compose, render, send.",
     no_args_is_help=True,

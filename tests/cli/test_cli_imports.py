@@ -21,8 +21,23 @@ from newsletter.cli import NewsletterGroup, app
 HEAVY = ("boto3", "botocore", "premailer", "PIL", "mjml", "lxml")
 #: Never needed to print the help.
 NOT_FOR_HELP = (*HEAVY, "sqlalchemy", "alembic", "pydantic_settings", "newsletter.settings")
-#: Not needed to list the stored items (a database command on an up-to-date schema).
-NOT_FOR_ITEMS_LIST = (*HEAVY, "alembic", "markdown_it", "feedparser", "httpx", "jinja2")
+#: Not needed to list the stored items (a database command on an up-to-date schema): no
+#: reader, no compose step, and of the models only the content ones.
+NOT_FOR_ITEMS_LIST = (
+    *HEAVY,
+    "alembic",
+    "markdown_it",
+    "feedparser",
+    "httpx",
+    "jinja2",
+    "newsletter.compose",
+    "newsletter.digest",
+    "newsletter.freshness",
+    "newsletter.models.audience",
+    "newsletter.models.delivery",
+    "newsletter.models.feedback",
+    "newsletter.models.media",
+)
 
 
 def _loaded_after(code: str, *, env: dict[str, str] | None = None) -> set[str]:
@@ -60,7 +75,7 @@ def test_the_help_imports_neither_heavy_modules_nor_the_database() -> None:
     assert _present(_loaded_after(code), NOT_FOR_HELP) == []
 
 
-def test_items_list_imports_no_reader_and_no_alembic(
+def test_items_list_imports_no_reader_no_alembic_no_compose(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = f"sqlite:///{tmp_path / 'n.db'}"
@@ -95,3 +110,58 @@ def test_the_help_lists_every_command(runner: CliRunner) -> None:
     for name, entry in NewsletterGroup.lazy.items():
         assert f"│ {name} " in result.stdout
         assert entry.summary.split()[0] in result.stdout
+
+
+def _run_probe(code: str, env: dict[str, str]) -> str:
+    """The last line ``code`` prints, run in a new interpreter with ``env``."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
+    )
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_base_alone_brings_every_table() -> None:
+    # The models load lazily (newsletter/models/__init__.py); whoever asks for Base (the
+    # migrations, the schema comparison) must still get the metadata of every model.
+    code = (
+        "import json\n"
+        "from newsletter.models import Base\n"
+        "tables = sorted(Base.metadata.tables)\n"
+        "from newsletter.models import audience, content, delivery, feedback, media\n"
+        "print(json.dumps([tables, sorted(Base.metadata.tables)]))"
+    )
+    first, all_imported = json.loads(_run_probe(code, dict(os.environ)))
+    assert first == all_imported
+    assert {"editions", "items", "subscribers", "deliveries", "media"} <= set(first)
+
+
+def test_every_model_name_resolves_to_its_module() -> None:
+    import newsletter.models as models
+
+    for name in models.__all__:
+        value = getattr(models, name)
+        module = models._MODULE_OF[name]
+        assert value is getattr(sys.modules[f"newsletter.models.{module}"], name), name
+    with pytest.raises(AttributeError):
+        models.NoSuchModel  # type: ignore[attr-defined]  # noqa: B018
+
+
+@pytest.mark.parametrize(("given", "seen"), [(None, "1"), ("", ""), ("logfire", "logfire")])
+def test_the_command_skips_the_pydantic_plugin_scan_unless_told(
+    given: str | None, seen: str
+) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    if given is not None:
+        env["PYDANTIC_DISABLE_PLUGINS"] = given
+    code = (
+        "import os\n"
+        "from newsletter.cli import app\n"
+        "assert os.environ.get('PYDANTIC_DISABLE_PLUGINS') == "
+        f"{given!r}  # importing sets nothing\n"
+        "try:\n"
+        "    app(['--help'], prog_name='newsletter')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(repr(os.environ.get('PYDANTIC_DISABLE_PLUGINS')))"
+    )
+    assert _run_probe(code, env) == repr(seen)
