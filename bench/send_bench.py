@@ -53,6 +53,7 @@ from newsletter.items import store_digest
 from newsletter.models import (
     Delivery,
     MailingList,
+    SendWorker,
 )
 from newsletter.models.base import utcnow
 from newsletter.render import render_and_store
@@ -435,25 +436,30 @@ def max_in_window(times: list[float], span: float = 1.0) -> int:
     return best
 
 
-def rate_figures(times: list[float], rate: float) -> dict[str, Any]:
+def rate_figures(
+    times: list[float], rate: float, *, steady: tuple[float, float] | None = None
+) -> dict[str, Any]:
     """What the endpoint saw against ``rate``: the achieved rate; the most requests in any
-    sliding and any calendar second; and, in the steady state (the first and the last second
-    left out), the fewest in any sliding second (windows starting at each arrival)."""
+    sliding and any calendar second; and, in the steady state, the fewest in any sliding
+    second (windows starting at each arrival). The steady state is ``steady`` (from, to) on
+    the endpoint's clock (every worker running), else the send less its first and last
+    second."""
     times = sorted(times)
     achieved = (len(times) - 1) / (times[-1] - times[0])
     first, last = times[0], times[-1]
+    lo, hi_end = steady if steady is not None else (first + 1.0, last - 1.0)
     calendar = max(
         sum(1 for t in times if int(t - first) == s) for s in range(int(last - first) + 1)
     )
     fewest, hi = len(times), 0
-    for lo, t in enumerate(times):
-        if t < first + 1.0:
+    for i, t in enumerate(times):
+        if t < lo:
             continue
-        if t > last - 2.0:
+        if t + 1.0 > hi_end:
             break
         while hi < len(times) and times[hi] < t + 1.0:
             hi += 1
-        fewest = min(fewest, hi - lo)
+        fewest = min(fewest, hi - i)
     whole = int(rate)
     return {
         "configured_per_s": rate,
@@ -462,6 +468,7 @@ def rate_figures(times: list[float], rate: float) -> dict[str, Any]:
         "ratio": round(achieved / rate, 4),
         "max_in_any_sliding_second": max_in_window(times),
         "max_in_any_calendar_second": calendar,
+        "steady_seconds": round(max(0.0, hi_end - lo), 1),
         "steady_min_in_any_sliding_second": fewest,
         "steady_min_ratio": round(fewest / whole, 4) if whole else None,
     }
@@ -600,10 +607,20 @@ def workers_send(
         else ses_transport(endpoint.url, concurrency=concurrency)
     )
     options = SendOptions(date=DATE, rate=rate, concurrency=concurrency, workers=workers)
+    # The endpoint's clock is CLOCK_MONOTONIC (shared by the processes of this host); the
+    # workers' rows are on the wall clock.
+    offset = time.time() - time.monotonic()
     start = time.perf_counter()
     report = send_issue(engine, settings, transport, options=options)
     elapsed = time.perf_counter() - start
     transport.close()
+    with db.transaction(engine) as session:
+        rows = list(session.scalars(select(SendWorker).where(SendWorker.sent > 0)))
+        # Every worker running: from one second after the last one joined to the first end.
+        steady = (
+            max(w.started_at for w in rows).timestamp() - offset + 1.0,
+            min(w.heartbeat_at for w in rows).timestamp() - offset,
+        )
     engine.dispose()
     assert report.status == "finished", report.stop_reason
     times = sorted(endpoint.times())
@@ -618,7 +635,7 @@ def workers_send(
     }
     effective = report.rate.effective
     if effective is not None:
-        found["rate"] = rate_figures(times, effective)
+        found["rate"] = rate_figures(times, effective, steady=steady)
     return found
 
 

@@ -13,7 +13,7 @@ in the send writes them. Four parts:
   is free, and the run is taken over.
 * **Slices**: the run's queued rows cut into ranges of subscriber ids, the unit a worker
   takes (see :func:`make_slices`).
-* **The run's shares**: its rate clock (:func:`take_slots`, for
+* **The run's shares**: its rate clock (:class:`RunSlots`, for
   :mod:`.worker.rate`) and its 24-hour quota (:func:`draw_quota`).
 """
 

@@ -2,7 +2,7 @@
 
 A run's rate is one schedule of send slots ``(1 + margin) / rate`` seconds apart. The
 schedule lives in one place, the run's clock (``send_runs.rate_next``, see
-:func:`newsletter.sending.runs.take_slots`): a worker takes the next block of slots (a tenth
+:class:`newsletter.sending.runs.RunSlots`): a worker takes the next block of slots (a tenth
 of a second's worth) with one atomic statement that moves the clock past them. Blocks never
 overlap, so the slots of all workers together are never closer than one interval, whatever
 the number of workers; and a worker that is slow (or starved of CPU, or waiting on its
