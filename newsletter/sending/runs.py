@@ -205,9 +205,11 @@ def acquire(
         mode=mode,
         decision=decision.as_json() if decision is not None else None,
     )
-    session.add(run)
     try:
-        session.flush()
+        # In a savepoint: a concurrent insert fails only it, and the caller's transaction
+        # can still be rolled back cleanly with the true reason.
+        with session.begin_nested():
+            session.add(run)
     except IntegrityError:
         raise SendLockedError(
             f"another send of the issue of {issue.date.isoformat()} started at the same moment"

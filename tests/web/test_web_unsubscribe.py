@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
+import re
 
 import pytest
 from sqlalchemy import Engine
@@ -18,6 +19,11 @@ from tests.support.factories import add_issue, add_person
 
 ONE_CLICK = b"List-Unsubscribe=One-Click"
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def _unsigned(page: str) -> str:
+    """The page with each signed token's timestamp and signature blanked."""
+    return re.sub(r"(/[A-Za-z0-9_-]+)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{20,}", r"\1.T.S", page)
 
 
 def _status(engine: Engine, subscriber_id: int) -> list[str]:
@@ -74,7 +80,8 @@ def test_one_click_is_idempotent(
     state = db_state(engine)
     second = client.post(url, headers=FORM, content=ONE_CLICK)
     assert first.status_code == second.status_code == 200
-    assert first.text == second.text
+    # The pages mint fresh signed links; only their timestamp and signature may differ.
+    assert _unsigned(first.text) == _unsigned(second.text)
     assert db_state(engine) == state
     kinds = [e.kind for e in events_of(engine, person.subscriber_id)]
     assert kinds.count(EventKind.UNSUBSCRIBED) == 1

@@ -17,7 +17,7 @@ depends_on = None
 
 def upgrade() -> None:
     # Plain ADD COLUMN (no table copy: see 0002); NULL for every run (no slot handed out yet).
-    op.add_column("send_runs", sa.Column("rate_next", sa.Float(), nullable=True))
+    op.add_column("send_runs", sa.Column("rate_next", sa.Double(), nullable=True))
 
 
 def downgrade() -> None:
