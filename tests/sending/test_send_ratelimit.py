@@ -108,6 +108,54 @@ def test_a_lone_worker_takes_the_whole_rate() -> None:
     assert (len(grants) - 1) / (grants[-1] - grants[0]) >= 100 / (1 + MARGIN) * 0.999
 
 
+def test_a_worker_running_out_of_work_holds_no_slots_it_cannot_use() -> None:
+    # At 100/s a block is 10 slots. A worker with 3 messages left takes 3 slots, not a
+    # block: the other worker sends in the very next slot after them, with no gap of
+    # slots taken ahead and never used.
+    clock, shared = FakeClock(), LocalClock()
+    ending, other = _limiter(100, clock, shared), _limiter(100, clock, shared)
+    grants = []
+    for left in (3, 2, 1):
+        assert ending.acquire(backlog=left)
+        grants.append(clock())
+    for _ in range(5):
+        assert other.acquire(backlog=50)
+        grants.append(clock())
+    gaps = [b - a for a, b in itertools.pairwise(grants)]
+    interval = (1 + MARGIN) / 100
+    assert max(gaps) == pytest.approx(interval)
+    assert ending.counts() == (3, 0)
+    # Unknown backlog (None): whole blocks, as before; a backlog never starves the caller.
+    assert other.acquire(backlog=0)
+
+
+class SlowClock(LocalClock):
+    """A run clock on a slow database: each take costs ``cost`` seconds of the fake clock."""
+
+    def __init__(self, clock: FakeClock, cost: float) -> None:
+        super().__init__()
+        self.clock, self.cost, self.takes = clock, cost, 0
+
+    def take(self, count: int, *, interval: float, now: float) -> float:
+        self.takes += 1
+        assert self.takes < 100, "the limiter keeps taking slots it then gives up"
+        start = super().take(count, interval=interval, now=now)
+        self.clock.now += self.cost
+        return start
+
+
+def test_a_take_slower_than_a_late_slot_still_grants() -> None:
+    # At 1,000/s with one message waiting, each take is one slot; a statement that takes
+    # 10 ms (twice LATE) must not return slots that are already late, over and over.
+    clock = FakeClock()
+    slow = SlowClock(clock, cost=2 * LATE)
+    limiter = _limiter(1000, clock, slow)
+    for _ in range(5):
+        assert limiter.acquire(backlog=1)
+    assert limiter.counts()[0] == 5
+    assert slow.takes < 20
+
+
 def test_margin_keeps_room_for_request_delays() -> None:
     # Requests reach the provider a little after their grant; a delay difference of up to
     # margin - late never puts more than `rate` into one of its seconds.

@@ -70,9 +70,13 @@ class WorkerPool:
         self._budget = budget
         self._stop = stop
         self._tally = tally
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=concurrency * 4)
+        self._queue: queue.Queue[tuple[int, Job] | object] = queue.Queue(maxsize=concurrency * 4)
         self._idle = threading.Condition()
         self._pending = 0
+        #: Jobs submitted and not done, by group (a group is gone once all its jobs are).
+        self._groups: dict[int, int] = {}
+        #: Jobs past the rate limiter and not done (sending, or waiting to retry).
+        self._granted = 0
         self._rng = random.Random(tuning.seed)  # noqa: S311 (jitter, not secrets)
         self._rng_lock = threading.Lock()
         self._threads = [
@@ -85,29 +89,43 @@ class WorkerPool:
         for t in self._threads:
             t.start()
 
-    def submit(self, job: Job) -> bool:
-        """Queue ``job`` (blocks while the queue is full); False once the send is stopping."""
+    def submit(self, job: Job, *, group: int = 0) -> bool:
+        """Queue ``job`` (blocks while the queue is full); False once the send is stopping.
+
+        ``group`` (a slice) is what :meth:`group_left` and :meth:`wait_group` count by.
+        """
         with self._idle:
             self._pending += 1
+            self._groups[group] = self._groups.get(group, 0) + 1
         while not self._stop.is_set:
             try:
-                self._queue.put(job, timeout=0.2)
+                self._queue.put((group, job), timeout=0.2)
                 return True
             except queue.Full:
                 continue
-        self._done_one()
+        self._done_one(group)
         return False
 
-    def _done_one(self) -> None:
+    def _done_one(self, group: int) -> None:
         with self._idle:
             self._pending -= 1
-            if self._pending == 0:
+            left = self._groups[group] - 1
+            if left:
+                self._groups[group] = left
+            else:
+                del self._groups[group]
                 self._idle.notify_all()
 
-    def wait_idle(self) -> None:
-        """Wait until every job submitted so far is done (sent, failed, given up or dropped)."""
+    def group_left(self, group: int) -> int:
+        """Jobs of ``group`` submitted and not yet done."""
         with self._idle:
-            while self._pending:
+            return self._groups.get(group, 0)
+
+    def wait_group(self, group: int) -> None:
+        """Wait until every job of ``group`` submitted so far is done (sent, failed, given up
+        or dropped); jobs of other groups may still be queued or running."""
+        with self._idle:
+            while group in self._groups:
                 self._idle.wait()
 
     def finish(self) -> None:
@@ -121,19 +139,21 @@ class WorkerPool:
         """After a stop: drop queued jobs (their rows stay queued) and wait for the workers."""
         while True:
             try:
-                job = self._queue.get_nowait()
+                item = self._queue.get_nowait()
             except queue.Empty:
                 break
-            if job is not _DONE:
-                self._done_one()
+            if item is not _DONE:
+                assert isinstance(item, tuple)
+                self._done_one(item[0])
         self.finish()
 
     def _loop(self) -> None:
         while True:
-            job = self._queue.get()
-            if job is _DONE:
+            item = self._queue.get()
+            if item is _DONE:
                 return
-            assert isinstance(job, Job)
+            assert isinstance(item, tuple)
+            group, job = item
             try:
                 if not self._stop.is_set:  # else drain without sending: the row stays queued
                     self._send(job)
@@ -141,7 +161,7 @@ class WorkerPool:
                 log.exception("send worker failed")
                 self._stop.stop(StopKind.ERROR, f"unexpected error in a send worker: {exc!r}")
             finally:
-                self._done_one()
+                self._done_one(group)
 
     def _delay(self, attempt: int, *, throttled: bool) -> float:
         with self._rng_lock:
@@ -171,20 +191,34 @@ class WorkerPool:
             # The rate token comes after the claim, just before the request: from grant to
             # arrival is then only the request's own delay, so the limit holds where the
             # provider counts (a claim's commit can take longer under load).
-            if not self._limiter.acquire(len(message.recipients)):
+            if not self._limiter.acquire(len(message.recipients), backlog=self._backlog()):
                 self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
                 return
-            if not self._budget.take():
-                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
-                self._stop.stop(StopKind.QUOTA, self._quota_reason())
-                return
-            used = False
+            with self._idle:
+                self._granted += 1
             try:
-                used, again = self._attempt(job, message, attempt)
+                if not self._budget.take():
+                    self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
+                    self._stop.stop(StopKind.QUOTA, self._quota_reason())
+                    return
+                used = False
+                try:
+                    used, again = self._attempt(job, message, attempt)
+                finally:
+                    self._budget.settle(used=used)
             finally:
-                self._budget.settle(used=used)
+                with self._idle:
+                    self._granted -= 1
             if not again:
                 return
+
+    def _backlog(self) -> int:
+        """Jobs submitted and not done that hold no rate slot: those that will ask for one.
+
+        Counted per job (a message to several recipients asks for more); an estimate read
+        without the lock, which is all the rate limiter needs to size what it takes ahead.
+        """
+        return max(1, self._pending - self._granted)
 
     def _attempt(self, job: Job, message: OutgoingMessage, attempt: int) -> tuple[bool, bool]:
         """One claimed attempt; returns (the provider took it, try again)."""

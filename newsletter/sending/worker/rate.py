@@ -7,7 +7,10 @@ of a second's worth) with one atomic statement that moves the clock past them. B
 overlap, so the slots of all workers together are never closer than one interval, whatever
 the number of workers; and a worker that is slow (or starved of CPU, or waiting on its
 slice) simply takes fewer blocks, so the others use its pace: nothing is set aside per
-worker, nothing is lent back, the run's pace is used in full.
+worker, nothing is lent back, the run's pace is used in full. A worker takes no more slots
+than it has messages waiting for them (its *backlog*): a slot held by a worker with nothing
+to send passes unused, and the run's pace with it (at the end of a slice, a block taken
+ahead was a tenth of a second with no send at all).
 
 Inside a worker, :class:`SendRateLimiter` gives its send threads the block's slots in order,
 each at its time. A slot whose time passed by more than ``late`` seconds is given up rather
@@ -113,6 +116,8 @@ class SendRateLimiter:
         self._lock = threading.Lock()
         self._granted = 0
         self._given_up = 0
+        #: How long taking slots from the run's clock took lately (seconds).
+        self._take_time = 0.0
 
     @property
     def interval(self) -> float:
@@ -123,8 +128,13 @@ class SendRateLimiter:
         """Units granted and slots given up (late) so far."""
         return self._granted, self._given_up
 
-    def acquire(self, units: int = 1) -> bool:
-        """Wait for ``units`` slots; False if the wait was interrupted (nothing granted)."""
+    def acquire(self, units: int = 1, *, backlog: int | None = None) -> bool:
+        """Wait for ``units`` slots; False if the wait was interrupted (nothing granted).
+
+        ``backlog``: the units the caller's worker will ask for soon, these included (None:
+        unknown). Slots are taken from the run's clock no more than that ahead, so that a
+        worker running out of work holds no slots it cannot use.
+        """
         if self.rate is None:
             return True
         with self._lock:
@@ -132,7 +142,7 @@ class SendRateLimiter:
                 # A message to several recipients waits for the last of its slots.
                 due = -math.inf
                 for _ in range(units):
-                    due = self._next_slot()
+                    due = self._next_slot(backlog)
                 now = self._clock()
                 if due > now and self._sleep(due - now):
                     return False
@@ -142,16 +152,30 @@ class SendRateLimiter:
                     self._granted += units
                     return True
                 self._given_up += units
+                if self._sleep(0):  # a stopping send does not go on taking slots
+                    return False
 
-    def _next_slot(self) -> float:
+    def _next_slot(self, backlog: int | None) -> float:
         """The next slot not yet late (taking more from the run's clock when needed)."""
         while True:
             now = self._clock()
-            if len(self._queue) <= self._block // 2:
+            held = len(self._queue)
+            if held <= self._block // 2:
                 # Take the next block before this one runs out, so that one worker alone
-                # keeps the schedule without a gap for the statement's round trip.
-                start = self._slots.take(self._block, interval=self._interval, now=now)
-                self._queue.extend(start + i * self._interval for i in range(self._block))
+                # keeps the schedule without a gap for the statement's round trip; no
+                # bigger than the backlog not yet covered (at least the slot asked for).
+                want = self._block if backlog is None else min(self._block, backlog - held)
+                if want > 0 or not held:
+                    count = max(1, want)
+                    # Slots that start before the statement returns would be late on
+                    # arrival (on a slow database, every time: a loop that only gives up):
+                    # ask for them from when the last take came back.
+                    start = self._slots.take(
+                        count, interval=self._interval, now=now + self._take_time
+                    )
+                    took = self._clock() - now
+                    self._take_time = max(took, 0.8 * self._take_time + 0.2 * took)
+                    self._queue.extend(start + i * self._interval for i in range(count))
             slot = self._queue.popleft()
             if slot >= now - self._late:
                 return slot

@@ -242,6 +242,30 @@ def _slices_loop(
     slice_id: int | None,
     wait_for_others: bool,
 ) -> None:
+    """Take slices and send them until none is left (or only ``slice_id``).
+
+    Slices overlap: once a slice's jobs are all queued, the next slice is taken and its jobs
+    follow while the last messages of the one before are still being sent, so the threads
+    (and the rate slots this worker holds) never wait for a slice to be handed over. A slice
+    is released when every one of its jobs is done and their verdicts are committed.
+    """
+    open_parts: list[Slice] = []
+
+    def release(*, wait: bool) -> None:
+        # The open slices whose jobs are all done (every one of them: ``wait``).
+        for part in list(open_parts):
+            if wait:
+                pool.wait_group(part.id)
+            elif pool.group_left(part.id):
+                continue
+            writer.sync()
+            # Stopped part-way: the slice is open again (its unsent rows are still queued).
+            done = not stop.is_set
+            runs.release_slice(engine, slice_id=part.id, worker_id=worker_id, done=done)
+            if done:
+                result.slices_done += 1
+            open_parts.remove(part)
+
     while not stop.is_set:
         dead = runs.dead_workers(engine, run_id=run.run_id, stale_after=tuning.stale_after)
         if slice_id is not None:
@@ -252,36 +276,47 @@ def _slices_loop(
         else:
             found = runs.take_next(engine, run_id=run.run_id, worker_id=worker_id, dead=dead)
             if found is None:
+                # Our own slices first: the others' are what may still be worth waiting for.
+                release(wait=True)
                 counts = runs.slice_counts(engine, run_id=run.run_id)
                 if wait_for_others and counts[SliceState.TAKEN] and not stop.wait(IDLE_POLL):
                     continue
                 return
             taken = found
         if taken.taken is not Taken.YES or taken.slice is None:
-            return
+            break
         result.uncertain += taken.uncertain
         room = ledger.UNCERTAIN_LIST_MAX - len(result.uncertain_subscriber_ids)
         result.uncertain_subscriber_ids += list(taken.uncertain_ids[: max(0, room)])
-        done = _work_slice(engine, run=run, part=taken.slice, tuning=tuning, stop=stop, pool=pool)
-        writer.sync()
-        # Stopped part-way: the slice is open again (its rows are still queued).
-        done = done and not stop.is_set
-        runs.release_slice(engine, slice_id=taken.slice.id, worker_id=worker_id, done=done)
-        if done:
-            result.slices_done += 1
-        if slice_id is not None:
-            return
+        queued = _queue_slice(
+            engine,
+            run=run,
+            part=taken.slice,
+            tuning=tuning,
+            pool=pool,
+            meanwhile=lambda: release(wait=False),
+        )
+        open_parts.append(taken.slice)
+        if not queued or slice_id is not None:
+            break
+    release(wait=True)
 
 
-def _work_slice(
+#: Jobs queued between two looks at whether an earlier slice is done.
+_RELEASE_EVERY = 32
+
+
+def _queue_slice(
     engine: Engine,
     *,
     run: RunFacts,
     part: Slice,
     tuning: Tuning,
-    stop: StopSignal,
     pool: WorkerPool,
+    meanwhile: Callable[[], None],
 ) -> bool:
+    """Queue the jobs of ``part`` (grouped by its id), calling ``meanwhile`` now and then;
+    False if the send stopped before all were queued."""
     batches = ledger.queued_jobs(
         engine,
         issue_id=run.issue_id,
@@ -290,9 +325,12 @@ def _work_slice(
         last=part.last,
         batch_size=tuning.batch_size,
     )
+    queued = 0
     for jobs in batches:
         for job in jobs:
-            if not pool.submit(job):
+            if not pool.submit(job, group=part.id):
                 return False
-    pool.wait_idle()
-    return not stop.is_set
+            queued += 1
+            if queued % _RELEASE_EVERY == 0:
+                meanwhile()
+    return True
