@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import time
 from collections import Counter
@@ -22,6 +23,8 @@ from newsletter.models import (
     MailingList,
     SendRun,
     SendRunStatus,
+    SendSlice,
+    SliceState,
 )
 from newsletter.models.base import utcnow
 from newsletter.sending import (
@@ -487,3 +490,43 @@ def test_a_run_whose_lock_was_taken_over_stops(world: World) -> None:
         (run_row,) = session.scalars(select(SendRun)).all()
         # The run that took over owns the row's story: this one does not overwrite it.
         assert run_row.stop_reason == "taken over by another-host:1:x"
+
+
+class _WaitsForTheNextSlice(MemoryTransport):
+    """Holds its first message until the run has a second slice taken (at most 10 s)."""
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__()
+        self.engine = engine
+        self.seen_overlap = False
+        self._first = True
+
+    def send(self, message: OutgoingMessage) -> str:
+        if self._first:
+            self._first = False
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not self.seen_overlap:
+                with transaction(self.engine) as session:
+                    taken = session.scalars(
+                        select(SendSlice.id).where(SendSlice.state == SliceState.TAKEN)
+                    ).all()
+                self.seen_overlap = len(taken) >= 2
+                time.sleep(0.02)
+        return super().send(message)
+
+
+def test_the_next_slice_is_queued_while_the_last_messages_of_one_are_sent(world: World) -> None:
+    # One worker, slices of 4 rows: while a message of the first slice is still with the
+    # provider, the worker has already taken the second (its threads never wait for a slice
+    # to be handed over); every slice is released done, every reader gets one message.
+    world.add(13)
+    transport = _WaitsForTheNextSlice(world.engine)
+    report = run(world, transport, concurrency=2, tuning=dataclasses.replace(FAST, slice_rows=4))
+    assert report.status == "finished"
+    assert transport.seen_overlap
+    assert set(recipients(transport).values()) == {1}
+    assert len(transport.sent) == 13
+    with transaction(world.engine) as session:
+        states = session.scalars(select(SendSlice.state)).all()
+    assert len(states) >= 4
+    assert set(states) == {SliceState.DONE}

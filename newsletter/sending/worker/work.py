@@ -2,10 +2,11 @@
 
 A worker is a process (a local one started by `send issue --workers N`, one that joined with
 `send work` from another machine, or an SQS-fed Lambda invocation). Inside it, the send
-threads (:mod:`.pool`), one ledger writer (:mod:`.writer`) and one share keeper
-(:mod:`.shares`) work as one: jobs of a slice go to the threads, which claim each row
-(committed ``sending``) before handing it to the transport. A slice is done when all its
-rows have their verdicts committed; a worker that stops part-way gives its slice back.
+threads (:mod:`.pool`, each waiting for its slot of the run's rate, :mod:`.rate`), one
+ledger writer (:mod:`.writer`) and one heartbeat (:mod:`.heartbeat`) work as one: jobs of a
+slice go to the threads, which claim each row (committed ``sending``) before handing it to
+the transport. A slice is done when all its rows have their verdicts committed; a worker
+that stops part-way gives its slices back.
 """
 
 from __future__ import annotations
