@@ -37,16 +37,18 @@ from sqlalchemy import (
     exists,
     false,
     func,
-    insert,
     literal,
     select,
     true,
     update,
 )
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import Insert
 
 from newsletter.audience.mailable import good_standing, mailable_condition
 from newsletter.db import rowcount
+from newsletter.errors import InputError
 from newsletter.models import (
     Delivery,
     DeliveryState,
@@ -197,19 +199,19 @@ def _recipients_where(list_id: int) -> ColumnElement[bool]:
 def plan_rows(engine: Engine, *, issue_id: int, list_id: int) -> int:
     """(planned) -> queued: a ledger row for every mailable subscriber of the list with none.
 
-    One ``INSERT ... SELECT`` per :data:`PLAN_CHUNK` subscriber ids, each its own short
-    transaction (a crash in between leaves rows the next run simply keeps). Returns how
-    many rows were added.
+    One ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` per :data:`PLAN_CHUNK` subscriber
+    ids, each its own short transaction (a crash in between leaves rows the next run simply
+    keeps). Returns how many rows were added.
+
+    Rows already there are skipped by the (issue, subscriber) unique index, not by a
+    ``NOT EXISTS`` on the ledger: on a ledger the planner has no statistics for yet (a
+    first send), PostgreSQL ran that anti-join over the issue's index, re-reading the rows
+    the statement itself was inserting: quadratic, 13.5 s for 20,000 readers.
     """
     with engine.connect() as conn:
         top = conn.execute(select(func.max(Subscriber.id))).scalar_one() or 0
     added = 0
     for low in range(0, top, PLAN_CHUNK):
-        has_row = exists(
-            select(Delivery.id).where(
-                Delivery.issue_id == issue_id, Delivery.subscriber_id == Subscriber.id
-            )
-        )
         source = (
             select(
                 literal(issue_id),
@@ -226,7 +228,6 @@ def plan_rows(engine: Engine, *, issue_id: int, list_id: int) -> int:
                 _recipients_where(list_id),
                 Subscriber.id > low,
                 Subscriber.id <= low + PLAN_CHUNK,
-                ~has_row,
             )
         )
         columns = [
@@ -239,9 +240,25 @@ def plan_rows(engine: Engine, *, issue_id: int, list_id: int) -> int:
             "updated_at",
             "uncertain",
         ]
+        # RETURNING counts what was inserted: psycopg reports no row count for this form.
+        stmt = (
+            _insert_new(engine.dialect.name)
+            .from_select(columns, source)
+            .returning(Delivery.__table__.c.id)
+        )
         with engine.begin() as conn:
-            added += int(conn.execute(insert(Delivery).from_select(columns, source)).rowcount)
+            added += len(conn.execute(stmt).all())
     return added
+
+
+def _insert_new(dialect: str) -> Insert:
+    """``INSERT INTO deliveries ... ON CONFLICT (issue_id, subscriber_id) DO NOTHING``."""
+    keys = ["issue_id", "subscriber_id"]
+    if dialect == "postgresql":
+        return postgresql.insert(Delivery).on_conflict_do_nothing(index_elements=keys)
+    if dialect == "sqlite":
+        return sqlite.insert(Delivery).on_conflict_do_nothing(index_elements=keys)
+    raise InputError(f"unsupported database {dialect!r}")  # pragma: no cover
 
 
 def queued_ids(engine: Engine, *, issue_id: int, list_id: int, page: int = 10_000) -> Iterator[int]:

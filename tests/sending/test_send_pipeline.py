@@ -9,7 +9,7 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, func, select, update
 from sqlalchemy.orm import Session
 
 from newsletter.audience import unsubscribe
@@ -17,6 +17,7 @@ from newsletter.db import transaction
 from newsletter.errors import ConfigError, StateError
 from newsletter.feedback.suppression import record_bounce, record_complaint
 from newsletter.models import (
+    Delivery,
     DeliveryState,
     Issue,
     IssueStatus,
@@ -35,6 +36,7 @@ from newsletter.sending import (
     StopKind,
     Tuning,
     UncertainPolicy,
+    ledger,
     retry_issue,
     send_issue,
     send_status,
@@ -530,3 +532,24 @@ def test_the_next_slice_is_queued_while_the_last_messages_of_one_are_sent(world:
         states = session.scalars(select(SendSlice.state)).all()
     assert len(states) >= 4
     assert set(states) == {SliceState.DONE}
+
+
+def test_planning_adds_each_reader_once_and_keeps_the_rows_there(world: World) -> None:
+    # The unique (issue, subscriber) index skips the rows already planned: a second plan
+    # (a rerun) adds none and leaves the first plan's rows as they were.
+    world.add_bulk(50)
+    first = ledger.plan_rows(world.engine, issue_id=world.issue_id, list_id=world.list_id)
+    with transaction(world.engine) as session:
+        session.execute(
+            update(Delivery)
+            .where(
+                Delivery.subscriber_id == session.scalar(select(func.min(Delivery.subscriber_id)))
+            )
+            .values(state=DeliveryState.SENT, message_id="kept")
+        )
+    again = ledger.plan_rows(world.engine, issue_id=world.issue_id, list_id=world.list_id)
+    with transaction(world.engine) as session:
+        rows = session.execute(select(Delivery.state, Delivery.message_id)).all()
+    assert (first, again) == (50, 0)
+    assert len(rows) == 50
+    assert sum(1 for state, mid in rows if state is DeliveryState.SENT and mid == "kept") == 1
