@@ -451,7 +451,7 @@ def rate_figures(
     calendar = max(
         sum(1 for t in times if int(t - first) == s) for s in range(int(last - first) + 1)
     )
-    fewest, hi = len(times), 0
+    fewest, hi, fewest_at = len(times), 0, lo
     for i, t in enumerate(times):
         if t < lo:
             continue
@@ -459,7 +459,8 @@ def rate_figures(
             break
         while hi < len(times) and times[hi] < t + 1.0:
             hi += 1
-        fewest = min(fewest, hi - i)
+        if hi - i < fewest:
+            fewest, fewest_at = hi - i, t
     whole = int(rate)
     return {
         "configured_per_s": rate,
@@ -471,6 +472,8 @@ def rate_figures(
         "steady_seconds": round(max(0.0, hi_end - lo), 1),
         "steady_min_in_any_sliding_second": fewest,
         "steady_min_ratio": round(fewest / whole, 4) if whole else None,
+        # Where that second starts: seconds into the steady state, and before its end.
+        "steady_min_at_s": [round(fewest_at - lo, 2), round(hi_end - fewest_at, 2)],
     }
 
 
