@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from sqlalchemy import (
     CursorResult,
     Engine,
+    Insert,
     Integer,
     Result,
     SQLColumnExpression,
@@ -202,6 +203,22 @@ def check_schema(engine: Engine) -> None:
 def dialect_name(session: Session) -> str:
     """The dialect of the session's database: ``"sqlite"`` or ``"postgresql"``."""
     return session.get_bind().dialect.name
+
+
+def insert_skipping_duplicates(table: Any, *, dialect: str, keys: Sequence[str]) -> Insert:
+    """``INSERT INTO table ... ON CONFLICT (keys) DO NOTHING`` for the engine's ``dialect``.
+
+    Rows whose ``keys`` are there already (a unique index over them) are skipped, by the
+    index itself: no ``NOT EXISTS`` for the planner to get wrong.
+    """
+    # The dialect modules are imported here, not with this module: every command imports it.
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    if dialect == "sqlite":
+        return sqlite.insert(table).on_conflict_do_nothing(index_elements=list(keys))
+    raise ConfigError(f"unsupported database {dialect!r}")  # pragma: no cover
 
 
 def rowcount(result: Result[Any]) -> int:

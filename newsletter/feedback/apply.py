@@ -24,13 +24,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Insert, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from newsletter.audience.addresses import mask_email
-from newsletter.db import transaction
+from newsletter.db import insert_skipping_duplicates, transaction
 from newsletter.errors import InputError
 from newsletter.feedback.events import SesEvent, UnrecordedEventError, parse_event
 from newsletter.feedback.sns import SnsMessage
@@ -72,12 +71,7 @@ class FeedbackResult:
 def _insert(dialect: str) -> ReturningInsert[tuple[int]]:
     """INSERT ... ON CONFLICT (event_key) DO NOTHING RETURNING id, built once per dialect."""
     table = DeliveryEvent.metadata.tables[DeliveryEvent.__tablename__]
-    if dialect == "postgresql":
-        stmt: Insert = postgresql.insert(table).on_conflict_do_nothing(index_elements=["event_key"])
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(table).on_conflict_do_nothing(index_elements=["event_key"])
-    else:  # pragma: no cover - the two databases we support
-        raise InputError(f"unsupported database {dialect!r}")
+    stmt = insert_skipping_duplicates(table, dialect=dialect, keys=("event_key",))
     return stmt.returning(table.c.id)
 
 

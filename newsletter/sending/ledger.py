@@ -42,13 +42,10 @@ from sqlalchemy import (
     true,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.dml import Insert
 
 from newsletter.audience.mailable import good_standing, mailable_condition
-from newsletter.db import rowcount
-from newsletter.errors import InputError
+from newsletter.db import insert_skipping_duplicates, rowcount
 from newsletter.models import (
     Delivery,
     DeliveryState,
@@ -242,23 +239,15 @@ def plan_rows(engine: Engine, *, issue_id: int, list_id: int) -> int:
         ]
         # RETURNING counts what was inserted: psycopg reports no row count for this form.
         stmt = (
-            _insert_new(engine.dialect.name)
+            insert_skipping_duplicates(
+                Delivery, dialect=engine.dialect.name, keys=("issue_id", "subscriber_id")
+            )
             .from_select(columns, source)
             .returning(Delivery.__table__.c.id)
         )
         with engine.begin() as conn:
             added += len(conn.execute(stmt).all())
     return added
-
-
-def _insert_new(dialect: str) -> Insert:
-    """``INSERT INTO deliveries ... ON CONFLICT (issue_id, subscriber_id) DO NOTHING``."""
-    keys = ["issue_id", "subscriber_id"]
-    if dialect == "postgresql":
-        return postgresql.insert(Delivery).on_conflict_do_nothing(index_elements=keys)
-    if dialect == "sqlite":
-        return sqlite.insert(Delivery).on_conflict_do_nothing(index_elements=keys)
-    raise InputError(f"unsupported database {dialect!r}")  # pragma: no cover
 
 
 def queued_ids(engine: Engine, *, issue_id: int, list_id: int, page: int = 10_000) -> Iterator[int]:
