@@ -116,17 +116,102 @@ def test_a_worker_running_out_of_work_holds_no_slots_it_cannot_use() -> None:
     ending, other = _limiter(100, clock, shared), _limiter(100, clock, shared)
     grants = []
     for left in (3, 2, 1):
-        assert ending.acquire(backlog=left)
+        assert ending.acquire(backlog=lambda: left)  # noqa: B023
         grants.append(clock())
     for _ in range(5):
-        assert other.acquire(backlog=50)
+        assert other.acquire(backlog=lambda: 50)
         grants.append(clock())
     gaps = [b - a for a, b in itertools.pairwise(grants)]
     interval = (1 + MARGIN) / 100
     assert max(gaps) == pytest.approx(interval)
     assert ending.counts() == (3, 0)
     # Unknown backlog (None): whole blocks, as before; a backlog never starves the caller.
-    assert other.acquire(backlog=0)
+    assert other.acquire(backlog=lambda: 0)
+
+
+class CountingClock(LocalClock):
+    """A run clock that counts the slots taken from it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.taken = 0
+
+    def take(self, count: int, *, interval: float, now: float) -> float:
+        self.taken += count
+        return super().take(count, interval=interval, now=now)
+
+
+def test_threads_queued_for_slots_take_no_more_than_is_left_when_they_take() -> None:
+    # Eight threads of one worker share its limiter; each asks for a slot with what is left
+    # to send. A count read before waiting for the limiter is stale once the threads ahead
+    # have had their slots: slots taken for it would pass unused at the end of the work
+    # (a gap in the run's pace while the other workers go on). Read when slots are taken,
+    # every slot taken is used.
+    clock, shared = FakeClock(), CountingClock()
+    limiter = _limiter(1000, clock, shared)
+    # Jobs not yet handed to a thread, and jobs a thread holds that have no slot yet.
+    state = {"todo": 500, "waiting": 0}
+    lock = threading.Lock()
+
+    def backlog() -> int:
+        return state["todo"] + state["waiting"]
+
+    def thread() -> None:
+        while True:
+            with lock:
+                if not state["todo"]:
+                    return
+                state["todo"] -= 1
+                state["waiting"] += 1
+            assert limiter.acquire(backlog=backlog)
+            with lock:
+                state["waiting"] -= 1
+
+    threads = [threading.Thread(target=thread) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    granted, given_up = limiter.counts()
+    assert granted + given_up == shared.taken
+    assert given_up == 0
+
+
+class GatedClock(LocalClock):
+    """A run clock whose second take waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.takes = 0
+        self.inside, self.go = threading.Event(), threading.Event()
+
+    def take(self, count: int, *, interval: float, now: float) -> float:
+        self.takes += 1
+        if self.takes == 2:
+            self.inside.set()
+            self.go.wait(10)
+        return super().take(count, interval=interval, now=now)
+
+
+def test_slots_already_held_are_granted_while_more_are_taken() -> None:
+    # At 100/s a block is 10 slots; the next block is taken when 5 are left. Taking it is a
+    # database statement (tens of ms on a busy server): meanwhile the 5 slots held must
+    # still go to the threads that wait for them, or each would pass and be given up.
+    clock, gated = FakeClock(), GatedClock()
+    limiter = _limiter(100, clock, gated)
+    for _ in range(5):
+        assert limiter.acquire()
+    taker = threading.Thread(target=limiter.acquire)
+    taker.start()
+    assert gated.inside.wait(10)
+    granted: list[bool] = []
+    other = threading.Thread(target=lambda: granted.append(limiter.acquire()))
+    other.start()
+    other.join(10)  # with the lock held through the take, this waits for the whole 10 s
+    gated.go.set()
+    taker.join(10)
+    assert granted == [True]
+    assert limiter.counts() == (7, 0)
 
 
 class SlowClock(LocalClock):
@@ -151,7 +236,7 @@ def test_a_take_slower_than_a_late_slot_still_grants() -> None:
     slow = SlowClock(clock, cost=2 * LATE)
     limiter = _limiter(1000, clock, slow)
     for _ in range(5):
-        assert limiter.acquire(backlog=1)
+        assert limiter.acquire(backlog=lambda: 1)
     assert limiter.counts()[0] == 5
     assert slow.takes < 20
 

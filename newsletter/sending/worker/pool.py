@@ -106,9 +106,13 @@ class WorkerPool:
         self._done_one(group)
         return False
 
-    def _done_one(self, group: int) -> None:
+    def _done_one(self, group: int, *, granted: bool = False) -> None:
+        # A job that held a rate slot stops counting as granted in the same step as it stops
+        # counting as pending: in between, the backlog would count it as still to send.
         with self._idle:
             self._pending -= 1
+            if granted:
+                self._granted -= 1
             left = self._groups[group] - 1
             if left:
                 self._groups[group] = left
@@ -154,20 +158,23 @@ class WorkerPool:
                 return
             assert isinstance(item, tuple)
             group, job = item
+            granted = False
             try:
                 if not self._stop.is_set:  # else drain without sending: the row stays queued
-                    self._send(job)
+                    granted = self._send(job)
             except Exception as exc:  # a bug must stop the run, not kill a worker silently
                 log.exception("send worker failed")
                 self._stop.stop(StopKind.ERROR, f"unexpected error in a send worker: {exc!r}")
             finally:
-                self._done_one(group)
+                self._done_one(group, granted=granted)
 
     def _delay(self, attempt: int, *, throttled: bool) -> float:
         with self._rng_lock:
             return self._backoff.delay(attempt, throttled=throttled, rng=self._rng)
 
-    def _send(self, job: Job) -> None:
+    def _send(self, job: Job) -> bool:
+        """Build, claim, wait for a slot, send (retrying transient failures); True when the
+        job still holds the rate slot of its last attempt (released with the job)."""
         try:
             message = self._build(job)
         except NewsletterError as exc:
@@ -179,44 +186,48 @@ class WorkerPool:
                 self._tally.add(failed=1)
             elif answer is Claimed.NOT_MAILABLE:
                 self._tally.add(skipped=1)
-            return
+            return False
         for attempt in range(1, self._max_attempts + 1):
             if self._stop.is_set:
-                return
+                return False
             answer = self._writer.claim(job.delivery_id)
             if answer is not Claimed.YES:
                 if answer is Claimed.NOT_MAILABLE:
                     self._tally.add(skipped=1)
-                return
+                return False
             # The rate token comes after the claim, just before the request: from grant to
             # arrival is then only the request's own delay, so the limit holds where the
             # provider counts (a claim's commit can take longer under load).
-            if not self._limiter.acquire(len(message.recipients), backlog=self._backlog()):
+            if not self._limiter.acquire(len(message.recipients), backlog=self._backlog):
                 self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
-                return
+                return False
             with self._idle:
                 self._granted += 1
             try:
                 if not self._budget.take():
                     self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
                     self._stop.stop(StopKind.QUOTA, self._quota_reason())
-                    return
+                    return True
                 used = False
                 try:
                     used, again = self._attempt(job, message, attempt)
                 finally:
                     self._budget.settle(used=used)
-            finally:
+            except BaseException:
                 with self._idle:
                     self._granted -= 1
+                raise
             if not again:
-                return
+                return True
+            with self._idle:  # the next attempt asks for a slot again: backlog once more
+                self._granted -= 1
+        return False
 
     def _backlog(self) -> int:
         """Jobs submitted and not done that hold no rate slot: those that will ask for one.
 
-        Counted per job (a message to several recipients asks for more); an estimate read
-        without the lock, which is all the rate limiter needs to size what it takes ahead.
+        Counted per job (a message to several recipients asks for more); read without the
+        lock, when the rate limiter takes slots (see :meth:`SendRateLimiter.acquire`).
         """
         return max(1, self._pending - self._granted)
 

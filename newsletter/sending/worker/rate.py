@@ -86,7 +86,8 @@ class SendRateLimiter:
     clock by default) and ``sleep`` returns True when the wait was cut short (the send is
     stopping), and then :meth:`acquire` grants nothing. Thread-safe: grants are made in slot
     order under a lock (a thread waiting for its slot holds it, as every thread after it
-    must wait longer anyway).
+    must wait longer anyway); a thread taking slots from the run's clock lets it go for the
+    statement.
     """
 
     def __init__(
@@ -114,6 +115,9 @@ class SendRateLimiter:
         self._block = max(1, math.ceil(rate * BLOCK_SECONDS)) if rate else 0
         self._queue: deque[float] = deque()
         self._lock = threading.Lock()
+        #: Notified when a take from the run's clock ends; set while one is under way.
+        self._taken = threading.Condition(self._lock)
+        self._taking = False
         self._granted = 0
         self._given_up = 0
         #: How long taking slots from the run's clock took lately (seconds).
@@ -128,12 +132,15 @@ class SendRateLimiter:
         """Units granted and slots given up (late) so far."""
         return self._granted, self._given_up
 
-    def acquire(self, units: int = 1, *, backlog: int | None = None) -> bool:
+    def acquire(self, units: int = 1, *, backlog: Callable[[], int] | None = None) -> bool:
         """Wait for ``units`` slots; False if the wait was interrupted (nothing granted).
 
-        ``backlog``: the units the caller's worker will ask for soon, these included (None:
-        unknown). Slots are taken from the run's clock no more than that ahead, so that a
-        worker running out of work holds no slots it cannot use.
+        ``backlog``: counts the units the caller's worker will ask for soon, these included
+        (None: unknown). It is called when slots are taken, under the limiter's lock: a count
+        read before waiting for the lock is stale by then (the threads queued ahead of the
+        caller have had their slots), and slots taken for it would pass unused. Slots are
+        taken from the run's clock no more than that ahead, so that a worker running out of
+        work holds no slots it cannot use.
         """
         if self.rate is None:
             return True
@@ -155,28 +162,49 @@ class SendRateLimiter:
                 if self._sleep(0):  # a stopping send does not go on taking slots
                     return False
 
-    def _next_slot(self, backlog: int | None) -> float:
-        """The next slot not yet late (taking more from the run's clock when needed)."""
+    def _next_slot(self, backlog: Callable[[], int] | None) -> float:
+        """The next slot not yet late (taking more from the run's clock when needed).
+
+        Called with the lock held; the lock is let go while slots are taken (see
+        :meth:`_take`), so the slots already held keep being granted meanwhile.
+        """
         while True:
             now = self._clock()
             held = len(self._queue)
-            if held <= self._block // 2:
+            if held <= self._block // 2 and not self._taking:
                 # Take the next block before this one runs out, so that one worker alone
                 # keeps the schedule without a gap for the statement's round trip; no
                 # bigger than the backlog not yet covered (at least the slot asked for).
-                want = self._block if backlog is None else min(self._block, backlog - held)
+                want = self._block if backlog is None else min(self._block, backlog() - held)
                 if want > 0 or not held:
-                    count = max(1, want)
-                    # Slots that start before the statement returns would be late on
-                    # arrival (on a slow database, every time: a loop that only gives up):
-                    # ask for them from when the last take came back.
-                    start = self._slots.take(
-                        count, interval=self._interval, now=now + self._take_time
-                    )
-                    took = self._clock() - now
-                    self._take_time = max(took, 0.8 * self._take_time + 0.2 * took)
-                    self._queue.extend(start + i * self._interval for i in range(count))
+                    self._take(max(1, want), now=now)
+                    continue  # other threads may have had slots meanwhile: look again
+            if not self._queue:
+                self._taken.wait()  # another thread is taking slots for everyone
+                continue
             slot = self._queue.popleft()
             if slot >= now - self._late:
                 return slot
             self._given_up += 1
+
+    def _take(self, count: int, *, now: float) -> None:
+        """Take ``count`` slots from the run's clock, without the lock (called with it).
+
+        The statement takes milliseconds (tens on a busy database): holding the lock for it
+        would keep the threads whose slots are already held from them, and every slot
+        that passed meanwhile would be given up.
+        """
+        self._taking = True
+        self._lock.release()
+        try:
+            # Slots that start before the statement returns would be late on arrival (on a
+            # slow database, every time: a loop that only gives up): ask for them from when
+            # the last take came back.
+            start = self._slots.take(count, interval=self._interval, now=now + self._take_time)
+            took = self._clock() - now
+        finally:
+            self._lock.acquire()
+            self._taking = False
+            self._taken.notify_all()
+        self._take_time = max(took, 0.8 * self._take_time + 0.2 * took)
+        self._queue.extend(start + i * self._interval for i in range(count))
