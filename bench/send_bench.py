@@ -93,7 +93,7 @@ def settings_for(url: str) -> Settings:
 # --- the local endpoint --------------------------------------------------------------------
 
 
-def _serve(port: int, ready: Any, max_send_rate: float | None = None) -> None:
+def _serve(port: int, ready: Any, max_send_rate: float | None = None, delay: float = 0.0) -> None:
     times: list[float] = []
     # GetAccount: SES's quota, with MaxSendRate when one is set (the run then takes it).
     quota = {"MaxSendRate": max_send_rate, "Max24HourSend": 1e9, "SentLast24Hours": 0.0}
@@ -115,6 +115,8 @@ def _serve(port: int, ready: Any, max_send_rate: float | None = None) -> None:
                 if path.startswith(b"/v2/email/outbound-emails"):
                     times.append(now)
                     body = b'{"MessageId":"bench-%d"}' % next(counter)
+                    if delay:
+                        await asyncio.sleep(delay)
                 elif path == b"/bench/stats":
                     body = json.dumps(times).encode()
                 elif path == b"/v2/email/account":
@@ -140,9 +142,13 @@ def _serve(port: int, ready: Any, max_send_rate: float | None = None) -> None:
 
 
 class Endpoint:
-    """The near-zero-cost SendEmail endpoint in a child process."""
+    """The near-zero-cost SendEmail endpoint in a child process.
 
-    def __init__(self, *, max_send_rate: float | None = None) -> None:
+    ``delay``: seconds before each SendEmail is answered (SES's own take tens of ms), so
+    that senders wait on the network rather than on the CPU; arrival times are unchanged.
+    """
+
+    def __init__(self, *, max_send_rate: float | None = None, delay: float = 0.0) -> None:
         import socket
 
         with socket.socket() as s:
@@ -151,7 +157,9 @@ class Endpoint:
         self.url = f"http://127.0.0.1:{self.port}"
         ctx = multiprocessing.get_context("spawn")
         ready = ctx.Event()
-        self.proc = ctx.Process(target=_serve, args=(self.port, ready, max_send_rate), daemon=True)
+        self.proc = ctx.Process(
+            target=_serve, args=(self.port, ready, max_send_rate, delay), daemon=True
+        )
         self.proc.start()
         if not ready.wait(30):
             raise RuntimeError("the endpoint did not start")
@@ -642,9 +650,17 @@ def workers_send(
     return found
 
 
-def workers_check(*, count: int, concurrency: int, rate_count: int) -> dict[str, Any]:
+#: Seconds the endpoint takes to answer a SendEmail in the network-bound 1 vs 2 comparison.
+NETWORK_DELAY = 0.03
+
+
+def workers_check(
+    *, count: int, concurrency: int, rate_count: int, network_count: int
+) -> dict[str, Any]:
     """1 vs 2 worker processes, no limit; then the rate held by 1, 2 and 4 workers at 200/s,
-    and by 2 workers at SES's MaxSendRate (200/s from GetAccount, no --rate)."""
+    and by 2 workers at SES's MaxSendRate (200/s from GetAccount, no --rate); then 1 vs 2
+    again with an endpoint that answers after :data:`NETWORK_DELAY` (``network_count``
+    readers)."""
     # The worker processes talk to the endpoint with boto3: dummy credentials suffice.
     os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
     os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
@@ -679,12 +695,36 @@ def workers_check(*, count: int, concurrency: int, rate_count: int) -> dict[str,
             print(f"  2 workers at MaxSendRate 200/s: {found}", flush=True)
     finally:
         quota_endpoint.close()
+    # The same 1 vs 2 with SES-like answers (30 ms): the workers wait on the network, as
+    # they do against SES, instead of sharing the two cores with PostgreSQL and the endpoint.
+    waiting = []
+    slow_endpoint = Endpoint(delay=NETWORK_DELAY)
+    try:
+        for workers in (1, 2):
+            with pg_seeded(network_count) as url:
+                slow_endpoint.reset()
+                waiting.append(
+                    workers_send(
+                        url, slow_endpoint, workers=workers, concurrency=concurrency, rate=None
+                    )
+                )
+                print(f"  {workers} worker(s), answers after 30 ms: {waiting[-1]}", flush=True)
+    finally:
+        slow_endpoint.close()
     one, two = sends
+    one_waiting, two_waiting = waiting
     return {
         "one_worker": one,
         "two_workers": two,
         "ratio_wall": round(two["wall_per_s"] / one["wall_per_s"], 3),
         "ratio_endpoint": round(two["endpoint_per_s"] / one["endpoint_per_s"], 3),
+        "network_delay_s": NETWORK_DELAY,
+        "one_worker_waiting": one_waiting,
+        "two_workers_waiting": two_waiting,
+        "ratio_wall_waiting": round(two_waiting["wall_per_s"] / one_waiting["wall_per_s"], 3),
+        "ratio_endpoint_waiting": round(
+            two_waiting["endpoint_per_s"] / one_waiting["endpoint_per_s"], 3
+        ),
         **held,
     }
 
@@ -770,7 +810,10 @@ def main() -> None:
     if args.only in (None, "workers"):
         print("4. workers on PostgreSQL, 2 vs 1, and the rate across 1, 2, 4 at 200/s:", flush=True)
         result = workers_check(
-            count=2000 if q else 20_000, concurrency=args.concurrency, rate_count=400 if q else 4000
+            count=2000 if q else 20_000,
+            concurrency=args.concurrency,
+            rate_count=400 if q else 4000,
+            network_count=800 if q else 8000,
         )
         print(json.dumps(result), flush=True)
         print("   model: 1,000,000 readers at SES 1,000/s on Lambda:", flush=True)
