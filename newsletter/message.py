@@ -210,7 +210,10 @@ class QuotedPrintableTemplate:
 
     :meth:`fill` encodes only the slot values and joins them with the fixed parts, so a
     large HTML part costs microseconds per recipient instead of a full encoding. Decoded,
-    the result is exactly ``text`` with each marker replaced by its value.
+    the result is exactly ``text`` with each marker replaced by its value, line breaks (CR,
+    LF, CRLF) being each piece's own: a CR that ends a fixed part or a value and an LF that
+    starts the next are two line breaks, not one CRLF (values from :func:`personalize` have
+    no control characters).
     """
 
     def __init__(self, text: str, slots: tuple[str, ...]) -> None:

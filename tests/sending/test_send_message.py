@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import quopri
+import re
 from email.header import decode_header, make_header
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from newsletter.errors import InputError
@@ -213,6 +214,8 @@ def _decoded_lines_ok(data: bytes) -> None:
     text=st.text(alphabet=st.characters(codec="utf-8"), max_size=400),
     values=st.lists(st.text(max_size=90), min_size=2, max_size=2),
 )
+@example(text="", values=["\r", "\n"])  # a value's CR, the next value's LF
+@example(text="\n\r", values=["", ""])  # a fixed part's CR, the next fixed part's LF
 @settings(max_examples=300, deadline=None)
 def test_quoted_printable_template_decodes_to_the_substituted_text(
     text: str, values: list[str]
@@ -222,9 +225,16 @@ def test_quoted_printable_template_decodes_to_the_substituted_text(
     template = QuotedPrintableTemplate(template_text, marks)
     body = template.fill(dict(zip(marks, values, strict=True)))
     _decoded_lines_ok(body.data)
-    expected = template_text.replace(marks[0], values[0]).replace(marks[1], values[1])
-    normalized = expected.replace("\r\n", "\n").replace("\r", "\n")
-    assert quopri.decodestring(body.data).decode("utf-8").replace("\r\n", "\n") == normalized
+    # Line breaks are each piece's own (a fixed part, a value): a CR ending one piece and an
+    # LF starting the next are two breaks, as they are two strings.
+    value_of = dict(zip(marks, values, strict=True))
+    pieces = re.split(f"({marks[0]}|{marks[1]})", template_text)
+    expected = "".join(_line_breaks(value_of.get(p, p)) for p in pieces)
+    assert quopri.decodestring(body.data).decode("utf-8").replace("\r\n", "\n") == expected
+
+
+def _line_breaks(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def test_long_lines_and_escapes_at_piece_ends() -> None:
