@@ -667,14 +667,7 @@ def workers_check(
     endpoint = Endpoint()
     held: dict[str, Any] = {}
     try:
-        sends = []
-        for workers in (1, 2):
-            with pg_seeded(count) as url:
-                endpoint.reset()
-                sends.append(
-                    workers_send(url, endpoint, workers=workers, concurrency=concurrency, rate=None)
-                )
-                print(f"  {workers} worker(s): {sends[-1]}", flush=True)
+        one, two = one_vs_two(endpoint, count=count, concurrency=concurrency)
         for workers in (1, 2, 4):
             with pg_seeded(rate_count) as url:
                 endpoint.reset()
@@ -695,38 +688,50 @@ def workers_check(
             print(f"  2 workers at MaxSendRate 200/s: {found}", flush=True)
     finally:
         quota_endpoint.close()
-    # The same 1 vs 2 with SES-like answers (30 ms): the workers wait on the network, as
-    # they do against SES, instead of sharing the two cores with PostgreSQL and the endpoint.
-    waiting = []
+    # The same 1 vs 2 with SES-like answers: the workers wait on the network, as they do
+    # against SES, instead of sharing the two cores with PostgreSQL and the endpoint.
     slow_endpoint = Endpoint(delay=NETWORK_DELAY)
     try:
-        for workers in (1, 2):
-            with pg_seeded(network_count) as url:
-                slow_endpoint.reset()
-                waiting.append(
-                    workers_send(
-                        url, slow_endpoint, workers=workers, concurrency=concurrency, rate=None
-                    )
-                )
-                print(f"  {workers} worker(s), answers after 30 ms: {waiting[-1]}", flush=True)
+        one_waiting, two_waiting = one_vs_two(
+            slow_endpoint,
+            count=network_count,
+            concurrency=concurrency,
+            note=f", answers after {NETWORK_DELAY * 1000:.0f} ms",
+        )
     finally:
         slow_endpoint.close()
-    one, two = sends
-    one_waiting, two_waiting = waiting
     return {
         "one_worker": one,
         "two_workers": two,
-        "ratio_wall": round(two["wall_per_s"] / one["wall_per_s"], 3),
-        "ratio_endpoint": round(two["endpoint_per_s"] / one["endpoint_per_s"], 3),
+        "ratio_wall": two_over_one(one, two, "wall_per_s"),
+        "ratio_endpoint": two_over_one(one, two, "endpoint_per_s"),
         "network_delay_s": NETWORK_DELAY,
         "one_worker_waiting": one_waiting,
         "two_workers_waiting": two_waiting,
-        "ratio_wall_waiting": round(two_waiting["wall_per_s"] / one_waiting["wall_per_s"], 3),
-        "ratio_endpoint_waiting": round(
-            two_waiting["endpoint_per_s"] / one_waiting["endpoint_per_s"], 3
-        ),
+        "ratio_wall_waiting": two_over_one(one_waiting, two_waiting, "wall_per_s"),
+        "ratio_endpoint_waiting": two_over_one(one_waiting, two_waiting, "endpoint_per_s"),
         **held,
     }
+
+
+def one_vs_two(
+    endpoint: Endpoint, *, count: int, concurrency: int, note: str = ""
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A send by 1 worker, then one by 2, each to ``count`` fresh readers, no rate limit."""
+    sends = []
+    for workers in (1, 2):
+        with pg_seeded(count) as url:
+            endpoint.reset()
+            sends.append(
+                workers_send(url, endpoint, workers=workers, concurrency=concurrency, rate=None)
+            )
+            print(f"  {workers} worker(s){note}: {sends[-1]}", flush=True)
+    return sends[0], sends[1]
+
+
+def two_over_one(one: dict[str, Any], two: dict[str, Any], key: str) -> float:
+    """``two[key] / one[key]``, rounded as the report shows ratios."""
+    return round(float(two[key]) / float(one[key]), 3)
 
 
 def million_model(
