@@ -142,6 +142,12 @@ class Settings(BaseSettings):
     send_rate: float = Field(default=14.0, gt=0, description="Messages per second at most.")
     send_concurrency: int = Field(default=8, ge=1, le=256)
     send_max_attempts: int = Field(default=5, ge=1)
+    send_processes: int = Field(
+        default=0,
+        ge=0,
+        le=16,
+        description="Child processes that make the provider's calls (0: the sending process).",
+    )
 
     # --- web service and daily job -----------------------------------------------------
     daily_source: str = Field(default="", description="Digest file or feed URL for `daily`.")

@@ -33,7 +33,15 @@ __all__ = [
 
 
 def make_transport(settings: Settings, *, concurrency: int) -> Transport:
-    """The transport ``settings.transport`` names, sized for ``concurrency`` workers."""
+    """The transport ``settings.transport`` names, sized for ``concurrency`` workers; its
+    calls run in ``settings.send_processes`` child processes when that is set
+    (:mod:`newsletter.transport.process`)."""
+    if settings.send_processes:
+        from newsletter.transport.process import ProcessTransport
+
+        return ProcessTransport(
+            settings, concurrency=concurrency, processes=settings.send_processes
+        )
     if settings.transport == "ses":
         from newsletter.transport.ses import SesTransport  # boto3 only when it is used
 

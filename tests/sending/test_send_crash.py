@@ -30,7 +30,29 @@ pytestmark = pytest.mark.slow
 
 def _env(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("NEWSLETTER_")}
-    return {**env, **settings_env(settings)}
+    processes = {"NEWSLETTER_SEND_PROCESSES": str(settings.send_processes)}
+    return {**env, **settings_env(settings), **processes}
+
+
+def _children(pid: int) -> list[int]:
+    """The processes whose parent is ``pid``."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text(encoding="ascii").rsplit(")", 1)[1].split()
+        except OSError:  # ended while we looked
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _ended(pid: int) -> bool:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
+    except OSError:
+        return True
+    return fields[0] == "Z"
 
 
 COMMAND = [
@@ -64,9 +86,15 @@ def _kill_after(settings: Settings, *, files: int, cwd: Path) -> None:
         assert proc.poll() is None, proc.communicate()
         assert time.monotonic() < deadline, "the send did not progress"
         time.sleep(0.005)
+    children = _children(proc.pid)
+    if settings.send_processes:
+        assert children, "the sender process runs"
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
+    while not all(_ended(c) for c in children):
+        assert time.monotonic() < deadline + 30, "a child of the killed send lives on"
+        time.sleep(0.01)
 
 
 def _run_to_end(settings: Settings, *, cwd: Path) -> dict[str, Any]:
@@ -78,11 +106,19 @@ def _run_to_end(settings: Settings, *, cwd: Path) -> dict[str, Any]:
     return report
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_sigkill_at_a_random_point_then_rerun(world: World, tmp_path: Path, seed: int) -> None:
+@pytest.mark.parametrize(
+    ("seed", "processes"),
+    [(1, 0), (2, 0), (1, 1)],
+    ids=["seed1", "seed2", "seed1-sender-process"],
+)
+def test_sigkill_at_a_random_point_then_rerun(
+    world: World, tmp_path: Path, seed: int, processes: int
+) -> None:
     ids = world.add(80)
     rng = random.Random(seed)
-    settings = world.settings
+    # With a sender process, SIGKILL ends the parent only: its child must see the pipe close,
+    # finish what it holds and end by itself (``_kill_after`` waits for that).
+    settings = world.settings.model_copy(update={"send_processes": processes})
     uncertain: set[int] = set()
     # Killed twice at random points, then run to the end.
     _kill_after(settings, files=rng.randint(3, 35), cwd=tmp_path)

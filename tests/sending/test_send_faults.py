@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 
+import pytest
+
 from newsletter.audience import unsubscribe
 from newsletter.db import transaction
 from newsletter.feedback.suppression import record_bounce, record_complaint
@@ -74,15 +76,17 @@ def test_memory_faults_exactly_once_and_rate_kept(world: World) -> None:
     _check_ledger(world, active)
 
 
+@pytest.mark.parametrize("processes", [0, 2], ids=["in-process", "two-sender-processes"])
 def test_http_faults_through_moto_exactly_once_and_rate_kept(
     world: World,
     ses: Ses,
     fault_proxy: Callable[[Callable[[int], str | None]], FaultProxy],
+    processes: int,
 ) -> None:
     active = world.add(60)
     left = _leavers(world)
     proxy = fault_proxy(pattern)
-    settings = Settings(transport="ses", ses_endpoint_url=proxy.url)
+    settings = Settings(transport="ses", ses_endpoint_url=proxy.url, send_processes=processes)
     transport = make_transport(settings, concurrency=6)
     try:
         report = send_issue(

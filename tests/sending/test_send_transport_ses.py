@@ -22,6 +22,7 @@ from newsletter.transport import (
     TransientError,
     make_transport,
 )
+from newsletter.transport.process import ProcessTransport
 from newsletter.transport.ses import (
     SesTransport,
     classify_botocore_error,
@@ -59,12 +60,18 @@ def message(to: str = "reader@example.com", *, sender: str = "news@example.com")
     return OutgoingMessage(sender, (to,), raw, (("issue", "2025-08-14"),))
 
 
-def test_raw_message_reaches_ses(ses: Ses) -> None:
-    transport = make_transport(ses_settings(ses.endpoint), concurrency=4)
-    assert isinstance(transport, SesTransport)
-    sent = message()
-    message_id = transport.send(sent)
-    transport.close()
+#: Every SES test below runs with the client in the sending process and in a sender process
+#: (NEWSLETTER_SEND_PROCESSES): the same requests, the same classified errors.
+IN_A_CHILD = pytest.mark.parametrize("processes", [0, 1], ids=["in-process", "sender-process"])
+
+
+@IN_A_CHILD
+def test_raw_message_reaches_ses(ses: Ses, processes: int) -> None:
+    settings = ses_settings(ses.endpoint, send_processes=processes)
+    with make_transport(settings, concurrency=4) as transport:
+        assert isinstance(transport, SesTransport if not processes else ProcessTransport)
+        sent = message()
+        message_id = transport.send(sent)
     (accepted,) = ses.accepted()
     assert accepted["id"] == message_id
     assert "reader@example.com" in accepted["destinations"]
@@ -74,9 +81,11 @@ def test_raw_message_reaches_ses(ses: Ses) -> None:
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
 
 
-def test_local_quota_comes_from_v1_and_is_not_real(ses: Ses) -> None:
-    transport = make_transport(ses_settings(ses.endpoint), concurrency=1)
-    quota = transport.quota()
+@IN_A_CHILD
+def test_local_quota_comes_from_v1_and_is_not_real(ses: Ses, processes: int) -> None:
+    settings = ses_settings(ses.endpoint, send_processes=processes)
+    with make_transport(settings, concurrency=1) as transport:
+        quota = transport.quota()
     assert quota is not None
     # moto has no sesv2 GetAccount (404): the v1 numbers are its placeholders.
     assert quota.source.startswith("ses GetSendQuota")
@@ -88,22 +97,31 @@ def test_local_quota_comes_from_v1_and_is_not_real(ses: Ses) -> None:
     assert not is_aws_endpoint(ses.endpoint)
 
 
-def test_unverified_sender_stops_the_account(ses: Ses) -> None:
-    transport = make_transport(ses_settings(ses.endpoint), concurrency=1)
-    with pytest.raises(AccountError, match="intruder@example.com"):
+@IN_A_CHILD
+def test_unverified_sender_stops_the_account(ses: Ses, processes: int) -> None:
+    settings = ses_settings(ses.endpoint, send_processes=processes)
+    with (
+        make_transport(settings, concurrency=1) as transport,
+        pytest.raises(AccountError, match="intruder@example.com") as refused,
+    ):
         transport.send(message(sender="intruder@example.com"))
+    assert not refused.value.daily_quota
     assert ses.accepted() == []
 
 
+@IN_A_CHILD
 def test_configuration_set_and_tags_go_with_every_message(
-    fault_proxy: Callable[[Callable[[int], str | None]], FaultProxy],
+    fault_proxy: Callable[[Callable[[int], str | None]], FaultProxy], processes: int
 ) -> None:
     proxy = fault_proxy(lambda n: None)
     settings = ses_settings(
-        proxy.url, ses_configuration_set="newsletter", ses_message_tags={"app": "newsletter"}
+        proxy.url,
+        ses_configuration_set="newsletter",
+        ses_message_tags={"app": "newsletter"},
+        send_processes=processes,
     )
-    transport = make_transport(settings, concurrency=2)
-    transport.send(message())
+    with make_transport(settings, concurrency=2) as transport:
+        transport.send(message())
     (body,) = proxy.bodies
     assert body["ConfigurationSetName"] == "newsletter"
     assert body["EmailTags"] == [
@@ -114,25 +132,31 @@ def test_configuration_set_and_tags_go_with_every_message(
     assert body["Destination"] == {"ToAddresses": ["reader@example.com"]}
 
 
+@IN_A_CHILD
 def test_throttling_and_server_errors_over_http_are_transient(
-    fault_proxy: Callable[[Callable[[int], str | None]], FaultProxy],
+    fault_proxy: Callable[[Callable[[int], str | None]], FaultProxy], processes: int
 ) -> None:
     proxy = fault_proxy(lambda n: "throttle" if n == 1 else "5xx" if n == 2 else None)
-    transport = make_transport(ses_settings(proxy.url), concurrency=1)
-    with pytest.raises(TransientError) as throttled:
-        transport.send(message())
-    assert throttled.value.throttled
-    with pytest.raises(TransientError, match="503") as failed:
-        transport.send(message())
-    assert not failed.value.throttled
-    assert transport.send(message())  # botocore retried nothing by itself: the 3rd goes
+    settings = ses_settings(proxy.url, send_processes=processes)
+    with make_transport(settings, concurrency=1) as transport:
+        with pytest.raises(TransientError) as throttled:
+            transport.send(message())
+        assert throttled.value.throttled
+        with pytest.raises(TransientError, match="503") as failed:
+            transport.send(message())
+        assert not failed.value.throttled
+        assert transport.send(message())  # botocore retried nothing by itself: the 3rd goes
 
 
-def test_unreachable_endpoint_is_transient(monkeypatch: pytest.MonkeyPatch) -> None:
+@IN_A_CHILD
+def test_unreachable_endpoint_is_transient(monkeypatch: pytest.MonkeyPatch, processes: int) -> None:
     for key, value in AWS_ENV.items():
         monkeypatch.setenv(key, value)
-    transport = make_transport(ses_settings(f"http://127.0.0.1:{free_port()}"), concurrency=1)
-    with pytest.raises(TransientError, match="cannot reach SES"):
+    settings = ses_settings(f"http://127.0.0.1:{free_port()}", send_processes=processes)
+    with (
+        make_transport(settings, concurrency=1) as transport,
+        pytest.raises(TransientError, match="cannot reach SES"),
+    ):
         transport.send(message())
 
 
