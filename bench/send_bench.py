@@ -64,8 +64,9 @@ from newsletter.sending.ledger import Job, Result, Verdict, plan_rows
 from newsletter.sending.personal import IssueMailer
 from newsletter.sending.worker.driver import LedgerStatements
 from newsletter.settings import Settings
-from newsletter.transport import OutgoingMessage, SendQuota
+from newsletter.transport import OutgoingMessage, SendQuota, Transport, make_transport
 from newsletter.transport.base import Closing
+from newsletter.transport.process import ProcessTransport
 from newsletter.transport.ses import SesTransport, client_config
 from tests.support.factories import insert_active_subscribers
 
@@ -191,6 +192,13 @@ def ses_client(endpoint: str, *, concurrency: int, validation: bool = True) -> S
     return session.client("sesv2", region_name="us-east-1", endpoint_url=endpoint, config=config)
 
 
+def dummy_credentials() -> None:
+    """Credentials for the processes that make their own clients from the settings (worker
+    and sender processes): the local endpoint checks no signature."""
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+
+
 def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
     """The production transport, pointed at the endpoint."""
     client = ses_client(endpoint, concurrency=concurrency, validation=False)
@@ -302,11 +310,25 @@ def bare_loop(
     return count / elapsed
 
 
-def pipeline(url: str, endpoint: str, *, concurrency: int, rate: float | None) -> dict[str, Any]:
-    """One real send of the seeded issue; returns its report plus wall time."""
+def pipeline(
+    url: str, endpoint: str, *, concurrency: int, rate: float | None, processes: int = 0
+) -> dict[str, Any]:
+    """One real send of the seeded issue; returns its report plus wall time.
+
+    ``processes``: the SES calls in that many sender processes (NEWSLETTER_SEND_PROCESSES),
+    started and ready before the clock starts, as the transport's own client is.
+    """
     engine = db.make_engine(url)
     settings = settings_for(url)
-    transport = ses_transport(endpoint, concurrency=concurrency)
+    if processes:
+        in_children = settings.model_copy(
+            update={"ses_endpoint_url": endpoint, "send_processes": processes}
+        )
+        transport: Transport = make_transport(in_children, concurrency=concurrency)
+        assert isinstance(transport, ProcessTransport)
+        transport.wait_ready()
+    else:
+        transport = ses_transport(endpoint, concurrency=concurrency)
     start = time.perf_counter()
     options = SendOptions(date=DATE, rate=rate, concurrency=concurrency)
     report = send_issue(engine, settings, transport, options=options)
@@ -380,53 +402,66 @@ def throughput(folder: Path, *, count: int, concurrency: int, repeat: int) -> di
     """The pipeline's rate against the bare loop's, alternated ``repeat`` times.
 
     Each run measures the bare loop with boto3's default validation (the issue's
-    baseline), the pipeline, and the bare loop without validation (as our transport's
+    baseline), the pipeline, the pipeline with the SES calls in 1 and in 2 sender processes
+    (NEWSLETTER_SEND_PROCESSES), and the bare loop without validation (as our transport's
     client); the ratios are per run, since the shared machine's load moves between runs.
     """
+    dummy_credentials()
     endpoint = Endpoint()
+    variants = ("pipeline", "processes_1", "processes_2")
     try:
         per_stage = stages(folder, endpoint.url, count=min(count, 1000))
         print(f"  per message, one thread (CPU µs): {per_stage}", flush=True)
-        ours: list[float] = []
-        bare: list[float] = []
-        bare_off: list[float] = []
+        rates: dict[str, list[float]] = {v: [] for v in ("bare", *variants, "bare_off")}
         size = 0
         for n in range(repeat):
-            with seeded(folder, f"throughput{n}", count) as url:
-                message = prebuilt_message(url)
-                size = len(message.raw)
-                bare.append(bare_loop(endpoint.url, message, count=count, concurrency=concurrency))
-                ours.append(pipeline(url, endpoint.url, concurrency=concurrency, rate=None)["rate"])
-                bare_off.append(
-                    bare_loop(
-                        endpoint.url,
-                        message,
-                        count=count,
-                        concurrency=concurrency,
-                        validation=False,
+            message = None
+            for processes, variant in enumerate(variants):
+                with seeded(folder, f"throughput{n}-{processes}", count) as url:
+                    if message is None:
+                        message = prebuilt_message(url)
+                        size = len(message.raw)
+                        rates["bare"].append(
+                            bare_loop(endpoint.url, message, count=count, concurrency=concurrency)
+                        )
+                    sent = pipeline(
+                        url, endpoint.url, concurrency=concurrency, rate=None, processes=processes
                     )
+                    rates[variant].append(sent["rate"])
+            assert message is not None
+            rates["bare_off"].append(
+                bare_loop(
+                    endpoint.url, message, count=count, concurrency=concurrency, validation=False
                 )
-                print(
-                    f"  run {n + 1}: bare {bare[-1]:.0f}/s, pipeline {ours[-1]:.0f}/s, "
-                    f"bare without validation {bare_off[-1]:.0f}/s "
-                    f"(load {os.getloadavg()[0]:.2f})",
-                    flush=True,
-                )
+            )
+            print(
+                f"  run {n + 1}: "
+                + ", ".join(f"{k} {v[-1]:.0f}/s" for k, v in rates.items())
+                + f" (load {os.getloadavg()[0]:.2f})",
+                flush=True,
+            )
     finally:
         endpoint.close()
+    bare = rates["bare"]
+
+    def per_run(key: str, base: list[float]) -> list[float]:
+        return [round(o / b, 3) for o, b in zip(rates[key], base, strict=True)]
+
     return {
         "messages": count,
         "concurrency": concurrency,
         "message_bytes": size,
         "stages_us": per_stage,
         "bare_per_s": [round(b) for b in bare],
-        "pipeline_per_s": [round(o) for o in ours],
-        "bare_no_validation_per_s": [round(b) for b in bare_off],
-        "ratio_best": round(max(ours) / max(bare), 3),
-        "ratio_per_run": [round(o / b, 3) for o, b in zip(ours, bare, strict=True)],
-        "ratio_no_validation_per_run": [
-            round(o / b, 3) for o, b in zip(ours, bare_off, strict=True)
-        ],
+        "pipeline_per_s": [round(o) for o in rates["pipeline"]],
+        "processes_1_per_s": [round(o) for o in rates["processes_1"]],
+        "processes_2_per_s": [round(o) for o in rates["processes_2"]],
+        "bare_no_validation_per_s": [round(b) for b in rates["bare_off"]],
+        "ratio_best": round(max(rates["pipeline"]) / max(bare), 3),
+        "ratio_per_run": per_run("pipeline", bare),
+        "ratio_no_validation_per_run": per_run("pipeline", rates["bare_off"]),
+        "processes_1_ratio_per_run": per_run("processes_1", bare),
+        "processes_2_ratio_per_run": per_run("processes_2", bare),
     }
 
 
@@ -485,16 +520,21 @@ def rate_figures(
     }
 
 
-def rate_check(folder: Path, *, rate: float, count: int, concurrency: int) -> dict[str, Any]:
+def rate_check(
+    folder: Path, *, rate: float, count: int, concurrency: int, processes: int = 0
+) -> dict[str, Any]:
+    """One send at ``rate``, the SES calls in ``processes`` sender processes (0: in the
+    sending process); what the endpoint saw (:func:`rate_figures`)."""
+    dummy_credentials()
     endpoint = Endpoint()
     try:
         with seeded(folder, "rate", count) as url:
             endpoint.reset()
-            pipeline(url, endpoint.url, concurrency=concurrency, rate=rate)
+            pipeline(url, endpoint.url, concurrency=concurrency, rate=rate, processes=processes)
             times = sorted(endpoint.times())
     finally:
         endpoint.close()
-    return rate_figures(times, rate)
+    return {"sender_processes": processes, **rate_figures(times, rate)}
 
 
 # --- 3. memory ------------------------------------------------------------------------------
@@ -661,9 +701,7 @@ def workers_check(
     and by 2 workers at SES's MaxSendRate (200/s from GetAccount, no --rate); then 1 vs 2
     again with an endpoint that answers after :data:`NETWORK_DELAY` (``network_count``
     readers)."""
-    # The worker processes talk to the endpoint with boto3: dummy credentials suffice.
-    os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+    dummy_credentials()
     endpoint = Endpoint()
     held: dict[str, Any] = {}
     try:
@@ -795,9 +833,21 @@ def main() -> None:
             )
         if args.only in (None, "rate"):
             print("2. achieved vs configured rate:", flush=True)
-            # 200/s for the pace at scale, 14/s for SES's usual production start.
-            for rate, count in ((50, 200),) if q else ((200, 4000), (14, 420)):
-                result = rate_check(folder, rate=rate, count=count, concurrency=args.concurrency)
+            # 200/s for the pace at scale, 14/s for SES's usual production start; 200/s
+            # again with the SES calls in a sender process.
+            runs = (
+                ((50, 200, 0), (50, 200, 1))
+                if q
+                else ((200, 4000, 0), (14, 420, 0), (200, 4000, 1))
+            )
+            for rate, count, processes in runs:
+                result = rate_check(
+                    folder,
+                    rate=rate,
+                    count=count,
+                    concurrency=args.concurrency,
+                    processes=processes,
+                )
                 print(json.dumps(result), flush=True)
         if args.only in (None, "memory"):
             print("3. peak memory, big list vs small list:", flush=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import itertools
 import logging
 import multiprocessing
-import queue
 import threading
 from collections.abc import Callable
 from multiprocessing.connection import Connection
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 #: How long ``close`` waits for a child to finish its calls and close its client.
 CLOSE_TIMEOUT = 30.0
 
-_Kind = Literal["send", "quota"]
+_Kind = Literal["send", "quota", "ready"]
 #: What a child answers: ("ok", value) or (error kind, text, flag).
 _Reply = tuple[Any, ...]
 
@@ -85,33 +84,52 @@ def serve_child(conn: Connection, settings: Settings, threads: int) -> None:
     Ends when the parent sends None or closes its end; calls under way are finished and
     answered first, then the transport is closed.
     """
-    work: queue.SimpleQueue[tuple[int, _Kind, Any] | None] = queue.SimpleQueue()
     answer_lock = threading.Lock()
-    with make_inner(settings, concurrency=threads) as transport:
+    receive_lock = threading.Lock()
+    ended = threading.Event()
 
-        def serve() -> None:
-            while (item := work.get()) is not None:
-                rid, kind, payload = item
-                if kind == "send":
-                    reply = reply_of(lambda: transport.send(payload))  # noqa: B023
-                else:
-                    reply = reply_of(transport.quota)
-                with answer_lock:
-                    conn.send((rid, reply))
+    def answer(rid: int, reply: _Reply) -> None:
+        with answer_lock:
+            conn.send((rid, reply))
 
+    def next_request() -> tuple[int, _Kind, Any] | None:
+        """The next request, read by whichever thread is free (no hand-over between a reader
+        and the callers: one wake-up less per message); None once the parent is done."""
+        with receive_lock:
+            if ended.is_set():
+                return None
+            try:
+                item: tuple[int, _Kind, Any] | None = conn.recv()
+            except (EOFError, OSError):
+                item = None
+            if item is None:
+                ended.set()
+            return item
+
+    try:
+        transport = make_inner(settings, concurrency=threads)
+    except Exception as exc:  # say why to every request, rather than die unexplained
+        why = f"cannot start the {settings.transport} transport: {exc}"
+        log.error("sender process: %s", why)
+        while (request := next_request()) is not None:
+            answer(request[0], ("bug", why, False))
+        conn.close()
+        return
+
+    def serve() -> None:
+        while (request := next_request()) is not None:
+            rid, kind, payload = request
+            if kind == "send":
+                answer(rid, reply_of(lambda: transport.send(payload)))  # noqa: B023
+            elif kind == "quota":
+                answer(rid, reply_of(transport.quota))
+            else:
+                answer(rid, ("ok", True))
+
+    with transport:
         pool = [threading.Thread(target=serve, daemon=True) for _ in range(threads)]
         for t in pool:
             t.start()
-        while True:
-            try:
-                item = conn.recv()
-            except (EOFError, OSError):
-                break
-            if item is None:
-                break
-            work.put(item)
-        for _ in pool:
-            work.put(None)
         for t in pool:
             t.join()
     conn.close()
@@ -252,6 +270,13 @@ class ProcessTransport(Closing):
         """The provider's limits, as a child's transport reads them."""
         answer: SendQuota | None = self._children[0].call("quota", None)
         return answer
+
+    def wait_ready(self) -> None:
+        """Block until every child has made its transport (a child starts in about half a
+        second: a new interpreter imports the provider's client); raises
+        :class:`SenderProcessLost` for a child that could not."""
+        for child in self._children:
+            child.call("ready", None)
 
     @property
     def pids(self) -> list[int]:

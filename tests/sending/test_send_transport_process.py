@@ -8,15 +8,18 @@ runs a whole send through two children (tests/sending/test_send_faults.py).
 
 from __future__ import annotations
 
+import ast
 import os
 import signal
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
+import newsletter
 from newsletter.models import DeliveryState
 from newsletter.sending import SendOptions, send_issue
 from newsletter.sending.options import Tuning
@@ -137,6 +140,8 @@ def test_a_send_through_sender_processes_on_both_databases(world: World, ses: Se
     ids = world.add(30)
     settings = Settings(transport="ses", ses_endpoint_url=ses.endpoint, send_processes=2)
     with make_transport(settings, concurrency=4) as transport:
+        assert isinstance(transport, ProcessTransport)
+        transport.wait_ready()
         report = send_issue(
             world.engine,
             world.settings,
@@ -198,3 +203,38 @@ def test_a_sender_process_that_dies_stops_the_send_and_the_next_run_finishes(
     twice = {by_email[e] for e, n in received.items() if n > 1}
     assert twice <= set(again.uncertain_subscriber_ids), "a second copy only where uncertain"
     assert _gone(pid)
+
+
+def test_a_child_that_cannot_make_its_transport_says_why() -> None:
+    settings = Settings(transport="ses", ses_region="not a region!", send_processes=1)
+    with make_transport(settings, concurrency=1) as transport:
+        assert isinstance(transport, ProcessTransport)
+        with pytest.raises(SenderProcessLost, match="cannot start the ses transport: .*region"):
+            transport.wait_ready()
+        with pytest.raises(SenderProcessLost, match="cannot start the ses transport"):
+            transport.send(_message())
+
+
+#: Where a transport may be made from its class: its own package, whose ``make_transport``
+#: is what every send path calls (so NEWSLETTER_SEND_PROCESSES applies on each of them).
+TRANSPORT_CLASSES = frozenset(
+    {"SesTransport", "SmtpTransport", "FileTransport", "ProcessTransport"}
+)
+
+
+def test_every_path_makes_its_transport_through_make_transport() -> None:
+    root = Path(newsletter.__file__).parent
+    made_elsewhere = []
+    for path in sorted(root.rglob("*.py")):
+        if path.is_relative_to(root / "transport"):
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            owner = func.value if isinstance(func, ast.Attribute) else None
+            owner_name = getattr(owner, "id", "")
+            if name in TRANSPORT_CLASSES or owner_name in TRANSPORT_CLASSES:
+                made_elsewhere.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert made_elsewhere == []
