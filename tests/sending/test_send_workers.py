@@ -54,16 +54,22 @@ def _ses_settings(world: World, proxy: FaultProxy) -> Settings:
     )
 
 
-@pytest.mark.parametrize("workers", [1, 2, 4])
+@pytest.mark.parametrize(
+    ("workers", "processes"),
+    [(1, 0), (2, 0), (4, 0), (2, 1)],
+    ids=["1", "2", "4", "2-with-sender-processes"],
+)
 def test_workers_send_each_recipient_exactly_one_message_within_the_rate(
-    world: World, ses: Ses, fault_proxy: ProxyFactory, workers: int
+    world: World, ses: Ses, fault_proxy: ProxyFactory, workers: int, processes: int
 ) -> None:
     if workers > 1:
         _postgres(world)
     ids = world.add_bulk(5000)
     proxy = fault_proxy(_never)
     proxy.keep_bodies = False
-    settings = _ses_settings(world, proxy)
+    # With sender processes, each worker (the ones the core starts too: they get these
+    # settings) makes its SES calls in a child of its own.
+    settings = _ses_settings(world, proxy).model_copy(update={"send_processes": processes})
     rate = 400.0
     transport = make_transport(settings, concurrency=4)
     try:
