@@ -30,6 +30,7 @@ from collections.abc import Callable
 from multiprocessing.connection import Connection
 from typing import Any, Literal
 
+from newsletter.answer import Answer
 from newsletter.settings import Settings
 from newsletter.transport.base import Closing, OutgoingMessage, SendQuota, Transport
 from newsletter.transport.errors import AccountError, PermanentError, TransientError
@@ -143,25 +144,6 @@ def make_inner(settings: Settings, *, concurrency: int) -> Transport:
     return make_transport(own, concurrency=concurrency)
 
 
-class _Waiter:
-    """One request's answer; ``wait`` blocks until the reader thread has set it."""
-
-    __slots__ = ("_done", "reply")
-
-    def __init__(self) -> None:
-        self.reply: _Reply = ("bug", "no answer", False)
-        self._done = threading.Lock()
-        self._done.acquire()
-
-    def set(self, reply: _Reply) -> None:
-        self.reply = reply
-        self._done.release()
-
-    def wait(self) -> _Reply:
-        self._done.acquire()
-        return self.reply
-
-
 class _Child:
     """One child process, its pipe, and the requests it has not answered yet."""
 
@@ -178,7 +160,7 @@ class _Child:
         child_end.close()
         self._send_lock = threading.Lock()
         self._lock = threading.Lock()
-        self._waiting: dict[int, _Waiter] = {}
+        self._waiting: dict[int, Answer[_Reply]] = {}
         self._ids = itertools.count()
         self.lost: str | None = None
         self._reader = threading.Thread(target=self._read, name=f"sender-{number}-answers")
@@ -186,7 +168,7 @@ class _Child:
         self._reader.start()
 
     def call(self, kind: _Kind, payload: object) -> Any:
-        waiter = _Waiter()
+        waiter: Answer[_Reply] = Answer(("bug", "no answer", False))
         with self._lock:
             if self.lost is not None:
                 raise SenderProcessLost(self.lost)

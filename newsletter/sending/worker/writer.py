@@ -20,6 +20,7 @@ import threading
 
 from sqlalchemy import Engine, PoolProxiedConnection
 
+from newsletter.answer import Answer
 from newsletter.sending import ledger
 from newsletter.sending.worker.driver import LedgerStatements
 from newsletter.sending.worker.stop import StopKind, StopSignal
@@ -40,28 +41,14 @@ class Claimed(enum.Enum):
     STOPPING = "stopping"
 
 
-class _Claim:
-    """One claim and its answer; ``wait`` blocks until the writer has answered.
+class _Claim(Answer[Claimed]):
+    """One claim and its answer; ``wait`` blocks until the writer has answered."""
 
-    A plain lock, held from creation until answered, is the signal: much cheaper than an
-    Event (no Condition, no waiter list) on a path taken once per message.
-    """
-
-    __slots__ = ("_done", "answer", "delivery_id")
+    __slots__ = ("delivery_id",)
 
     def __init__(self, delivery_id: int) -> None:
+        super().__init__(Claimed.STOPPING)
         self.delivery_id = delivery_id
-        self.answer = Claimed.STOPPING
-        self._done = threading.Lock()
-        self._done.acquire()
-
-    def set(self, answer: Claimed) -> None:
-        self.answer = answer
-        self._done.release()
-
-    def wait(self) -> Claimed:
-        self._done.acquire()
-        return self.answer
 
 
 _CLOSE = object()
