@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,6 +77,21 @@ def _crash_after_handing_over(world: World, ses: Ses, ids: list[int], handed: in
         return [transport.send(mailer.message(job)) for job in jobs[:handed]]
 
 
+def _while_the_rerun_waits(world: World, then: Callable[[], object]) -> None:
+    """Call ``then`` once the rerun is waiting for SES's events: its run has beaten its
+    heartbeat at least once since it began (the rerun counted the uncertain rows before).
+    A fixed delay instead raced with how long the rerun takes to get there on a busy machine.
+    """
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with transaction(world.engine) as session:
+            run = session.scalar(select(SendRun).where(SendRun.issue_id == world.issue_id))
+            if run is not None and run.heartbeat_at - run.started_at >= dt.timedelta(seconds=0.3):
+                break
+        time.sleep(0.02)
+    then()
+
+
 def test_a_rerun_resends_exactly_what_ses_never_saw(
     world: World, ses: Ses, sns_signer: SnsSigner
 ) -> None:
@@ -88,11 +104,14 @@ def test_a_rerun_resends_exactly_what_ses_never_saw(
     # SES's Send events: two arrive before the rerun, one while it waits for them.
     for n, sid in enumerate(ids[:2]):
         _apply(world, sns_signer, "Send", n, message_id=taken[n], delivery=row_ids[sid])
-    late = threading.Timer(
-        1.0,
-        _apply,
-        args=(world, sns_signer, "Send", 9),
-        kwargs={"message_id": taken[2], "delivery": row_ids[ids[2]]},
+    late = threading.Thread(
+        target=_while_the_rerun_waits,
+        args=(
+            world,
+            lambda: _apply(
+                world, sns_signer, "Send", 9, message_id=taken[2], delivery=row_ids[ids[2]]
+            ),
+        ),
     )
     late.start()
     settings = world.settings.model_copy(
