@@ -646,17 +646,23 @@ def workers_send(
     concurrency: int,
     rate: float | None,
     trust_quota: bool = False,
+    processes: int = 0,
 ) -> dict[str, Any]:
-    """One send by ``workers`` worker processes (1: this process); rates from arrivals."""
+    """One send by ``workers`` worker processes (1: this process), each with its SES calls
+    in ``processes`` sender processes (0: in the worker); rates from arrivals."""
     settings = settings_for(url).model_copy(
-        update={"transport": "ses", "ses_endpoint_url": endpoint.url}
+        update={"transport": "ses", "ses_endpoint_url": endpoint.url, "send_processes": processes}
     )
     engine = db.make_engine(url)
-    transport = (
-        QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency))
-        if trust_quota
-        else ses_transport(endpoint.url, concurrency=concurrency)
-    )
+    transport: Transport
+    if processes:
+        transport = make_transport(settings, concurrency=concurrency)
+        assert isinstance(transport, ProcessTransport)
+        transport.wait_ready()
+    elif trust_quota:
+        transport = QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency))
+    else:
+        transport = ses_transport(endpoint.url, concurrency=concurrency)
     options = SendOptions(date=DATE, rate=rate, concurrency=concurrency, workers=workers)
     # The endpoint's clock is CLOCK_MONOTONIC (shared by the processes of this host); the
     # workers' rows are on the wall clock.
@@ -678,6 +684,7 @@ def workers_send(
     endpoint.reset()
     found: dict[str, Any] = {
         "workers": workers,
+        "sender_processes": processes,
         "sent": report.sent,
         "wall_s": round(elapsed, 2),
         "wall_per_s": round(report.sent / elapsed),
@@ -697,15 +704,22 @@ NETWORK_DELAY = 0.03
 def workers_check(
     *, count: int, concurrency: int, rate_count: int, network_count: int
 ) -> dict[str, Any]:
-    """1 vs 2 worker processes, no limit; then the rate held by 1, 2 and 4 workers at 200/s,
-    and by 2 workers at SES's MaxSendRate (200/s from GetAccount, no --rate); then 1 vs 2
-    again with an endpoint that answers after :data:`NETWORK_DELAY` (``network_count``
-    readers)."""
+    """1 vs 2 worker processes, no limit, and 1 worker with 2 sender processes; then the rate
+    held by 1, 2 and 4 workers at 200/s, and by 2 workers at SES's MaxSendRate (200/s from
+    GetAccount, no --rate); then 1 vs 2 again with an endpoint that answers after
+    :data:`NETWORK_DELAY` (``network_count`` readers)."""
     dummy_credentials()
     endpoint = Endpoint()
     held: dict[str, Any] = {}
     try:
         one, two = one_vs_two(endpoint, count=count, concurrency=concurrency)
+        # One worker using the second core another way: its SES calls in 2 sender processes.
+        with pg_seeded(count) as url:
+            endpoint.reset()
+            one_split = workers_send(
+                url, endpoint, workers=1, concurrency=concurrency, rate=None, processes=2
+            )
+            print(f"  1 worker, 2 sender processes: {one_split}", flush=True)
         for workers in (1, 2, 4):
             with pg_seeded(rate_count) as url:
                 endpoint.reset()
@@ -743,6 +757,9 @@ def workers_check(
         "two_workers": two,
         "ratio_wall": two_over_one(one, two, "wall_per_s"),
         "ratio_endpoint": two_over_one(one, two, "endpoint_per_s"),
+        "one_worker_two_sender_processes": one_split,
+        "sender_processes_ratio_wall": two_over_one(one, one_split, "wall_per_s"),
+        "sender_processes_ratio_endpoint": two_over_one(one, one_split, "endpoint_per_s"),
         "network_delay_s": NETWORK_DELAY,
         "one_worker_waiting": one_waiting,
         "two_workers_waiting": two_waiting,

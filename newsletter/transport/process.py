@@ -41,7 +41,8 @@ log = logging.getLogger(__name__)
 CLOSE_TIMEOUT = 30.0
 
 _Kind = Literal["send", "quota", "ready"]
-#: What a child answers: ("ok", value) or (error kind, text, flag).
+#: What a child answers: ("ok", value) or (error kind, text, flag); "lost" is this side's
+#: own answer for a child that will answer no more.
 _Reply = tuple[Any, ...]
 
 
@@ -76,6 +77,8 @@ def value_of(reply: _Reply) -> Any:
         raise AccountError(text, daily_quota=flag)
     if kind == "permanent":
         raise PermanentError(text)
+    if kind == "lost":
+        raise SenderProcessLost(text)
     raise SenderProcessLost(f"the sender process failed: {text}")
 
 
