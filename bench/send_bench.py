@@ -205,6 +205,19 @@ def ses_transport(endpoint: str, *, concurrency: int) -> SesTransport:
     return SesTransport(client=client, endpoint_url=endpoint)
 
 
+def sending_transport(endpoint: str, *, concurrency: int, processes: int) -> Transport:
+    """The production transport pointed at the endpoint: in this process (``processes`` 0),
+    or its calls in that many sender processes (NEWSLETTER_SEND_PROCESSES), started and
+    ready, as the in-process client is before a send's clock starts."""
+    if not processes:
+        return ses_transport(endpoint, concurrency=concurrency)
+    settings = Settings(transport="ses", ses_endpoint_url=endpoint, send_processes=processes)
+    transport = make_transport(settings, concurrency=concurrency)
+    assert isinstance(transport, ProcessTransport)
+    transport.wait_ready()
+    return transport
+
+
 # --- databases ------------------------------------------------------------------------------
 
 
@@ -320,15 +333,7 @@ def pipeline(
     """
     engine = db.make_engine(url)
     settings = settings_for(url)
-    if processes:
-        in_children = settings.model_copy(
-            update={"ses_endpoint_url": endpoint, "send_processes": processes}
-        )
-        transport: Transport = make_transport(in_children, concurrency=concurrency)
-        assert isinstance(transport, ProcessTransport)
-        transport.wait_ready()
-    else:
-        transport = ses_transport(endpoint, concurrency=concurrency)
+    transport = sending_transport(endpoint, concurrency=concurrency, processes=processes)
     start = time.perf_counter()
     options = SendOptions(date=DATE, rate=rate, concurrency=concurrency)
     report = send_issue(engine, settings, transport, options=options)
@@ -654,15 +659,11 @@ def workers_send(
         update={"transport": "ses", "ses_endpoint_url": endpoint.url, "send_processes": processes}
     )
     engine = db.make_engine(url)
-    transport: Transport
-    if processes:
-        transport = make_transport(settings, concurrency=concurrency)
-        assert isinstance(transport, ProcessTransport)
-        transport.wait_ready()
-    elif trust_quota:
-        transport = QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency))
-    else:
-        transport = ses_transport(endpoint.url, concurrency=concurrency)
+    transport = (
+        QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency))
+        if trust_quota
+        else sending_transport(endpoint.url, concurrency=concurrency, processes=processes)
+    )
     options = SendOptions(date=DATE, rate=rate, concurrency=concurrency, workers=workers)
     # The endpoint's clock is CLOCK_MONOTONIC (shared by the processes of this host); the
     # workers' rows are on the wall clock.
