@@ -115,6 +115,12 @@ def owner_is_dead(owner: str) -> bool:
     pid = int(pid_text)
     if pid == os.getpid():
         return False
+    return process_gone(pid)
+
+
+def process_gone(pid: int) -> bool:
+    """True when process ``pid`` of this host no longer exists or is a zombie (one it does
+    not own counts as alive)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

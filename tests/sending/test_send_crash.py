@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from newsletter.models import DeliveryState, IssueStatus
+from newsletter.sending.runs import process_gone
 from newsletter.settings import Settings
 from tests.support.factories import settings_env
 from tests.support.mail import outbox_files, parse
@@ -45,14 +46,6 @@ def _children(pid: int) -> list[int]:
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
     return found
-
-
-def _ended(pid: int) -> bool:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text(encoding="ascii").rsplit(")", 1)[1].split()
-    except OSError:
-        return True
-    return fields[0] == "Z"
 
 
 COMMAND = [
@@ -92,7 +85,7 @@ def _kill_after(settings: Settings, *, files: int, cwd: Path) -> None:
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL
-    while not all(_ended(c) for c in children):
+    while not all(process_gone(c) for c in children):
         assert time.monotonic() < deadline + 30, "a child of the killed send lives on"
         time.sleep(0.01)
 

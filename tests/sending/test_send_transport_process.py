@@ -23,6 +23,7 @@ import newsletter
 from newsletter.models import DeliveryState
 from newsletter.sending import SendOptions, send_issue
 from newsletter.sending.options import Tuning
+from newsletter.sending.runs import process_gone
 from newsletter.settings import Settings
 from newsletter.transport import (
     AccountError,
@@ -49,16 +50,6 @@ def _wait_for(condition: Callable[[], bool], *, what: str, seconds: float = 30.0
     while not condition():
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         time.sleep(0.01)
-
-
-def _gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    # A zombie is gone too: it only waits for its parent to read its status.
-    with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-        return stat.read().rsplit(")", 1)[1].split()[0] == "Z"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +193,7 @@ def test_a_sender_process_that_dies_stops_the_send_and_the_next_run_finishes(
     assert set(received) == set(by_email), "nobody skipped"
     twice = {by_email[e] for e, n in received.items() if n > 1}
     assert twice <= set(again.uncertain_subscriber_ids), "a second copy only where uncertain"
-    assert _gone(pid)
+    assert process_gone(pid)
 
 
 def test_a_child_that_cannot_make_its_transport_says_why() -> None:
