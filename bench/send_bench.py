@@ -660,7 +660,7 @@ def workers_send(
     )
     engine = db.make_engine(url)
     transport = (
-        QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency))
+        QuotaAsOnAws(client=ses_client(endpoint.url, concurrency=concurrency, validation=False))
         if trust_quota
         else sending_transport(endpoint.url, concurrency=concurrency, processes=processes)
     )
@@ -668,10 +668,12 @@ def workers_send(
     # The endpoint's clock is CLOCK_MONOTONIC (shared by the processes of this host); the
     # workers' rows are on the wall clock.
     offset = time.time() - time.monotonic()
+    before = CpuReading.now(endpoint.proc.pid or 0)
     start = time.perf_counter()
     report = send_issue(engine, settings, transport, options=options)
     elapsed = time.perf_counter() - start
     transport.close()
+    cpu = before.shares(CpuReading.now(endpoint.proc.pid or 0), messages=report.sent)
     with db.transaction(engine) as session:
         rows = list(session.scalars(select(SendWorker).where(SendWorker.sent > 0)))
         # Every worker running: from one second after the last one joined to the first end.
@@ -691,11 +693,96 @@ def workers_send(
         "wall_per_s": round(report.sent / elapsed),
         "endpoint_per_s": round((len(times) - 1) / (times[-1] - times[0])),
         "max_in_any_sliding_second": max_in_window(times),
+        "cpu": cpu,
     }
     effective = report.rate.effective
     if effective is not None:
         found["rate"] = rate_figures(times, effective, steady=steady)
     return found
+
+
+_HZ = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_times(pid: int, *, reaped: bool = False) -> float:
+    """CPU seconds of process ``pid`` from /proc (with its reaped children's if ``reaped``);
+    0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    # After the ")": state is field 3; utime, stime, cutime, cstime are fields 14-17.
+    ticks = int(fields[11]) + int(fields[12])
+    if reaped:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / _HZ
+
+
+def _postgres_seconds() -> float:
+    """CPU seconds of the PostgreSQL server: its live processes, and through the postmaster's
+    reaped-children times, the backends that have ended (one per connection closed)."""
+    total = 0.0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                head, rest = f.read().rsplit(")", 1)
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if not head.endswith("(postgres"):
+            continue
+        parent = int(rest.split()[1])
+        total += _proc_times(int(entry.name), reaped=parent == 1)
+    return total
+
+
+@dataclasses.dataclass(frozen=True)
+class CpuReading:
+    """Where the machine's CPU time had gone at one moment (seconds since each started)."""
+
+    at: float
+    busy: float
+    iowait: float
+    ours: float
+    endpoint: float
+    postgres: float
+
+    @classmethod
+    def now(cls, endpoint_pid: int) -> CpuReading:
+        with open("/proc/stat") as f:
+            user, nice, system, _idle, iowait, irq, softirq, steal = map(
+                int, f.readline().split()[1:9]
+            )
+        own = os.times()
+        return cls(
+            at=time.monotonic(),
+            busy=(user + nice + system + irq + softirq + steal) / _HZ,
+            iowait=iowait / _HZ,
+            # This process and every child it has reaped: worker processes the core started
+            # and sender processes (read after they are joined).
+            ours=own.user + own.system + own.children_user + own.children_system,
+            endpoint=_proc_times(endpoint_pid),
+            postgres=_postgres_seconds(),
+        )
+
+    def shares(self, later: CpuReading, *, messages: int) -> dict[str, Any]:
+        """How the cores were shared from this reading to ``later``: cores in use on average
+        by each part, and each part's CPU per message (µs)."""
+        span = later.at - self.at
+        parts = {
+            "senders": later.ours - self.ours,
+            "postgres": later.postgres - self.postgres,
+            "endpoint": later.endpoint - self.endpoint,
+        }
+        parts["other"] = max(0.0, later.busy - self.busy - sum(parts.values()))
+        cores = {name: round(seconds / span, 2) for name, seconds in parts.items()}
+        # Waiting for the disk (PostgreSQL's commits) is idle time the kernel tells apart.
+        cores["iowait"] = round((later.iowait - self.iowait) / span, 2)
+        cores["idle"] = round(max(0.0, (os.cpu_count() or 1) - sum(cores.values())), 2)
+        per_message = {name: round(seconds / messages * 1e6) for name, seconds in parts.items()}
+        return {"cores": cores, "cpu_us_per_message": per_message}
 
 
 #: Seconds the endpoint takes to answer a SendEmail in the network-bound 1 vs 2 comparison.

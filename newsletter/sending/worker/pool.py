@@ -195,28 +195,30 @@ class WorkerPool:
                 if answer is Claimed.NOT_MAILABLE:
                     self._tally.add(skipped=1)
                 return False
-            # The rate token comes after the claim, just before the request: from grant to
-            # arrival is then only the request's own delay, so the limit holds where the
-            # provider counts (a claim's commit can take longer under load).
-            if not self._limiter.acquire(len(message.recipients), backlog=self._backlog):
-                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
+            # The quota first: drawing more from the run is a database transaction, and a
+            # thread that held a slot meanwhile would send late or let it pass.
+            if not self._budget.take():
+                self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
+                self._stop.stop(StopKind.QUOTA, self._quota_reason())
                 return False
-            with self._idle:
-                self._granted += 1
+            used = False
             try:
-                if not self._budget.take():
-                    self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_NO_QUOTA))
-                    self._stop.stop(StopKind.QUOTA, self._quota_reason())
-                    return True
-                used = False
+                # The rate token comes after the claim, just before the request: from grant
+                # to arrival is then only the request's own delay, so the limit holds where
+                # the provider counts (a claim's commit can take longer under load).
+                if not self._limiter.acquire(len(message.recipients), backlog=self._backlog):
+                    self._writer.record(Result(job.delivery_id, Verdict.REQUEUED, error=_STOPPED))
+                    return False
+                with self._idle:
+                    self._granted += 1
                 try:
                     used, again = self._attempt(job, message, attempt)
-                finally:
-                    self._budget.settle(used=used)
-            except BaseException:
-                with self._idle:
-                    self._granted -= 1
-                raise
+                except BaseException:
+                    with self._idle:
+                        self._granted -= 1
+                    raise
+            finally:
+                self._budget.settle(used=used)
             if not again:
                 return True
             with self._idle:  # the next attempt asks for a slot again: backlog once more
