@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(layer.split())
     for layer in (
         "errors",
-        "text urls htmlscan files cjk_emphasis answer",
+        "text urls htmlscan files cjk_emphasis answer collector",
         "settings db models message subject digest editorial",
         "tokens identity transport lifecycle sources audience",
         "editions media",

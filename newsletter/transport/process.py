@@ -31,6 +31,7 @@ from multiprocessing.connection import Connection
 from typing import Any, Literal
 
 from newsletter.answer import Answer
+from newsletter.collector import set_aside
 from newsletter.settings import Settings
 from newsletter.transport.base import Closing, OutgoingMessage, SendQuota, Transport
 from newsletter.transport.errors import AccountError, PermanentError, TransientError
@@ -130,7 +131,9 @@ def serve_child(conn: Connection, settings: Settings, threads: int) -> None:
             else:
                 answer(rid, ("ok", True))
 
-    with transport:
+    # The child's heap (the client's service models above all) is set aside from full
+    # collections, which would stall every call under way (see newsletter.collector).
+    with transport, set_aside():
         pool = [threading.Thread(target=serve, daemon=True) for _ in range(threads)]
         for t in pool:
             t.start()

@@ -22,6 +22,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from newsletter.audience import get_list
+from newsletter.collector import set_aside
 from newsletter.db import transaction
 from newsletter.editions import issue_settings
 from newsletter.errors import StateError
@@ -187,7 +188,9 @@ def work(
         # slot is given up: hand the interpreter over every 1 ms rather than every 5.
         sys.setswitchinterval(min(switch, SWITCH_INTERVAL))
     try:
-        with breaker:
+        # The heap the set-up built is frozen out of full collections while this sends (see
+        # newsletter.collector): one such collection would stall every send thread at once.
+        with breaker, set_aside():
             _slices_loop(
                 engine,
                 run=run,
@@ -200,7 +203,7 @@ def work(
                 slice_id=slice_id,
                 wait_for_others=wait_for_others,
             )
-        pool.finish()
+            pool.finish()
     except KeyboardInterrupt:
         stop.stop(StopKind.INTERRUPTED, "interrupted (Ctrl-C or SIGTERM)")
         pool.abort()
