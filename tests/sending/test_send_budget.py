@@ -90,6 +90,40 @@ def test_a_failing_draw_raises_and_leaves_the_budget_usable() -> None:
     assert budget.take()
 
 
+def test_a_failing_draw_ahead_leaves_nothing_in_flight() -> None:
+    answers = iter([4])
+
+    def draw(n: int) -> int:
+        found = next(answers, None)
+        if found is None and not drawn_once_more:
+            drawn_once_more.append(True)
+            raise RuntimeError("database gone")
+        return 0 if found is None else found
+
+    drawn_once_more: list[bool] = []
+    budget = Budget(0, draw=draw, chunk=4)
+    assert budget.take()
+    assert budget.take()
+    with pytest.raises(RuntimeError, match="database gone"):
+        budget.take()  # 1 left: the draw ahead fails, and so does this take
+    budget.settle(used=True)
+    budget.settle(used=True)
+    answers_after: list[bool] = []
+
+    def spend_the_rest() -> None:
+        # The unit the failed take gave back, the last one, then no: at once, as nothing is
+        # in flight (a take left in flight by the failure would make it wait for ever).
+        for _ in range(3):
+            answers_after.append(budget.take())
+            if answers_after[-1]:
+                budget.settle(used=True)
+
+    spender = threading.Thread(target=spend_the_rest, daemon=True)
+    spender.start()
+    spender.join(10)
+    assert answers_after == [True, True, False]
+
+
 def test_no_limit_takes_without_drawing() -> None:
     budget = Budget(None)
     assert all(budget.take() for _ in range(100))

@@ -64,7 +64,15 @@ class Budget:
                 and not self._drawing
                 and not self._dry
             ):
-                self._refill()
+                try:
+                    self._refill()
+                except BaseException:
+                    # The draw failed: this take fails with it, and leaves nothing in flight
+                    # that no one would settle (a later take would wait for it for ever).
+                    self._remaining += 1
+                    self._in_flight -= 1
+                    self._cond.notify_all()
+                    raise
             return True
 
     def settle(self, *, used: bool) -> None:
