@@ -28,8 +28,12 @@ class _Freezer:
     def enter(self) -> None:
         with self._lock:
             if self._holders == 0:
-                # No collection first: it would cost the very pause this avoids, and what
-                # garbage the set-up left is only kept until the send ends.
+                # The young generations first (cheap: only what was made since their last
+                # collection), so that recent garbage is freed now rather than frozen and
+                # then left in the oldest generation, which only a full collection frees
+                # (a test suite's engines and their connections piled up). Not a full
+                # collection: that would cost the very pause this avoids.
+                gc.collect(1)
                 gc.freeze()
             self._holders += 1
 

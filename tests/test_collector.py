@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import weakref
 
 import pytest
 
@@ -39,6 +40,22 @@ def test_nested_and_concurrent_blocks_share_one_freeze() -> None:
     release.set()
     thread.join(10)
     assert gc.get_freeze_count() == 0
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.me = self  # a cycle: only the collector frees it
+
+
+def test_recent_garbage_is_freed_not_kept_in_the_oldest_generation() -> None:
+    """Frozen and then given back, garbage would land in the oldest generation, which only
+    a full collection frees (rarely: a test suite ran out of database connections)."""
+    node = _Node()
+    gone = weakref.ref(node)
+    del node
+    with set_aside():
+        pass
+    assert gone() is None
 
 
 def test_an_error_in_the_block_still_gives_the_heap_back() -> None:
