@@ -10,7 +10,8 @@
 
 4. workers (PostgreSQL): throughput of a send by 2 worker processes vs. 1, no rate limit,
    against the same endpoint; and the rate held across 2 workers at 200/s (arrival times);
-   then the model of a million-reader send on AWS at SES 1,000/s.
+   then the model of a million-reader send on AWS at SES 1,000/s. Each send says how the
+   machine's cores were shared (:class:`CpuReading`: the senders, PostgreSQL, the endpoint).
 
     .venv/bin/python -m bench.send_bench [--quick] [--only throughput|rate|memory|workers]
 
