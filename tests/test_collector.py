@@ -58,6 +58,16 @@ def test_recent_garbage_is_freed_not_kept_in_the_oldest_generation() -> None:
     assert gone() is None
 
 
+def test_garbage_made_in_the_frozen_heap_is_freed_when_the_block_ends() -> None:
+    """An object frozen while alive and dropped inside the block is thawed into the oldest
+    generation: freed at the end, not whenever the next full collection comes."""
+    node = _Node()
+    gone = weakref.ref(node)
+    with set_aside():
+        del node
+    assert gone() is None
+
+
 def test_an_error_in_the_block_still_gives_the_heap_back() -> None:
     with pytest.raises(RuntimeError, match="boom"), set_aside():
         raise RuntimeError("boom")
