@@ -705,19 +705,30 @@ def workers_send(
 _HZ = os.sysconf("SC_CLK_TCK")
 
 
-def _proc_times(pid: int, *, reaped: bool = False) -> float:
-    """CPU seconds of process ``pid`` from /proc (with its reaped children's if ``reaped``);
-    0 if it is gone."""
+def _stat(pid: int | str) -> tuple[str, list[str]] | None:
+    """Process ``pid``'s name and the fields of /proc/PID/stat after it (from the state on);
+    None if it is gone."""
     try:
         with open(f"/proc/{pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
+            head, rest = f.read().rsplit(")", 1)
     except (FileNotFoundError, ProcessLookupError):
-        return 0.0
-    # After the ")": state is field 3; utime, stime, cutime, cstime are fields 14-17.
+        return None
+    return head.split("(", 1)[1], rest.split()
+
+
+def _cpu_seconds(fields: list[str], *, reaped: bool = False) -> float:
+    """CPU seconds in a process's stat ``fields`` (with its reaped children's if ``reaped``)."""
+    # From the state (field 3): utime, stime, cutime, cstime are fields 14-17.
     ticks = int(fields[11]) + int(fields[12])
     if reaped:
         ticks += int(fields[13]) + int(fields[14])
     return ticks / _HZ
+
+
+def _proc_times(pid: int) -> float:
+    """CPU seconds of process ``pid``; 0 if it is gone."""
+    found = _stat(pid)
+    return _cpu_seconds(found[1]) if found is not None else 0.0
 
 
 def _postgres_seconds() -> float:
@@ -727,15 +738,11 @@ def _postgres_seconds() -> float:
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
-        try:
-            with open(f"/proc/{entry.name}/stat") as f:
-                head, rest = f.read().rsplit(")", 1)
-        except (FileNotFoundError, ProcessLookupError):
+        found = _stat(entry.name)
+        if found is None or found[0] != "postgres":
             continue
-        if not head.endswith("(postgres"):
-            continue
-        parent = int(rest.split()[1])
-        total += _proc_times(int(entry.name), reaped=parent == 1)
+        fields = found[1]
+        total += _cpu_seconds(fields, reaped=int(fields[1]) == 1)
     return total
 
 
